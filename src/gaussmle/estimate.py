@@ -1,0 +1,120 @@
+"""Maximum likelihood estimation of one Gaussian from data or from statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_choice
+from .covariance import covariances_from_stats, variance_floor
+from .gaussian import GAUSSIAN_TYPES, Gaussian
+from .stats import GaussianStats
+
+
+def fit(
+    X: Any,
+    covariance_type: str = "diag",
+    sample_weight: Any = None,
+    *,
+    var_smoothing: float = 0.0,
+    unbiased: bool = False,
+) -> Gaussian:
+    """Maximum likelihood estimate of a Gaussian: mean and covariance with divisor N.
+
+    Parameters
+    ----------
+    X : array-like, shape (n_samples, n_features) or (n_samples,)
+        The data; a 1-D array is one feature. float32 stays float32 in memory
+        but the statistics are accumulated in float64.
+    covariance_type : {"diag", "full", "spherical"}
+        Independent features with their own variances, a full covariance
+        matrix, or one variance shared by all features.
+    sample_weight : array-like, shape (n_samples,), optional
+        Non-negative weights; an integer weight counts as that many copies of the row.
+    var_smoothing : float, default 0
+        Adds ``var_smoothing * (largest variance)`` to every variance, as in
+        scikit-learn's GaussianNB; keeps a constant feature usable.
+    unbiased : bool, default False
+        Divide by ``N - 1`` instead of ``N``. This is *not* the MLE; use it
+        only when you want the unbiased estimator of the variance.
+
+    Returns
+    -------
+    Gaussian
+
+    Examples
+    --------
+    >>> import gaussmle
+    >>> g = gaussmle.fit([[1.0, 10.0], [2.0, 10.5], [3.0, 11.5]])
+    >>> g.mean.tolist()
+    [2.0, 10.666666666666666]
+    >>> g.covariance.round(4).tolist()
+    [0.6667, 0.3889]
+    """
+    check_choice(covariance_type, GAUSSIAN_TYPES, name="covariance_type")
+    if _is_dask(X):
+        from .dask_backend import stats_from_dask
+
+        stats = stats_from_dask(X, sample_weight, kind=_stats_kind(covariance_type))
+    else:
+        stats = GaussianStats.from_data(X, sample_weight, kind=_stats_kind(covariance_type))
+    return gaussian_from_stats(
+        stats, covariance_type, var_smoothing=var_smoothing, unbiased=unbiased
+    )
+
+
+def _stats_kind(covariance_type: str) -> str:
+    return "full" if covariance_type == "full" else "diag"
+
+
+def _is_dask(X: Any) -> bool:
+    return type(X).__module__.startswith("dask.")
+
+
+def gaussian_from_stats(
+    stats: GaussianStats,
+    covariance_type: str = "diag",
+    *,
+    var_smoothing: float = 0.0,
+    unbiased: bool = False,
+) -> Gaussian:
+    """The MLE Gaussian of single-group statistics.
+
+    Raises a ValueError when the data cannot define a Gaussian: no weight,
+    one sample, or a zero variance without smoothing.
+
+    Examples
+    --------
+    >>> s = GaussianStats.from_data([[0.0], [2.0]])
+    >>> gaussian_from_stats(s).covariance.tolist()
+    [1.0]
+    """
+    check_choice(covariance_type, GAUSSIAN_TYPES, name="covariance_type")
+    if stats.batch_shape:
+        raise ValueError("gaussian_from_stats takes the statistics of one group")
+    n = float(stats.count)
+    if n <= 0:
+        raise ValueError("no data: the statistics hold zero total weight; pass some samples")
+    epsilon = variance_floor(float(np.max(stats.variance)), var_smoothing)
+    cov = covariances_from_stats(stats, covariance_type, 0.0)
+    if unbiased:
+        if n <= 1:
+            raise ValueError("the unbiased variance needs more than one sample")
+        cov = cov * (n / (n - 1.0))
+    if covariance_type == "full":
+        cov = cov + epsilon * np.eye(stats.n_features)
+    else:
+        cov = cov + epsilon
+    variances = np.diagonal(cov) if covariance_type == "full" else np.atleast_1d(cov)
+    if not np.all(variances > 0):
+        if np.all(stats.m2 == 0) and np.isclose(n, 1.0):
+            why = "there is only one sample, so the variance is zero"
+        else:
+            j = int(np.argmin(variances))
+            why = f"feature {j} is constant, so its variance is zero"
+        raise ValueError(
+            f"cannot estimate a Gaussian: {why}; add more varied data or pass "
+            "var_smoothing > 0 (e.g. 1e-9)"
+        )
+    return Gaussian(stats.mean, cov, covariance_type, n=n)

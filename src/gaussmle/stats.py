@@ -1,0 +1,485 @@
+"""Sufficient statistics of Gaussians: (weight, mean, M2), exactly mergeable.
+
+A :class:`GaussianStats` holds, for one group or for a batch of groups (one per
+class), the sum of weights ``count``, the weighted ``mean`` and ``m2``: the
+weighted sums of squared deviations from the mean (``kind="diag"``) or the
+scatter matrix (``kind="full"``). Every way of producing a model in gaussmle
+(fit, partial_fit, streaming files, Dask, merging saved models) goes through
+:meth:`GaussianStats.merge`, the weighted pairwise update of Chan, Golub and
+LeVeque, so the result does not depend on how the data was split.
+
+Numerics: everything accumulates in float64 whatever the input dtype. Within a
+chunk the statistics are computed in two passes on data shifted by a reference
+row (so values far from the origin lose nothing), with the corrected two-pass
+term; between chunks only means and deviations are combined. The raw-moment
+form E[x^2] - E[x]^2 is never used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import STATS_KINDS, as_float_array, check_choice, check_sample_weight
+
+#: Bytes of float64 work space per chunk; keeps the working set in cache.
+CHUNK_BYTES = 1 << 22
+
+
+def default_chunk_rows(n_features: int) -> int:
+    """Rows per chunk so that a float64 chunk takes about 4 MiB.
+
+    Examples
+    --------
+    >>> default_chunk_rows(32)
+    16384
+    """
+    return max(256, CHUNK_BYTES // (8 * max(1, n_features)))
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
+class GaussianStats:
+    """Sufficient statistics of a Gaussian, for one group or a batch of groups.
+
+    Parameters
+    ----------
+    count : ndarray, shape batch_shape
+        Sum of sample weights (float64).
+    mean : ndarray, shape batch_shape + (d,)
+        Weighted mean.
+    m2 : ndarray, shape batch_shape + (d,) or batch_shape + (d, d)
+        Weighted sum of squared deviations from the mean (``"diag"``) or the
+        weighted scatter matrix (``"full"``).
+    kind : {"diag", "full"}
+        Which second moment is kept.
+
+    Instances are immutable: the arrays are read-only copies.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = GaussianStats.from_data([[1.0], [2.0]])
+    >>> b = GaussianStats.from_data([[3.0], [4.0]])
+    >>> ab = a + b
+    >>> float(ab.count), ab.mean.tolist(), ab.m2.tolist()
+    (4.0, [2.5], [5.0])
+    """
+
+    count: np.ndarray
+    mean: np.ndarray
+    m2: np.ndarray
+    kind: str = "diag"
+
+    def __post_init__(self) -> None:
+        check_choice(self.kind, STATS_KINDS, name="kind")
+        count, mean, m2 = _readonly(self.count), _readonly(self.mean), _readonly(self.m2)
+        if mean.ndim < 1:
+            raise ValueError("mean must have at least one dimension (the features)")
+        d = mean.shape[-1]
+        expected_m2 = count.shape + ((d,) if self.kind == "diag" else (d, d))
+        if mean.shape != count.shape + (d,) or m2.shape != expected_m2:
+            raise ValueError(
+                f"inconsistent shapes: count {count.shape}, mean {mean.shape}, m2 {m2.shape} "
+                f"for kind {self.kind!r}"
+            )
+        object.__setattr__(self, "count", count)
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "m2", m2)
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def empty(
+        cls, n_features: int, kind: str = "diag", batch_shape: tuple[int, ...] = ()
+    ) -> GaussianStats:
+        """Statistics of no data: the identity of :meth:`merge`.
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_data([[1.0, 2.0], [3.0, 5.0]])
+        >>> (s + GaussianStats.empty(2)).m2.tolist() == s.m2.tolist()
+        True
+        """
+        check_choice(kind, STATS_KINDS, name="kind")
+        d = int(n_features)
+        m2_shape = (d,) if kind == "diag" else (d, d)
+        return cls(
+            np.zeros(batch_shape),
+            np.zeros(batch_shape + (d,)),
+            np.zeros(batch_shape + m2_shape),
+            kind,
+        )
+
+    @classmethod
+    def from_data(
+        cls,
+        X: Any,
+        sample_weight: Any = None,
+        kind: str = "diag",
+        *,
+        chunk_rows: int | None = None,
+    ) -> GaussianStats:
+        """Statistics of the rows of ``X`` (one group).
+
+        ``X`` is read in row chunks of ``chunk_rows``; each chunk is summarised
+        in float64 by a shifted two-pass computation, and chunks are merged
+        exactly. A 1-D ``X`` is one feature.
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_data([1e9 + 0.001, 1e9 - 0.001])
+        >>> float(s.m2[0] / s.count)  # the variance, exact despite the offset
+        1e-06
+        """
+        check_choice(kind, STATS_KINDS, name="kind")
+        X = as_float_array(X)
+        w = check_sample_weight(sample_weight, X.shape[0])
+        rows = chunk_rows or default_chunk_rows(X.shape[1])
+        # Chunks are summarised and merged in coordinates shifted by one reference
+        # row, so the merged means never carry the rounding of a large offset.
+        ref = X[0].astype(np.float64)
+        total = cls.empty(X.shape[1], kind)
+        for start in range(0, X.shape[0], rows):
+            stop = start + rows
+            part = _chunk_stats(X[start:stop], None if w is None else w[start:stop], kind, ref)
+            total = total.merge(part)
+        return total._shifted(ref)
+
+    @classmethod
+    def from_groups(
+        cls,
+        X: Any,
+        groups: Any,
+        n_groups: int,
+        sample_weight: Any = None,
+        kind: str = "diag",
+        *,
+        chunk_rows: int | None = None,
+    ) -> GaussianStats:
+        """Statistics per group, as a batch of shape ``(n_groups,)``.
+
+        ``groups`` holds integer codes in ``[0, n_groups)``, one per row.
+        Groups with no rows get count 0 (the empty statistics).
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_groups([[0.0], [2.0], [10.0]], [0, 0, 1], 2)
+        >>> s.count.tolist(), s.mean[:, 0].tolist(), s.m2[:, 0].tolist()
+        ([2.0, 1.0], [1.0, 10.0], [2.0, 0.0])
+        """
+        check_choice(kind, STATS_KINDS, name="kind")
+        X = as_float_array(X)
+        codes = np.asarray(groups)
+        if codes.shape != (X.shape[0],):
+            raise ValueError(
+                f"groups has shape {codes.shape} but X has {X.shape[0]} rows; pass one "
+                "group code per row"
+            )
+        if codes.size and (codes.min() < 0 or codes.max() >= n_groups):
+            raise ValueError(f"group codes must lie in [0, {n_groups})")
+        codes = codes.astype(np.intp, copy=False)
+        w = check_sample_weight(sample_weight, X.shape[0])
+        rows = chunk_rows or default_chunk_rows(X.shape[1])
+        ref = _group_reference_rows(X, codes, n_groups)
+        total = cls.empty(X.shape[1], kind, (n_groups,))
+        for start in range(0, X.shape[0], rows):
+            stop = start + rows
+            part = _chunk_group_stats(
+                X[start:stop],
+                codes[start:stop],
+                None if w is None else w[start:stop],
+                n_groups,
+                kind,
+                ref,
+            )
+            total = total.merge(part)
+        return total._shifted(ref)
+
+    @classmethod
+    def stack(cls, items: Iterable[GaussianStats]) -> GaussianStats:
+        """Stack single-group statistics into a batch of shape ``(len(items),)``.
+
+        Examples
+        --------
+        >>> a = GaussianStats.from_data([[1.0], [3.0]])
+        >>> GaussianStats.stack([a, a]).count.tolist()
+        [2.0, 2.0]
+        """
+        items = list(items)
+        if not items:
+            raise ValueError("stack needs at least one GaussianStats")
+        kinds = {s.kind for s in items}
+        if len(kinds) != 1:
+            raise ValueError(f"cannot stack statistics of different kinds {sorted(kinds)}")
+        return cls(
+            np.stack([s.count for s in items]),
+            np.stack([s.mean for s in items]),
+            np.stack([s.m2 for s in items]),
+            items[0].kind,
+        )
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def n_features(self) -> int:
+        """Number of features ``d``."""
+        return int(self.mean.shape[-1])
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Shape of the batch of groups (``()`` for one group)."""
+        return tuple(self.count.shape)
+
+    def __len__(self) -> int:
+        if not self.batch_shape:
+            raise TypeError("statistics of a single group have no len()")
+        return self.batch_shape[0]
+
+    def __getitem__(self, index: Any) -> GaussianStats:
+        """Select groups of a batch, e.g. ``stats[2]`` for the third class."""
+        if not self.batch_shape:
+            raise TypeError("statistics of a single group cannot be indexed")
+        return GaussianStats(self.count[index], self.mean[index], self.m2[index], self.kind)
+
+    @property
+    def variance(self) -> np.ndarray:
+        """Per-feature MLE variance ``m2 / count`` (divisor N), shape batch + (d,).
+
+        Groups with count 0 give variance 0.
+        """
+        m2 = self.m2 if self.kind == "diag" else np.diagonal(self.m2, axis1=-2, axis2=-1)
+        return m2 / _safe(self.count)[..., None]
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """MLE covariance ``m2 / count``: (d,) per group for diag, (d, d) for full."""
+        extra = (None,) if self.kind == "diag" else (None, None)
+        return self.m2 / _safe(self.count)[(...,) + extra]
+
+    def to_diag(self) -> GaussianStats:
+        """The same statistics keeping only the per-feature second moments.
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_data([[0.0, 1.0], [2.0, 5.0]], kind="full")
+        >>> s.to_diag().m2.tolist()
+        [2.0, 8.0]
+        """
+        if self.kind == "diag":
+            return self
+        return GaussianStats(
+            self.count, self.mean, np.diagonal(self.m2, axis1=-2, axis2=-1), "diag"
+        )
+
+    # ------------------------------------------------------------------ merging
+    def merge(self, other: GaussianStats) -> GaussianStats:
+        """Statistics of the union of both data sets (weighted Chan et al. update).
+
+        With ``n = na + nb`` and ``delta = mean_b - mean_a``:
+        ``mean = mean_a + delta * nb / n`` and
+        ``m2 = m2_a + m2_b + delta**2 * na * nb / n`` (outer product for full).
+        Merging with empty statistics returns the other operand exactly.
+
+        Examples
+        --------
+        >>> a = GaussianStats.from_data([[0.0], [2.0]])
+        >>> b = GaussianStats.from_data([[4.0]])
+        >>> a.merge(b).mean.tolist()
+        [2.0]
+        """
+        if not isinstance(other, GaussianStats):
+            raise TypeError(f"can only merge GaussianStats, not {type(other).__name__}")
+        if other.kind != self.kind:
+            raise ValueError(
+                f"cannot merge {self.kind!r} statistics with {other.kind!r} statistics; "
+                "convert with to_diag() first"
+            )
+        if other.n_features != self.n_features or other.batch_shape != self.batch_shape:
+            raise ValueError(
+                f"cannot merge statistics of shape {self.batch_shape}x{self.n_features} "
+                f"with {other.batch_shape}x{other.n_features}; the features must match"
+            )
+        count, mean, m2 = merge_moments(
+            self.count, self.mean, self.m2, other.count, other.mean, other.m2, self.kind
+        )
+        return GaussianStats(count, mean, m2, self.kind)
+
+    __add__ = merge
+
+    def pooled(self) -> GaussianStats:
+        """Merge all groups of a batch into one (the statistics of all the data).
+
+        Uses the exact multi-way form: the mean is the weighted mean of group
+        means; ``m2`` adds each group's ``count * (mean_g - mean)**2`` to the
+        sum of the group ``m2``.
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_groups([[0.0], [2.0], [10.0]], [0, 0, 1], 2)
+        >>> p = s.pooled()
+        >>> float(p.count), p.mean.tolist(), p.m2.tolist()
+        (3.0, [4.0], [56.0])
+        """
+        if not self.batch_shape:
+            return self
+        count = self.count.reshape(-1)
+        mean = self.mean.reshape(count.shape + (self.n_features,))
+        m2 = self.m2.reshape(count.shape + self.m2.shape[len(self.batch_shape) :])
+        total = float(count.sum())
+        if total == 0:
+            return GaussianStats.empty(self.n_features, self.kind)
+        centre = (count @ mean) / total
+        dev = mean - centre
+        if self.kind == "diag":
+            between = count @ (dev * dev)
+        else:
+            between = (dev * count[:, None]).T @ dev
+        return GaussianStats(np.float64(total), centre, m2.sum(axis=0) + between, self.kind)
+
+    def _shifted(self, offset: np.ndarray) -> GaussianStats:
+        """The same statistics with ``offset`` added to the mean of every non-empty group."""
+        mean = np.where((self.count > 0)[..., None], self.mean + offset, self.mean)
+        return GaussianStats(self.count, mean, self.m2, self.kind)
+
+    def allclose(self, other: GaussianStats, rtol: float = 1e-10, atol: float = 0.0) -> bool:
+        """True when both hold the same statistics within tolerance (for tests)."""
+        return (
+            self.kind == other.kind
+            and self.batch_shape == other.batch_shape
+            and np.allclose(self.count, other.count, rtol=rtol, atol=atol)
+            and np.allclose(self.mean, other.mean, rtol=rtol, atol=atol)
+            and np.allclose(self.m2, other.m2, rtol=rtol, atol=atol)
+        )
+
+    def __repr__(self) -> str:
+        shape = f"batch={self.batch_shape}, " if self.batch_shape else ""
+        count = self.count.tolist()
+        return f"GaussianStats({shape}kind={self.kind!r}, d={self.n_features}, count={count})"
+
+
+def _safe(count: np.ndarray) -> np.ndarray:
+    """Counts with zeros replaced by one, to divide without warnings."""
+    return np.where(count > 0, count, 1.0)
+
+
+def merge_moments(
+    na: np.ndarray,
+    ma: np.ndarray,
+    m2a: np.ndarray,
+    nb: np.ndarray,
+    mb: np.ndarray,
+    m2b: np.ndarray,
+    kind: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The weighted pairwise (Chan et al.) update on arrays with a batch shape.
+
+    Where one side has count 0 the other side is returned exactly.
+
+    Examples
+    --------
+    >>> n, m, m2 = merge_moments(
+    ...     np.array(1.0), np.array([0.0]), np.array([0.0]),
+    ...     np.array(1.0), np.array([2.0]), np.array([0.0]), "diag")
+    >>> float(n), m.tolist(), m2.tolist()
+    (2.0, [1.0], [2.0])
+    """
+    n = na + nb
+    frac_b = nb / _safe(n)
+    delta = mb - ma
+    mean = ma + delta * frac_b[..., None]
+    weight = (na * frac_b)[..., None]  # na * nb / n
+    if kind == "diag":
+        m2 = m2a + m2b + delta * delta * weight
+        m2_shape_extra: tuple[None, ...] = (None,)
+    else:
+        m2 = m2a + m2b + (delta[..., :, None] * delta[..., None, :]) * weight[..., None]
+        m2_shape_extra = (None, None)
+    a_empty, b_empty = na == 0, nb == 0
+    mean = np.where(a_empty[..., None], mb, np.where(b_empty[..., None], ma, mean))
+    m2 = np.where(
+        a_empty[(...,) + m2_shape_extra],
+        m2b,
+        np.where(b_empty[(...,) + m2_shape_extra], m2a, m2),
+    )
+    return n, mean, m2
+
+
+def _chunk_stats(X: np.ndarray, w: np.ndarray | None, kind: str, ref: np.ndarray) -> GaussianStats:
+    """Two-pass statistics of one chunk in float64, in coordinates shifted by ``ref``."""
+    Z = np.subtract(X, ref, dtype=np.float64)
+    count, mean_z, m2 = _centred_moments(Z, w, kind)
+    if count == 0:
+        return GaussianStats.empty(X.shape[1], kind)
+    return GaussianStats(np.float64(count), mean_z, m2, kind)
+
+
+def _group_reference_rows(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """The first row of each group (zeros for groups without rows), float64 (k, d)."""
+    ref = np.zeros((n_groups, X.shape[1]))
+    present, first = np.unique(codes, return_index=True)
+    ref[present] = X[first]
+    return ref
+
+
+def _centred_moments(
+    Z: np.ndarray, w: np.ndarray | None, kind: str
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Count, mean and M2 of the rows of float64 ``Z`` (overwritten in place).
+
+    The corrected two-pass form: M2 = sum w d^2 - (sum w d)^2 / W with d the
+    deviations from the first-pass mean, which removes the rounding error of
+    that mean to first order.
+    """
+    count = float(Z.shape[0]) if w is None else float(np.add.reduce(w))
+    if count == 0:
+        return 0.0, np.zeros(Z.shape[1]), None  # type: ignore[return-value]
+    mean = (np.add.reduce(Z, axis=0) if w is None else w @ Z) / count
+    Z -= mean
+    resid = np.add.reduce(Z, axis=0) if w is None else w @ Z
+    if kind == "diag":
+        wZ = Z if w is None else Z * w[:, None]
+        m2 = np.einsum("ij,ij->j", wZ, Z) - resid * resid / count
+    else:
+        wZ = Z if w is None else Z * w[:, None]
+        m2 = wZ.T @ Z - np.outer(resid, resid) / count
+        m2 = 0.5 * (m2 + m2.T)
+    mean = mean + resid / count
+    return count, mean, m2
+
+
+def _chunk_group_stats(
+    X: np.ndarray,
+    codes: np.ndarray,
+    w: np.ndarray | None,
+    n_groups: int,
+    kind: str,
+    ref: np.ndarray,
+) -> GaussianStats:
+    """Per-group two-pass statistics of one chunk, shifted by each group's ``ref`` row.
+
+    Rows are sorted by group (a stable radix sort for small integer codes) so
+    each group is one contiguous block.
+    """
+    d = X.shape[1]
+    order = np.argsort(codes, kind="stable")
+    rows_per_group = np.bincount(codes, minlength=n_groups)
+    bounds = np.concatenate(([0], np.cumsum(rows_per_group)))
+    Xs = X[order]
+    ws = None if w is None else w[order]
+    count = np.zeros(n_groups)
+    mean = np.zeros((n_groups, d))
+    m2 = np.zeros((n_groups, d) if kind == "diag" else (n_groups, d, d))
+    for g in np.flatnonzero(rows_per_group):
+        Z = np.subtract(Xs[bounds[g] : bounds[g + 1]], ref[g], dtype=np.float64)
+        wb = None if ws is None else ws[bounds[g] : bounds[g + 1]]
+        c, mz, s = _centred_moments(Z, wb, kind)
+        if c > 0:
+            count[g], mean[g], m2[g] = c, mz, s
+    return GaussianStats(count, mean, m2, kind)
