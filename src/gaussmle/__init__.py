@@ -8,10 +8,18 @@ Examples
 ([2.0], [0.6667])
 """
 
+from .classifier import GaussianClassifier
 from .estimate import fit, gaussian_from_stats
 from .gaussian import Gaussian
 from .stats import GaussianStats
 
 __version__ = "0.1.0"
 
-__all__ = ["Gaussian", "GaussianStats", "__version__", "fit", "gaussian_from_stats"]
+__all__ = [
+    "Gaussian",
+    "GaussianClassifier",
+    "GaussianStats",
+    "__version__",
+    "fit",
+    "gaussian_from_stats",
+]

@@ -1,0 +1,532 @@
+"""GaussianClassifier: one Gaussian per class, fitted by maximum likelihood.
+
+``covariance_type="diag"`` is Gaussian naive Bayes, ``"full"`` is quadratic
+discriminant analysis, ``"tied"`` is linear discriminant analysis and
+``"spherical"`` is a nearest-mean classifier with one variance per class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._jll import ClassDensities
+from ._validation import (
+    COVARIANCE_TYPES,
+    check_choice,
+    check_finite,
+    check_sample_weight,
+)
+from .covariance import covariances_from_stats
+from .stats import GaussianStats
+
+#: Float64 work space per prediction chunk (bytes).
+PREDICT_CHUNK_BYTES = 1 << 23
+
+
+class GaussianClassifier(ClassifierMixin, BaseEstimator):
+    """Generative classifier with one maximum likelihood Gaussian per class.
+
+    Parameters
+    ----------
+    covariance_type : {"diag", "full", "tied", "spherical"}, default "diag"
+        ``"diag"``: independent features (Gaussian naive Bayes);
+        ``"full"``: a covariance matrix per class (QDA);
+        ``"tied"``: one covariance matrix shared by all classes (LDA), the
+        within-class scatter of all classes divided by the total weight;
+        ``"spherical"``: one variance per class.
+    priors : array-like of shape (n_classes,), optional
+        Class prior probabilities; by default the weighted class frequencies.
+    var_smoothing : float, default 1e-9
+        ``epsilon_ = var_smoothing * (largest per-feature variance of all data
+        seen)`` is added to every variance (the diagonal, for full/tied), as in
+        scikit-learn's GaussianNB, but computed from the merged statistics of
+        all data seen, so ``fit`` and any sequence of ``partial_fit`` agree.
+
+    Attributes
+    ----------
+    classes_ : ndarray (k,)
+    class_count_ : ndarray (k,) -- sum of sample weights per class
+    class_prior_ : ndarray (k,)
+    means_ : ndarray (k, d)
+    covariances_ : ndarray -- full (k, d, d), tied (d, d), diag (k, d), spherical (k,)
+    epsilon_ : float
+    class_stats_ : GaussianStats -- the per-class sufficient statistics, batch (k,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when fitted on a DataFrame
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gaussmle import GaussianClassifier
+    >>> X = np.array([[-1.0, -1.2], [-0.8, -1.0], [-1.1, -0.7], [1.0, 1.1], [0.9, 1.3], [1.2, 0.8]])
+    >>> y = np.array(["purple"] * 3 + ["yellow"] * 3)
+    >>> clf = GaussianClassifier().fit(X, y)
+    >>> clf.predict([[-1.0, -0.9], [1.1, 1.0]]).tolist()
+    ['purple', 'yellow']
+    >>> clf.predict_proba([[0.0, 0.1]]).round(3).tolist()
+    [[0.0, 1.0]]
+    """
+
+    def __init__(
+        self,
+        covariance_type: str = "diag",
+        priors: Any = None,
+        var_smoothing: float = 1e-9,
+    ) -> None:
+        self.covariance_type = covariance_type
+        self.priors = priors
+        self.var_smoothing = var_smoothing
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GaussianClassifier:
+        """Fit one Gaussian per class to labelled data.
+
+        Parameters
+        ----------
+        X : array-like (n, d), a DataFrame, or a dask array / DataFrame
+        y : array-like (n,) of labels (ints, strings or any sortable values)
+        sample_weight : array-like (n,), optional
+
+        Returns
+        -------
+        self
+        """
+        self._reset()
+        if _is_dask(X):
+            from .dask_backend import fit_classifier_stats
+
+            return fit_classifier_stats(self, X, y, sample_weight, first=True)
+        X, y = self._validate(X, y, reset=True)
+        return self._update(X, y, np.unique(y), sample_weight)
+
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> GaussianClassifier:
+        """Update the model with another batch of labelled data.
+
+        ``classes`` (all labels that will ever appear) is required on the first
+        call. The statistics of the batch are merged exactly with those seen
+        so far, so any sequence of batches gives the model ``fit`` gives on
+        their union.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X, y = np.array([[0.0], [1.0], [5.0], [6.0]]), np.array([0, 0, 1, 1])
+        >>> clf = GaussianClassifier().partial_fit(X[:3], y[:3], classes=[0, 1])
+        >>> clf.partial_fit(X[3:], y[3:]).means_.ravel().tolist()
+        [0.5, 5.5]
+        """
+        first = not hasattr(self, "classes_")
+        if _is_dask(X):
+            from .dask_backend import fit_classifier_stats
+
+            if first:
+                self._reset()
+            return fit_classifier_stats(self, X, y, sample_weight, first=first, classes=classes)
+        X, y = self._validate(X, y, reset=first)
+        if first:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit; pass every "
+                    "label that can occur, e.g. classes=np.unique(y_all)"
+                )
+            classes = np.unique(column_or_1d(np.asarray(classes)))
+        elif classes is not None and not np.array_equal(
+            np.unique(np.asarray(classes)), self.classes_
+        ):
+            raise ValueError(
+                f"classes={list(np.asarray(classes))} differs from the classes of the first "
+                f"call to partial_fit {list(self.classes_)}; pass the same classes or none"
+            )
+        return self._update(X, y, self.classes_ if not first else classes, sample_weight)
+
+    def _reset(self) -> None:
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("__"):
+                delattr(self, name)
+
+    def _validate(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
+        )
+        check_finite(X)
+        check_classification_targets(y)
+        return X, y
+
+    def _update(
+        self, X: np.ndarray, y: np.ndarray, classes: np.ndarray, sample_weight: Any
+    ) -> GaussianClassifier:
+        codes = encode_labels(y, classes)
+        w = check_sample_weight(sample_weight, X.shape[0])
+        batch = GaussianStats.from_groups(X, codes, len(classes), w, kind=self._stats_kind())
+        return self._absorb(batch, classes)
+
+    def _stats_kind(self) -> str:
+        return "full" if self.covariance_type in ("full", "tied") else "diag"
+
+    def _absorb(self, batch: GaussianStats, classes: np.ndarray) -> GaussianClassifier:
+        """Merge per-class statistics into the model and refresh the parameters."""
+        if hasattr(self, "class_stats_"):
+            batch = self.class_stats_.merge(batch)
+        self.classes_ = np.asarray(classes)
+        self.class_stats_ = batch
+        self._refresh()
+        return self
+
+    def _refresh(self) -> None:
+        """Derive every fitted parameter from ``class_stats_`` (the only state)."""
+        stats = self.class_stats_
+        k = len(self.classes_)
+        self.n_features_in_ = stats.n_features
+        self.class_count_ = stats.count.copy()
+        self.class_prior_ = self._priors(stats.count)
+        largest = float(np.max(stats.pooled().variance))
+        epsilon = float(self.var_smoothing) * largest
+        if epsilon == 0.0 and largest == 0.0:
+            # every feature is constant in all data seen: no scale to borrow, so the
+            # smoothing is taken in the data's own units
+            epsilon = float(self.var_smoothing)
+        self.epsilon_ = epsilon
+        self.means_ = stats.mean.copy()
+        cov_stats = stats if self.covariance_type != "diag" else stats.to_diag()
+        self.covariances_ = covariances_from_stats(cov_stats, self.covariance_type, epsilon)
+        self._check_positive_variances()
+        seen = stats.count > 0
+        reference = stats.pooled().mean
+        self._densities = ClassDensities(
+            np.where(seen[:, None], self.means_, reference),
+            self._covariances_for_scoring(seen, k),
+            self.covariance_type,
+            reference,
+            [str(c) for c in self.classes_],
+        )
+        with np.errstate(divide="ignore"):
+            self._log_prior = np.where(seen, np.log(self.class_prior_), -np.inf)
+
+    def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
+        """Covariances with unseen classes replaced by a harmless placeholder."""
+        cov = self.covariances_
+        if seen.all() or self.covariance_type == "tied":
+            return cov
+        placeholder = {
+            "diag": np.ones(self.n_features_in_),
+            "spherical": 1.0,
+            "full": np.eye(self.n_features_in_),
+        }[self.covariance_type]
+        mask = seen.reshape((k,) + (1,) * (cov.ndim - 1))
+        return np.where(mask, cov, placeholder)
+
+    def _check_positive_variances(self) -> None:
+        seen = self.class_stats_.count > 0
+        cov = self.covariances_
+        if self.covariance_type == "tied":
+            var = np.diagonal(cov)[None, :]
+        elif self.covariance_type == "full":
+            var = np.diagonal(cov, axis1=1, axis2=2)[seen]
+        else:
+            var = np.atleast_2d(cov.T).T[seen] if cov.ndim == 1 else cov[seen]
+        if not np.all(var > 0):
+            raise ValueError(
+                "some class has a zero variance (a constant feature or a single sample) and "
+                "var_smoothing is 0; set var_smoothing > 0 (the default is 1e-9)"
+            )
+
+    def _priors(self, counts: np.ndarray) -> np.ndarray:
+        k = counts.shape[0]
+        if self.priors is None:
+            return counts / counts.sum()
+        priors = np.asarray(self.priors, dtype=np.float64)
+        if priors.shape != (k,):
+            raise ValueError(
+                f"priors has {priors.size} values but there are {k} classes; pass one "
+                "prior per class, in the order of classes_"
+            )
+        if not np.isfinite(priors).all() or (priors < 0).any():
+            raise ValueError("priors must be finite and non-negative")
+        if not np.isclose(priors.sum(), 1.0, rtol=0, atol=1e-8):
+            raise ValueError(f"priors must sum to 1; they sum to {priors.sum():.10g}")
+        return priors
+
+    # ------------------------------------------------------------------ predicting
+    def _check_X(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "class_stats_")
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
+        )
+        check_finite(X)
+        return X
+
+    def _rows(self, n: int) -> Iterator[slice]:
+        """Row slices sized so one chunk's work space is about 8 MiB."""
+        width = max(self.n_features_in_, len(self.classes_))
+        step = max(256, PREDICT_CHUNK_BYTES // (8 * width * 4))
+        for start in range(0, n, step):
+            yield slice(start, min(start + step, n))
+
+    def _joint_chunk(self, X: np.ndarray) -> np.ndarray:
+        out = self._densities.log_density(X)
+        out += self._log_prior
+        return out
+
+    def predict_joint_log_proba(self, X: Any) -> np.ndarray:
+        """log p(x, c) = log prior_c + log N(x | mu_c, Sigma_c), shape (n, k).
+
+        Classes never seen in training get -inf.
+        """
+        X = self._with_dask(X, "predict_joint_log_proba")
+        if not isinstance(X, np.ndarray):
+            return X
+        out = np.empty((X.shape[0], len(self.classes_)))
+        for rows in self._rows(X.shape[0]):
+            out[rows] = self._joint_chunk(X[rows])
+        return out
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """log p(c | x) by log-sum-exp, shape (n, k); rows are normalised.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> clf = GaussianClassifier().fit([[0.0], [1.0], [9.0], [10.0]], [0, 0, 1, 1])
+        >>> p = np.exp(clf.predict_log_proba([[1e6]]))  # far from every class
+        >>> p.tolist(), bool(np.isfinite(p).all())
+        ([[0.0, 1.0]], True)
+        """
+        X = self._with_dask(X, "predict_log_proba")
+        if not isinstance(X, np.ndarray):
+            return X
+        out = np.empty((X.shape[0], len(self.classes_)))
+        for rows in self._rows(X.shape[0]):
+            out[rows] = self._log_posterior_chunk(X[rows])
+        return out
+
+    def _log_posterior_chunk(self, X: np.ndarray) -> np.ndarray:
+        J = self._joint_chunk(X)
+        top = J.max(axis=1)
+        lost = ~np.isfinite(top)
+        if lost.any():
+            J[lost] = self._far_rows_log_posterior(X[lost])
+            top[lost] = 0.0
+        J -= top[:, None]
+        with np.errstate(under="ignore"):
+            norm = np.log(np.exp(J).sum(axis=1))
+        J -= norm[:, None]
+        return J
+
+    def _far_rows_log_posterior(self, X: np.ndarray) -> np.ndarray:
+        """Posterior of points so far away that every density underflows to 0.
+
+        In that limit the class with the smallest Mahalanobis distance takes
+        all the probability; distances are compared in log space.
+        """
+        logq = self._densities.log_mahalanobis(X)
+        logq[:, ~np.isfinite(self._log_prior)] = np.inf
+        winner = np.argmin(logq, axis=1)
+        out = np.full(logq.shape, -np.inf)
+        out[np.arange(X.shape[0]), winner] = 0.0
+        return out
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """p(c | x), shape (n, k); each row sums to 1. Computed in row chunks in place."""
+        X = self._with_dask(X, "predict_proba")
+        if not isinstance(X, np.ndarray):
+            return X
+        out = self.predict_log_proba(X)
+        np.exp(out, out=out)
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row."""
+        X = self._with_dask(X, "predict")
+        if not isinstance(X, np.ndarray):
+            return X
+        best = np.empty(X.shape[0], dtype=np.intp)
+        for rows in self._rows(X.shape[0]):
+            J = self._joint_chunk(X[rows])
+            top = J.max(axis=1)
+            lost = ~np.isfinite(top)
+            if lost.any():
+                J[lost] = self._far_rows_log_posterior(X[rows][lost])
+            best[rows] = J.argmax(axis=1)
+        return self.classes_[best]
+
+    def _with_dask(self, X: Any, method: str) -> Any:
+        if _is_dask(X):
+            check_is_fitted(self, "class_stats_")
+            from .dask_backend import predict_blocks
+
+            return predict_blocks(self, X, method)
+        return self._check_X(X)
+
+    # ------------------------------------------------------------------ beyond sklearn
+    def loglik(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Total log-likelihood log p(x, y) of labelled data under the model.
+
+        Examples
+        --------
+        >>> clf = GaussianClassifier().fit([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1])
+        >>> round(clf.loglik([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1]), 4)
+        -8.4452
+        """
+        X = self._check_X(X)
+        y = column_or_1d(np.asarray(y))
+        if y.shape[0] != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
+        codes = encode_labels(y, self.classes_)
+        w = check_sample_weight(sample_weight, X.shape[0])
+        total = 0.0
+        for rows in self._rows(X.shape[0]):
+            J = self._joint_chunk(X[rows])
+            picked = J[np.arange(J.shape[0]), codes[rows]]
+            total += float(picked.sum() if w is None else w[rows] @ picked)
+        return total
+
+    @property
+    def n_parameters(self) -> int:
+        """Free parameters: k - 1 priors, k d means and the covariance parameters.
+
+        Covariances: diag k d, spherical k, full k d (d + 1) / 2, tied d (d + 1) / 2.
+        Priors fixed by the user are not counted.
+        """
+        check_is_fitted(self, "class_stats_")
+        k, d = len(self.classes_), self.n_features_in_
+        cov = {
+            "diag": k * d,
+            "spherical": k,
+            "full": k * d * (d + 1) // 2,
+            "tied": d * (d + 1) // 2,
+        }[self.covariance_type]
+        priors = (k - 1) if self.priors is None else 0
+        return priors + k * d + cov
+
+    def aic(self, X: Any, y: Any) -> float:
+        """Akaike information criterion ``2 p - 2 LL`` of labelled data."""
+        return 2.0 * self.n_parameters - 2.0 * self.loglik(X, y)
+
+    def bic(self, X: Any, y: Any) -> float:
+        """Bayesian information criterion ``p log(N) - 2 LL`` (N rows)."""
+        n = np.asarray(X).shape[0] if not hasattr(X, "shape") else X.shape[0]
+        return self.n_parameters * float(np.log(n)) - 2.0 * self.loglik(X, y)
+
+    def merge(self, other: GaussianClassifier) -> GaussianClassifier:
+        """A new model trained on the union of both models' training data.
+
+        Classes are united; hyperparameters come from ``self``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> a = GaussianClassifier().fit([[0.0], [1.0], [5.0], [6.0]], [0, 0, 1, 1])
+        >>> b = GaussianClassifier().fit([[2.0], [3.0], [9.0], [9.5]], [0, 0, 2, 2])
+        >>> m = a.merge(b)
+        >>> m.classes_.tolist(), m.class_count_.tolist(), m.means_.ravel().tolist()
+        ([0, 1, 2], [4.0, 2.0, 2.0], [1.5, 5.5, 9.25])
+        """
+        check_is_fitted(self, "class_stats_")
+        check_is_fitted(other, "class_stats_")
+        if other.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"cannot merge a model of {other.n_features_in_} features into one of "
+                f"{self.n_features_in_}; the features must match"
+            )
+        names_a = getattr(self, "feature_names_in_", None)
+        names_b = getattr(other, "feature_names_in_", None)
+        if names_a is not None and names_b is not None and list(names_a) != list(names_b):
+            raise ValueError("cannot merge models fitted on different feature names")
+        mine, theirs = self.class_stats_, other.class_stats_
+        if mine.kind != theirs.kind:
+            if self._stats_kind() == "full":
+                raise ValueError(
+                    f"cannot merge a {other.covariance_type!r} model into a "
+                    f"{self.covariance_type!r} one: it lacks the full scatter matrices"
+                )
+            theirs = theirs.to_diag()
+        classes = np.union1d(self.classes_, other.classes_)
+        merged = _align(mine, self.classes_, classes).merge(_align(theirs, other.classes_, classes))
+        new = type(self)(**self.get_params())
+        if names_a is not None or names_b is not None:
+            new.feature_names_in_ = names_a if names_a is not None else names_b
+        return new._absorb(merged, classes)
+
+    @classmethod
+    def from_stats(
+        cls,
+        class_stats: GaussianStats,
+        classes: Any,
+        feature_names: Any = None,
+        **params: Any,
+    ) -> GaussianClassifier:
+        """A fitted classifier from per-class statistics (e.g. loaded from a file).
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_groups([[0.0], [1.0], [4.0], [6.0]], [0, 0, 1, 1], 2)
+        >>> GaussianClassifier.from_stats(s, ["a", "b"]).means_.ravel().tolist()
+        [0.5, 5.0]
+        """
+        model = cls(**params)
+        if class_stats.kind != model._stats_kind() and model._stats_kind() == "full":
+            raise ValueError(f"a {model.covariance_type!r} model needs kind='full' statistics")
+        if class_stats.kind != model._stats_kind():
+            class_stats = class_stats.to_diag()
+        classes = np.asarray(classes)
+        if class_stats.batch_shape != (len(classes),):
+            raise ValueError("one statistics group per class is needed")
+        if feature_names is not None:
+            model.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        return model._absorb(class_stats, classes)
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Integer codes of ``y`` in the sorted ``classes``; unknown labels are an error.
+
+    Examples
+    --------
+    >>> encode_labels(np.array(["b", "a", "b"]), np.array(["a", "b"])).tolist()
+    [1, 0, 1]
+    """
+    classes = np.asarray(classes)
+    try:
+        codes = np.searchsorted(classes, y)
+    except TypeError as exc:
+        raise ValueError(
+            f"labels of type {y.dtype} cannot be compared with {classes.dtype}"
+        ) from exc
+    codes = np.clip(codes, 0, len(classes) - 1)
+    unknown = classes[codes] != y
+    if np.any(unknown):
+        extra = sorted({str(v) for v in np.asarray(y)[unknown]})[:5]
+        raise ValueError(
+            f"y contains labels not among the classes {list(classes)}: {extra}; pass every "
+            "label in classes= on the first call to partial_fit"
+        )
+    return codes
+
+
+def _align(stats: GaussianStats, classes: np.ndarray, target: np.ndarray) -> GaussianStats:
+    """Per-class statistics re-indexed to ``target`` classes (missing ones empty)."""
+    out = GaussianStats.empty(stats.n_features, stats.kind, (len(target),))
+    idx = np.searchsorted(target, classes)
+    count, mean, m2 = out.count.copy(), out.mean.copy(), out.m2.copy()
+    count[idx], mean[idx], m2[idx] = stats.count, stats.mean, stats.m2
+    return GaussianStats(count, mean, m2, stats.kind)
+
+
+def _is_dask(X: Any) -> bool:
+    return type(X).__module__.startswith("dask.")
+
+
+__all__ = ["GaussianClassifier", "encode_labels"]
