@@ -272,7 +272,11 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             yield slice(start, min(start + step, n))
 
     def _joint_chunk(self, X: np.ndarray) -> np.ndarray:
-        out = self._densities.log_density(X)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self._densities.log_density(X)
+        # NaN here can only come from squares that overflowed (|x| > 1e154):
+        # such a density is 0, so its log is -inf
+        np.nan_to_num(out, copy=False, nan=-np.inf, posinf=-np.inf)
         out += self._log_prior
         return out
 
