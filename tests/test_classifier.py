@@ -322,13 +322,13 @@ def test_class_stats_are_the_sufficient_statistics():
 
 
 def test_predict_in_chunks_matches_one_chunk(monkeypatch):
-    import gaussmle.classifier as module
+    import gaussmle._jll as module
 
     rng = np.random.default_rng(8)
     X = rng.normal(size=(3000, 5))
     y = rng.integers(0, 7, 3000)
     model = GaussianClassifier(covariance_type="full").fit(X, y)
     whole = model.predict_proba(X)
-    monkeypatch.setattr(module, "PREDICT_CHUNK_BYTES", 1)
+    monkeypatch.setattr(module, "CHUNK_BYTES", 1)
     chunked = model.predict_proba(X)
     np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-15)

@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from gaussmle import GaussianClassifier
-from gaussmle.select import SelectionResult, select
+from gaussmle.selection import SelectionResult, select
 
 TYPES = ("diag", "full", "tied", "spherical")
 
@@ -151,7 +151,7 @@ def test_recommendation_is_lowest_cv_log_loss_ties_by_bic():
         {"covariance_type": t, "bic": b, "cv_log_loss": c, "error": None}
         for t, b, c in [("diag", 10.0, 0.3), ("full", 20.0, 0.2), ("tied", 5.0, 0.2)]
     ]
-    from gaussmle.select import _recommend
+    from gaussmle.selection import _recommend
 
     name, reason = _recommend(rows, 5)
     assert name == "tied" and "BIC" in reason

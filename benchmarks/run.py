@@ -1,0 +1,169 @@
+"""Side-by-side speed of gaussmle and scikit-learn, reported as ratios.
+
+Same process, same data, medians of repeats. Every time is also given as a
+multiple of one streaming pass over X (``np.add.reduce(X.ravel())``), the
+memory-bandwidth floor of anything that reads X once.
+
+    python benchmarks/run.py            # n=1e6, d=32 (about 3 minutes)
+    python benchmarks/run.py --quick    # n=1e5, a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.discriminant_analysis import (
+    LinearDiscriminantAnalysis,
+    QuadraticDiscriminantAnalysis,
+)
+from sklearn.naive_bayes import GaussianNB
+from threadpoolctl import threadpool_info
+
+from gaussmle import GaussianClassifier, _kernels
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``repeats`` calls (after one warm-up call)."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def make_data(n: int, d: int, k: int, dtype=np.float64, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 2.0, (k, d))
+    y = rng.integers(0, k, n)
+    X = (centres[y] + rng.standard_normal((n, d))).astype(dtype)
+    return X, y
+
+
+def row(name: str, ours: float, theirs: float | None, floor: float) -> str:
+    if theirs is None:
+        return f"{name:<38} {ours * 1e3:9.1f} ms {'':>12} {'':>9} {ours / floor:8.1f}x"
+    return (
+        f"{name:<38} {ours * 1e3:9.1f} ms {theirs * 1e3:9.1f} ms "
+        f"{theirs / ours:8.1f}x {ours / floor:8.1f}x"
+    )
+
+
+def header() -> str:
+    return (
+        f"{'benchmark':<38} {'gaussmle':>12} {'sklearn':>12} {'speed-up':>9} {'vs pass':>9}\n"
+        + "-" * 84
+    )
+
+
+def peak_memory(fn: Callable[[], object]) -> float:
+    """Peak bytes allocated by numpy during ``fn`` (tracemalloc sees numpy buffers)."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    result = fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del result
+    return float(peak)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1_000_000)
+    parser.add_argument("--d", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="n=1e5, fewer repeats")
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory peaks")
+    args = parser.parse_args()
+    n, d, reps = args.n, args.d, args.repeats
+    if args.quick:
+        n, reps = 100_000, 3
+    slow_reps = max(1, reps // 2)
+
+    print(f"gaussmle benchmarks: n={n:,}, d={d}, medians of {reps} repeats")
+    for info in threadpool_info():
+        if info.get("user_api") == "blas":
+            print(
+                f"BLAS: {info['internal_api']} {info.get('version')} "
+                f"({info.get('architecture')}), {info['num_threads']} threads"
+            )
+    if _kernels.available():
+        print(
+            f"compiled kernels: numba, {_kernels.n_threads()} threads over row ranges "
+            "(fit, diag/spherical predict for k <= 32); BLAS threads for the rest"
+        )
+    else:
+        print("compiled kernels: off (numpy + BLAS threads)")
+
+    X, _ = make_data(n, d, 2)
+    floor = median_time(lambda: np.add.reduce(X.ravel()), reps * 2)
+    print(f"one streaming pass over X (float64): {floor * 1e3:.1f} ms\n")
+    print(header())
+
+    for k in (10, 100):
+        X, y = make_data(n, d, k)
+        ours = GaussianClassifier()
+        sk = GaussianNB()
+        t_ours = median_time(lambda: ours.fit(X, y), reps)  # noqa: B023
+        t_sk = median_time(lambda: sk.fit(X, y), slow_reps)  # noqa: B023
+        print(row(f"diag fit k={k} vs GaussianNB", t_ours, t_sk, floor))
+        t_ours = median_time(lambda: ours.predict(X), reps)  # noqa: B023
+        t_sk = median_time(lambda: sk.predict(X), 1)  # noqa: B023
+        print(row(f"diag predict k={k}", t_ours, t_sk, floor))
+        t_ours = median_time(lambda: ours.predict_proba(X), reps)  # noqa: B023
+        t_sk = median_time(lambda: sk.predict_proba(X), 1)  # noqa: B023
+        print(row(f"diag predict_proba k={k}", t_ours, t_sk, floor))
+
+    k = 10
+    X, y = make_data(n, d, k)
+    X32 = X.astype(np.float32)
+    ours = GaussianClassifier()
+    t64 = median_time(lambda: ours.fit(X, y), reps)
+    t32 = median_time(lambda: ours.fit(X32, y), reps)
+    print(row(f"diag fit k={k} float32 (vs float64)", t32, t64, floor))
+    ours.fit(X, y)
+    t64 = median_time(lambda: ours.predict_proba(X), reps)
+    t32 = median_time(lambda: ours.predict_proba(X32), reps)
+    print(row(f"diag predict_proba k={k} float32 (vs f64)", t32, t64, floor))
+
+    full, qda = GaussianClassifier(covariance_type="full"), QuadraticDiscriminantAnalysis()
+    t_ours = median_time(lambda: full.fit(X, y), reps)
+    t_sk = median_time(lambda: qda.fit(X, y), slow_reps)
+    print(row(f"full fit k={k} vs QDA", t_ours, t_sk, floor))
+    t_ours = median_time(lambda: full.predict(X), reps)
+    t_sk = median_time(lambda: qda.predict(X), slow_reps)
+    print(row(f"full predict k={k} vs QDA", t_ours, t_sk, floor))
+    t_ours = median_time(lambda: full.predict_proba(X), reps)
+    t_sk = median_time(lambda: qda.predict_proba(X), slow_reps)
+    print(row(f"full predict_proba k={k} vs QDA", t_ours, t_sk, floor))
+
+    tied, lda = GaussianClassifier(covariance_type="tied"), LinearDiscriminantAnalysis()
+    t_ours = median_time(lambda: tied.fit(X, y), reps)
+    t_sk = median_time(lambda: lda.fit(X, y), slow_reps)
+    print(row(f"tied fit k={k} vs LDA", t_ours, t_sk, floor))
+    t_ours = median_time(lambda: tied.predict_proba(X), reps)
+    t_sk = median_time(lambda: lda.predict_proba(X), slow_reps)
+    print(row(f"tied predict_proba k={k} vs LDA", t_ours, t_sk, floor))
+
+    if not args.no_memory:
+        k = 100
+        X, y = make_data(n, d, k)
+        ours, sk = GaussianClassifier().fit(X, y), GaussianNB().fit(X, y)
+        out_mib = n * k * 8 / 2**20
+        ours_peak = peak_memory(lambda: ours.predict_proba(X)) / 2**20  # noqa: B023
+        sk_peak = peak_memory(lambda: sk.predict_proba(X)) / 2**20  # noqa: B023
+        print(
+            f"\npredict_proba peak memory, n={n:,} d={d} k={k} (output {out_mib:.0f} MiB):\n"
+            f"  gaussmle output + {ours_peak - out_mib:.0f} MiB;"
+            f"  scikit-learn output + {sk_peak - out_mib:.0f} MiB ({sk_peak / out_mib:.1f}x output)"
+        )
+
+
+if __name__ == "__main__":
+    main()

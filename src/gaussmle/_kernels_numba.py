@@ -1,0 +1,143 @@
+"""The numba kernels themselves; imported only through :mod:`gaussmle._kernels`.
+
+Defined at module level so numba can cache the compiled code on disk
+(``cache=True``): only the first run on a machine pays for compilation.
+"""
+
+import numba
+import numpy as np
+
+from ._kernels import BLOCK_ROWS
+
+jit = numba.njit(cache=True, fastmath=False, nogil=True)
+pjit = numba.njit(cache=True, fastmath=False, nogil=True, parallel=True)
+
+
+@jit
+def merge_into(n, mean, m2, nb, mb, m2b):  # pragma: no cover - compiled
+    """Chan update of one group's running (n, mean, m2) with a block's."""
+    if nb == 0.0:
+        return n
+    if n == 0.0:
+        for j in range(mean.shape[0]):
+            mean[j] = mb[j]
+            m2[j] = m2b[j]
+        return nb
+    tot = n + nb
+    frac = nb / tot
+    weight = n * frac
+    for j in range(mean.shape[0]):
+        delta = mb[j] - mean[j]
+        mean[j] += delta * frac
+        m2[j] += m2b[j] + delta * delta * weight
+    return tot
+
+
+@jit
+def range_stats(X, codes, w, ref, start, stop, count, mean, m2):  # pragma: no cover
+    """Diag statistics per group of rows [start, stop), block by block."""
+    k, d = mean.shape
+    unweighted = w.shape[0] == 0
+    bsum = np.zeros((k, d))
+    bmean = np.zeros((k, d))
+    bres = np.zeros((k, d))
+    bm2 = np.zeros((k, d))
+    bw = np.zeros(k)
+    for b0 in range(start, stop, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, stop)
+        bsum[:] = 0.0
+        bres[:] = 0.0
+        bm2[:] = 0.0
+        bw[:] = 0.0
+        # pass 1: weighted sums of the shifted rows (row views keep the loop simple)
+        for i in range(b0, b1):
+            g = codes[i]
+            wi = 1.0 if unweighted else w[i]
+            bw[g] += wi
+            acc = bsum[g]
+            r = ref[g]
+            x = X[i]
+            for j in range(d):
+                acc[j] += wi * (x[j] - r[j])
+        for g in range(k):
+            if bw[g] > 0.0:
+                for j in range(d):
+                    bmean[g, j] = bsum[g, j] / bw[g]
+        # pass 2: deviations from the block mean, and their residual sum
+        for i in range(b0, b1):
+            g = codes[i]
+            wi = 1.0 if unweighted else w[i]
+            mu = bmean[g]
+            r = ref[g]
+            res = bres[g]
+            sq = bm2[g]
+            x = X[i]
+            for j in range(d):
+                dev = (x[j] - r[j]) - mu[j]
+                res[j] += wi * dev
+                sq[j] += wi * dev * dev
+        for g in range(k):
+            if bw[g] > 0.0:
+                for j in range(d):
+                    corr = bres[g, j] / bw[g]
+                    bm2[g, j] -= bres[g, j] * corr  # corrected two-pass term
+                    bmean[g, j] += corr
+                count[g] = merge_into(count[g], mean[g], m2[g], bw[g], bmean[g], bm2[g])
+
+
+@pjit
+def group_stats(X, codes, w, ref, n_parts):  # pragma: no cover - compiled
+    """Per-part, per-group (count, mean, m2) in coordinates shifted by ref."""
+    n = X.shape[0]
+    k, d = ref.shape
+    counts = np.zeros((n_parts, k))
+    means = np.zeros((n_parts, k, d))
+    m2s = np.zeros((n_parts, k, d))
+    step = (n + n_parts - 1) // n_parts
+    for p in numba.prange(n_parts):
+        start = p * step
+        stop = min(n, start + step)
+        if start < stop:
+            range_stats(X, codes, w, ref, start, stop, counts[p], means[p], m2s[p])
+    return counts, means, m2s
+
+
+@pjit
+def diag_rows(X, means, precision, const, mode, out):  # pragma: no cover - compiled
+    """Direct diag log densities per row, optionally normalised in the same pass.
+
+    out[i, c] = const[c] - 0.5 * sum_j (x_ij - mu_cj)^2 * p_cj (mode JOINT),
+    or the log posterior / posterior of the row. A row whose densities all
+    underflow is left as NaN for the caller.
+    """
+    n, d = X.shape
+    k = means.shape[0]
+    for i in numba.prange(n):
+        x = X[i]
+        row = out[i]
+        top = -np.inf
+        for c in range(k):
+            mu = means[c]
+            p = precision[c]
+            acc = 0.0
+            for j in range(d):
+                dev = x[j] - mu[j]
+                acc += dev * dev * p[j]
+            value = const[c] - 0.5 * acc
+            row[c] = value
+            if value > top:
+                top = value
+        if mode == 0:
+            continue
+        if not np.isfinite(top):
+            for c in range(k):
+                row[c] = np.nan
+            continue
+        total = 0.0
+        for c in range(k):
+            total += np.exp(row[c] - top)
+        norm = top + np.log(total)
+        for c in range(k):
+            row[c] = row[c] - norm
+            if mode == 2:
+                row[c] = np.exp(row[c])

@@ -1,0 +1,67 @@
+"""The compiled kernels agree with the numpy reference path."""
+
+import numpy as np
+import pytest
+
+from gaussmle import GaussianClassifier, GaussianStats, _kernels
+
+pytestmark = pytest.mark.skipif(not _kernels.available(), reason="numba not installed")
+
+
+@pytest.fixture
+def numpy_only(monkeypatch):
+    """Run the body with the compiled kernels switched off."""
+
+    def use_numpy():
+        monkeypatch.setattr(_kernels, "available", lambda: False)
+
+    return use_numpy
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_group_statistics_match_numpy(numpy_only, dtype, weighted):
+    rng = np.random.default_rng(0)
+    n, d, k = 20_000, 5, 7
+    y = rng.integers(0, k - 1, n)  # the last group stays empty
+    X = (rng.normal(0.0, 1.0, (n, d)) * rng.uniform(0.01, 10, d) + 1e4).astype(dtype)
+    w = rng.uniform(0.0, 2.0, n) if weighted else None
+    compiled = GaussianStats.from_groups(X, y, k, w)
+    numpy_only()
+    reference = GaussianStats.from_groups(X, y, k, w)
+    assert float(compiled.count[-1]) == 0.0
+    np.testing.assert_allclose(compiled.count, reference.count, rtol=1e-12)
+    np.testing.assert_allclose(compiled.mean, reference.mean, rtol=1e-13)
+    np.testing.assert_allclose(compiled.m2, reference.m2, rtol=1e-10)
+
+
+def test_large_offset_through_the_kernel():
+    rng = np.random.default_rng(1)
+    X = 1e9 + 1e-3 * rng.standard_normal((50_000, 2))
+    s = GaussianStats.from_groups(X, np.zeros(50_000, dtype=int), 1)
+    np.testing.assert_allclose(s.variance[0], (X - 1e9).var(axis=0), rtol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_diag_predictions_match_numpy(numpy_only, covariance_type):
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(5000, 6)) * [1, 1e-3, 10, 1, 1, 1] + 50.0
+    y = rng.integers(0, 5, 5000)
+    X[y == 2] += 0.5
+    probe = np.vstack([X[:1000], [[1e160] * 6], [[50.0] * 6]])
+    model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    compiled = {
+        "joint": model.predict_joint_log_proba(probe),
+        "log": model.predict_log_proba(probe),
+        "proba": model.predict_proba(probe),
+        "label": model.predict(probe),
+    }
+    numpy_only()
+    reference = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    np.testing.assert_allclose(
+        compiled["joint"], reference.predict_joint_log_proba(probe), rtol=1e-12
+    )
+    np.testing.assert_allclose(compiled["proba"], reference.predict_proba(probe), atol=1e-12)
+    np.testing.assert_allclose(np.exp(compiled["log"]), compiled["proba"], atol=1e-15)
+    assert np.array_equal(compiled["label"], reference.predict(probe))
+    assert np.isfinite(compiled["proba"]).all()
