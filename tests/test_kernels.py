@@ -42,8 +42,8 @@ def test_large_offset_through_the_kernel():
     np.testing.assert_allclose(s.variance[0], (X - 1e9).var(axis=0), rtol=1e-9)
 
 
-@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
-def test_diag_predictions_match_numpy(numpy_only, covariance_type):
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical", "full", "tied"])
+def test_predictions_match_numpy(numpy_only, covariance_type):
     rng = np.random.default_rng(2)
     X = rng.normal(size=(5000, 6)) * [1, 1e-3, 10, 1, 1, 1] + 50.0
     y = rng.integers(0, 5, 5000)

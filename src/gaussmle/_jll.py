@@ -95,6 +95,10 @@ class ClassDensities:
             white = solve_triangular(self.factor, self.shifted_means.T, lower=True).T
             self.white_means = white
             self._prepare_expanded(white, np.ones((k, d)))
+            # the linear discriminant: joint = z @ W + b - |L^-1 z|^2 / 2, and the last
+            # term is shared by all classes, so rankings and posteriors need only z @ W + b
+            self._lin_W = solve_triangular(self.factor, white.T, lower=True, trans="T")  # (d, k)
+            self._lin_b = -0.5 * np.einsum("kd,kd->k", white, white)
         elif covariance_type == "full":
             self.factors = cholesky(np.asarray(covariances, dtype=np.float64), labels)
             self.log_norm = -0.5 * (d * LOG_2PI + log_det(self.factors, "full", d))
@@ -189,6 +193,9 @@ class ClassDensities:
 
     # -------------------------------------------------------------- whole arrays
     def _use_kernel(self) -> bool:
+        """Whether a compiled direct loop serves this model (numba present)."""
+        if self.covariance_type == "full":
+            return _kernels.available()
         return (
             self.covariance_type in ("diag", "spherical")
             and self.means.shape[0] <= DIRECT_MAX_CLASSES
@@ -228,7 +235,7 @@ class ClassDensities:
             return self._kernel(X, _kernels.LOG_POSTERIOR)
         out = np.empty((X.shape[0], self.means.shape[0]))
         for rows in self._rows(X.shape[0]):
-            out[rows] = self._normalise(self._joint_chunk(X[rows]), X[rows])
+            out[rows] = self._normalise(self._ranking_chunk(X[rows]), X[rows])
         return out
 
     def posterior(self, X: np.ndarray) -> np.ndarray:
@@ -245,17 +252,37 @@ class ClassDensities:
             return np.argmax(self._kernel(X, _kernels.LOG_POSTERIOR), axis=1)
         best = np.empty(X.shape[0], dtype=np.intp)
         for rows in self._rows(X.shape[0]):
-            J = self._joint_chunk(X[rows])
+            J = self._ranking_chunk(X[rows])
             lost = ~np.isfinite(J.max(axis=1))
             if lost.any():
                 J[lost] = self._far_rows(X[rows][lost])
             best[rows] = J.argmax(axis=1)
         return best
 
+    def _ranking_chunk(self, X: np.ndarray) -> np.ndarray:
+        """Joint log densities up to a per-row constant (enough to rank and normalise).
+
+        For tied covariances this is the linear discriminant, one matrix
+        product, whenever its rounding bound allows; otherwise the joint.
+        """
+        if self.covariance_type != "tied":
+            return self._joint_chunk(X)
+        Z = np.subtract(X, self.reference, dtype=np.float64)
+        zmax = np.abs(Z).max(axis=0)
+        bound = SAFETY * EPS * (zmax @ np.abs(self._lin_W) + np.abs(self._lin_b))
+        if not np.all(bound <= ABS_TOL):
+            return self._joint_chunk(X)
+        out = Z @ self._lin_W
+        out += self._lin_b + self.log_weight
+        return out
+
     def _kernel(self, X: np.ndarray, mode: int) -> np.ndarray:
         """The compiled direct loop; rows it could not resolve come back as NaN."""
         const = self.log_norm + self.log_weight
-        out = _kernels.diag_rows(X, self.means, self.precision, const, mode)
+        if self.covariance_type == "full":
+            out = _kernels.full_rows(X, self.means, self.factors, const, mode)
+        else:
+            out = _kernels.diag_rows(X, self.means, self.precision, const, mode)
         lost = np.isnan(out[:, 0])
         if mode != _kernels.JOINT and lost.any():
             far = self._far_rows(X[lost])
@@ -264,6 +291,12 @@ class ClassDensities:
 
     def _normalise(self, J: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Log-sum-exp normalisation of joint log densities, in place."""
+        if _kernels.available():
+            _kernels.normalise_rows(J, _kernels.LOG_POSTERIOR)
+            lost = np.isnan(J[:, 0])
+            if lost.any():
+                J[lost] = self._far_rows(X[lost])
+            return J
         top = J.max(axis=1)
         lost = ~np.isfinite(top)
         if lost.any():

@@ -101,3 +101,25 @@ def diag_rows(
         out,
     )
     return out
+
+
+def full_rows(
+    X: np.ndarray, means: np.ndarray, factors: np.ndarray, const: np.ndarray, mode: int
+) -> np.ndarray:
+    """Full-covariance log densities plus ``const`` (n, k), by triangular solves."""
+    out = np.empty((X.shape[0], means.shape[0]))
+    _compiled().full_rows(
+        np.ascontiguousarray(X),
+        np.ascontiguousarray(means),
+        np.ascontiguousarray(factors),
+        np.ascontiguousarray(const, dtype=np.float64),
+        mode,
+        out,
+    )
+    return out
+
+
+def normalise_rows(J: np.ndarray, mode: int) -> np.ndarray:
+    """Log-sum-exp normalisation of the rows of J in place (NaN rows: unresolved)."""
+    _compiled().normalise_rows(J, mode)
+    return J

@@ -127,17 +127,87 @@ def diag_rows(X, means, precision, const, mode, out):  # pragma: no cover - comp
             row[c] = value
             if value > top:
                 top = value
-        if mode == 0:
-            continue
-        if not np.isfinite(top):
-            for c in range(k):
-                row[c] = np.nan
-            continue
-        total = 0.0
+        if mode != 0:
+            normalise_row(row, top, mode)
+
+
+@jit
+def normalise_row(row, top, mode):  # pragma: no cover - compiled
+    """Log-sum-exp normalisation of one row given its maximum ``top``, in place.
+
+    mode 1 leaves log posteriors, mode 2 posteriors; a row whose densities all
+    underflowed (top not finite) becomes NaN for the caller to resolve.
+    """
+    k = row.shape[0]
+    if not np.isfinite(top):
         for c in range(k):
-            total += np.exp(row[c] - top)
-        norm = top + np.log(total)
+            row[c] = np.nan
+        return
+    total = 0.0
+    for c in range(k):
+        total += np.exp(row[c] - top)
+    norm = top + np.log(total)
+    for c in range(k):
+        row[c] = row[c] - norm
+        if mode == 2:
+            row[c] = np.exp(row[c])
+
+
+@pjit
+def normalise_rows(J, mode):  # pragma: no cover - compiled
+    """Normalise every row of J in place (see :func:`normalise_row`)."""
+    for i in numba.prange(J.shape[0]):
+        row = J[i]
+        top = -np.inf
+        for c in range(row.shape[0]):
+            if row[c] > top:
+                top = row[c]
+        normalise_row(row, top, mode)
+
+
+@pjit
+def full_rows(X, means, factors, const, mode, out):  # pragma: no cover - compiled
+    """Full-covariance log densities: whitening by forward substitution per block.
+
+    For a block of rows and each class c, the deviations D = x - mu_c are
+    whitened by solving L_c Z = D (the triangular solve, column by column,
+    vectorised across the rows of the block), then
+    out[i, c] = const[c] - 0.5 * |z_i|^2; optionally normalised per row.
+    """
+    n, d = X.shape
+    k = means.shape[0]
+    block = 64
+    n_blocks = (n + block - 1) // block
+    for b in numba.prange(n_blocks):
+        start = b * block
+        stop = min(n, start + block)
+        m = stop - start
+        Z = np.empty((d, block))
         for c in range(k):
-            row[c] = row[c] - norm
-            if mode == 2:
-                row[c] = np.exp(row[c])
+            L = factors[c]
+            mu = means[c]
+            for j in range(d):
+                zj = Z[j]
+                for r in range(m):
+                    zj[r] = X[start + r, j] - mu[j]
+                for i in range(j):
+                    lji = L[j, i]
+                    zi = Z[i]
+                    for r in range(m):
+                        zj[r] -= lji * zi[r]
+                inv = L[j, j]
+                for r in range(m):
+                    zj[r] /= inv
+            for r in range(m):
+                acc = 0.0
+                for j in range(d):
+                    acc += Z[j, r] * Z[j, r]
+                out[start + r, c] = const[c] - 0.5 * acc
+        if mode != 0:
+            for r in range(m):
+                row = out[start + r]
+                top = -np.inf
+                for c in range(k):
+                    if row[c] > top:
+                        top = row[c]
+                normalise_row(row, top, mode)
