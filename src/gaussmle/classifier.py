@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._jll import ClassDensities
+from ._jll import ClassDensities, StudentDensities
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
@@ -22,6 +22,7 @@ from ._validation import (
     check_sample_weight,
 )
 from .covariance import covariances_from_stats
+from .prior import map_estimate, predictive_parameters
 from .stats import GaussianStats
 
 
@@ -43,6 +44,18 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         seen)`` is added to every variance (the diagonal, for full/tied), as in
         scikit-learn's GaussianNB, but computed from the merged statistics of
         all data seen, so ``fit`` and any sequence of ``partial_fit`` agree.
+        Applies to the MLE only: the MAP needs no smoothing.
+    estimator : {"mle", "map"}, default "mle"
+        Maximum likelihood, or the maximum a posteriori estimate under the
+        conjugate ``prior`` (see :mod:`gaussmle.prior`).
+    prior : ConjugatePrior or dict, optional
+        The conjugate prior for ``estimator="map"`` or ``predictive=True``;
+        by default weak (0.01 pseudo-observations for the means, 1 for the
+        variances) and centred on the pooled data.
+    predictive : bool, default False
+        Classify with the posterior predictive class densities (Student t)
+        instead of plugging in point estimates; means_ and covariances_ then
+        report the MAP.
 
     Attributes
     ----------
@@ -74,10 +87,16 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         covariance_type: str = "diag",
         priors: Any = None,
         var_smoothing: float = 1e-9,
+        estimator: str = "mle",
+        prior: Any = None,
+        predictive: bool = False,
     ) -> None:
         self.covariance_type = covariance_type
         self.priors = priors
         self.var_smoothing = var_smoothing
+        self.estimator = estimator
+        self.prior = prior
+        self.predictive = predictive
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GaussianClassifier:
@@ -184,29 +203,52 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = stats.n_features
         self.class_count_ = stats.count.copy()
         self.class_prior_ = self._priors(stats.count)
-        largest = float(np.max(stats.pooled().variance))
-        epsilon = float(self.var_smoothing) * largest
-        if epsilon == 0.0 and largest == 0.0:
-            # every feature is constant in all data seen: no scale to borrow, so the
-            # smoothing is taken in the data's own units
-            epsilon = float(self.var_smoothing)
-        self.epsilon_ = epsilon
-        self.means_ = stats.mean.copy()
+        pooled = stats.pooled()
+        check_choice(self.estimator, ("mle", "map"), name="estimator")
+        bayesian = self.estimator == "map" or bool(self.predictive)
         cov_stats = stats if self.covariance_type != "diag" else stats.to_diag()
-        self.covariances_ = covariances_from_stats(cov_stats, self.covariance_type, epsilon)
-        self._check_positive_variances()
+        if bayesian:
+            self.epsilon_ = 0.0
+            self.means_, self.covariances_ = map_estimate(
+                cov_stats, self.covariance_type, self.prior, pooled
+            )
+        else:
+            self.epsilon_ = self._epsilon(pooled)
+            self.means_ = stats.mean.copy()
+            self.covariances_ = covariances_from_stats(
+                cov_stats, self.covariance_type, self.epsilon_
+            )
+            self._check_positive_variances()
         seen = stats.count > 0
-        reference = stats.pooled().mean
         with np.errstate(divide="ignore"):
             log_prior = np.where(seen, np.log(self.class_prior_), -np.inf)
+        labels = [str(c) for c in self.classes_]
+        if self.predictive:
+            location, scale, df = predictive_parameters(
+                cov_stats, self.covariance_type, self.prior, pooled
+            )
+            self._densities = StudentDensities(
+                location, scale, df, self.covariance_type, log_prior, labels
+            )
+            return
+        reference = pooled.mean
         self._densities = ClassDensities(
             np.where(seen[:, None], self.means_, reference),
             self._covariances_for_scoring(seen, k),
             self.covariance_type,
             reference,
             log_prior,
-            [str(c) for c in self.classes_],
+            labels,
         )
+
+    def _epsilon(self, pooled: GaussianStats) -> float:
+        """var_smoothing times the largest variance of all data seen."""
+        largest = float(np.max(pooled.variance))
+        if largest == 0.0:
+            # every feature is constant in all data seen: no scale to borrow, so the
+            # smoothing is taken in the data's own units
+            return float(self.var_smoothing)
+        return float(self.var_smoothing) * largest
 
     def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
         """Covariances with unseen classes replaced by a harmless placeholder."""

@@ -9,6 +9,7 @@ import numpy as np
 from ._validation import check_choice
 from .covariance import covariances_from_stats, variance_floor
 from .gaussian import GAUSSIAN_TYPES, Gaussian
+from .prior import map_estimate
 from .stats import GaussianStats
 
 
@@ -19,8 +20,10 @@ def fit(
     *,
     var_smoothing: float = 0.0,
     unbiased: bool = False,
+    estimator: str = "mle",
+    prior: Any = None,
 ) -> Gaussian:
-    """Maximum likelihood estimate of a Gaussian: mean and covariance with divisor N.
+    """Maximum likelihood (or MAP) estimate of a Gaussian.
 
     Parameters
     ----------
@@ -38,6 +41,12 @@ def fit(
     unbiased : bool, default False
         Divide by ``N - 1`` instead of ``N``. This is *not* the MLE; use it
         only when you want the unbiased estimator of the variance.
+    estimator : {"mle", "map"}, default "mle"
+        ``"map"`` gives the posterior mode under a conjugate ``prior``
+        (Normal-Inverse-Gamma for diag/spherical, Normal-Inverse-Wishart for
+        full; see :mod:`gaussmle.prior`); by default a weak prior centred on
+        the data itself, so a single sample still gets a positive variance.
+    prior : ConjugatePrior or dict, optional
 
     Returns
     -------
@@ -59,6 +68,10 @@ def fit(
         stats = stats_from_dask(X, sample_weight, kind=_stats_kind(covariance_type))
     else:
         stats = GaussianStats.from_data(X, sample_weight, kind=_stats_kind(covariance_type))
+    check_choice(estimator, ("mle", "map"), name="estimator")
+    if estimator == "map":
+        mean, cov = map_estimate(stats, covariance_type, prior)
+        return Gaussian(mean, cov, covariance_type, n=float(stats.count))
     return gaussian_from_stats(
         stats, covariance_type, var_smoothing=var_smoothing, unbiased=unbiased
     )
