@@ -16,14 +16,9 @@ from sklearn.exceptions import NotFittedError
 import gaussmle
 from gaussmle import GaussianClassifier, persist
 from gaussmle.persist import ModelFileError, dumps, from_dict, load, loads, save, to_dict
+from gaussmle.prior import ConjugatePrior
 
 COVARIANCE_TYPES = ["diag", "full", "tied", "spherical"]
-
-# GaussianClassifier.predict_proba validates a DataFrame twice (the second time as an
-# ndarray), which makes scikit-learn warn about feature names; not a persistence issue.
-ignore_feature_name_warning = pytest.mark.filterwarnings(
-    "ignore:X does not have valid feature names:UserWarning"
-)
 
 
 def _data(n: int = 90, d: int = 3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -43,7 +38,6 @@ def _labels(codes: np.ndarray, kind: str) -> Any:
 
 
 # ---------------------------------------------------------------------- round trips
-@ignore_feature_name_warning
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 @pytest.mark.parametrize("label_kind", ["str", "int"])
 @pytest.mark.parametrize("frame", [False, True], ids=["ndarray", "dataframe"])
@@ -149,7 +143,6 @@ def test_model_with_an_unseen_class_round_trips() -> None:
     assert again.predict([[21.0]]).tolist() == [2]
 
 
-@ignore_feature_name_warning
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_loaded_model_continues_partial_fit(tmp_path: Path, covariance_type: str) -> None:
     pd = pytest.importorskip("pandas")
@@ -598,3 +591,35 @@ def test_read_only_folder(tmp_path: Path) -> None:
             save(gaussmle.fit([[0.0], [1.0]]), folder / "m.json")
     finally:
         folder.chmod(0o700)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"estimator": "map"},
+        {"covariance_type": "full", "predictive": True, "prior": {"mean_strength": 2.0}},
+        {
+            "covariance_type": "spherical",
+            "estimator": "map",
+            "prior": ConjugatePrior(mean=[0.0, 1.0, 2.0], variance=[1.0, 2.0, 3.0]),
+        },
+    ],
+)
+def test_bayesian_models_round_trip(params):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(60, 3))
+    y = np.arange(60) % 3
+    model = GaussianClassifier(**params).fit(X, y)
+    loaded = loads(dumps(model))
+    assert loaded.estimator == model.estimator and loaded.predictive == model.predictive
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_bad_prior_in_file_is_refused():
+    model = GaussianClassifier(estimator="map", prior={"mean_strength": 2.0}).fit(
+        [[0.0], [1.0], [5.0], [6.0]], [0, 0, 1, 1]
+    )
+    doc = to_dict(model)
+    doc["hyperparameters"]["prior"]["mean_strength"] = -1.0
+    with pytest.raises(ModelFileError, match="prior is not valid"):
+        from_dict(doc)

@@ -139,6 +139,11 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         [0.5, 5.5]
         """
         first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit; pass every "
+                "label that can occur, e.g. classes=np.unique(y_all)"
+            )
         if _is_dask(X):
             from .dask_backend import fit_classifier_stats
 
@@ -147,11 +152,6 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             return fit_classifier_stats(self, X, y, sample_weight, first=first, classes=classes)
         X, y = self._validate(X, y, reset=first)
         if first:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit; pass every "
-                    "label that can occur, e.g. classes=np.unique(y_all)"
-                )
             classes = np.unique(column_or_1d(np.asarray(classes)))
         elif classes is not None and not np.array_equal(
             np.unique(np.asarray(classes)), self.classes_

@@ -433,6 +433,9 @@ def _classifier_to_dict(model: GaussianClassifier) -> dict[str, Any]:
                 "covariance_type": str(model.covariance_type),
                 "priors": priors,
                 "var_smoothing": float(model.var_smoothing),
+                "estimator": str(model.estimator),
+                "prior": _prior_to_json(model.prior),
+                "predictive": bool(model.predictive),
             },
             "n_features": int(model.n_features_in_),
             "feature_names": None if names is None else [str(n) for n in names],
@@ -608,13 +611,15 @@ def _get(obj: dict[str, Any], key: str, at: str = "") -> Any:
     return obj[key]
 
 
-def _check_keys(obj: Any, keys: tuple[str, ...], at: str) -> dict[str, Any]:
-    """``obj`` must be an object with exactly ``keys``."""
+def _check_keys(
+    obj: Any, keys: tuple[str, ...], at: str, optional: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """``obj`` must be an object with exactly ``keys``, plus any of ``optional``."""
     if not isinstance(obj, dict):
         raise _Invalid(f"{at} must be an object, not a JSON {_json_type(obj)}")
     for key in keys:
         _get(obj, key, at)
-    extra = [k for k in obj if k not in keys]
+    extra = [k for k in obj if k not in keys and k not in optional]
     if extra:
         place = f"{at!r} has" if at else "it has"
         raise _Invalid(f"{place} an unknown key {extra[0]!r}")
@@ -662,8 +667,12 @@ def _array(value: Any, shape: tuple[int, ...], at: str) -> np.ndarray:
 
 def _read_classifier(doc: dict[str, Any]) -> GaussianClassifier:
     hyper = _check_keys(
-        doc["hyperparameters"], ("covariance_type", "priors", "var_smoothing"), "hyperparameters"
+        doc["hyperparameters"],
+        ("covariance_type", "priors", "var_smoothing"),
+        "hyperparameters",
+        optional=("estimator", "prior", "predictive"),
     )
+    bayes = _read_bayes(hyper)
     cov_type = hyper["covariance_type"]
     if cov_type not in COVARIANCE_TYPES:
         options = ", ".join(repr(c) for c in COVARIANCE_TYPES)
@@ -695,12 +704,68 @@ def _read_classifier(doc: dict[str, Any]) -> GaussianClassifier:
             covariance_type=cov_type,
             priors=priors,
             var_smoothing=var_smoothing,
+            **bayes,
         )
     except ValueError as exc:
         reason = str(exc).split(";")[0]
         raise _Invalid(f"its statistics do not define a usable model ({reason})") from None
     _check_parameters(doc["parameters"], model, k, d)
     return model
+
+
+def _prior_to_json(prior: Any) -> dict[str, Any] | None:
+    """The conjugate prior as JSON (None for the default prior)."""
+    if prior is None:
+        return None
+    from .prior import coerce_prior
+
+    p = coerce_prior(prior)
+    return {
+        "mean": None if p.mean is None else _floats(np.asarray(p.mean, dtype=np.float64)),
+        "mean_strength": float(p.mean_strength),
+        "variance": None if p.variance is None else _floats(np.asarray(p.variance, float)),
+        "variance_strength": float(p.variance_strength),
+    }
+
+
+def _read_bayes(hyper: dict[str, Any]) -> dict[str, Any]:
+    """estimator, prior and predictive (optional keys; MLE when absent)."""
+    from .prior import ConjugatePrior
+
+    estimator = hyper.get("estimator", "mle")
+    if estimator not in ("mle", "map"):
+        raise _Invalid(f"hyperparameters.estimator is {estimator!r}, but it must be 'mle' or 'map'")
+    predictive = hyper.get("predictive", False)
+    if not isinstance(predictive, bool):
+        raise _Invalid("hyperparameters.predictive must be true or false")
+    prior = hyper.get("prior")
+    if prior is not None:
+        fields = _check_keys(
+            prior,
+            ("mean", "mean_strength", "variance", "variance_strength"),
+            "hyperparameters.prior",
+        )
+        try:
+            prior = ConjugatePrior(
+                mean=None if fields["mean"] is None else _floats_in(fields["mean"], "prior.mean"),
+                mean_strength=_number(fields["mean_strength"], "prior.mean_strength"),
+                variance=None
+                if fields["variance"] is None
+                else _floats_in(fields["variance"], "prior.variance"),
+                variance_strength=_number(fields["variance_strength"], "prior.variance_strength"),
+            )
+        except ValueError as exc:
+            raise _Invalid(f"hyperparameters.prior is not valid ({exc})") from None
+    return {"estimator": estimator, "prior": prior, "predictive": predictive}
+
+
+def _floats_in(value: Any, at: str) -> list[float]:
+    if not isinstance(value, list) or not all(_is_number(v) for v in value):
+        raise _Invalid(f"{at} must be null or an array of numbers")
+    out = np.asarray(value, dtype=np.float64)
+    if not np.isfinite(out).all():
+        raise _Invalid(f"{at} contains a value that is not finite")
+    return out.tolist()
 
 
 def _read_feature_names(value: Any, d: int) -> list[str] | None:
