@@ -84,11 +84,13 @@ class ClassDensities:
         if covariance_type in ("diag", "spherical"):
             var = np.asarray(covariances, dtype=np.float64)
             var = np.broadcast_to(var[:, None] if var.ndim == 1 else var, (k, d))
+            self.covariances = var  # per-feature variances (k, d)
             self.precision = 1.0 / var  # (k, d)
             self.log_norm = -0.5 * (d * LOG_2PI + log_det(var, "diag", d))
             self._prepare_expanded(self.shifted_means, self.precision)
         elif covariance_type == "tied":
-            self.factor = cholesky(np.asarray(covariances, dtype=np.float64))
+            self.covariances = np.asarray(covariances, dtype=np.float64)
+            self.factor = cholesky(self.covariances)
             logdet = log_det(self.factor, "tied", d)
             self.log_norm = np.full(k, -0.5 * (d * LOG_2PI + logdet))
             # whitened shifted means, (k, d): L^{-1} (mu_c - r)
@@ -100,7 +102,8 @@ class ClassDensities:
             self._lin_W = solve_triangular(self.factor, white.T, lower=True, trans="T")  # (d, k)
             self._lin_b = -0.5 * np.einsum("kd,kd->k", white, white)
         elif covariance_type == "full":
-            self.factors = cholesky(np.asarray(covariances, dtype=np.float64), labels)
+            self.covariances = np.asarray(covariances, dtype=np.float64)
+            self.factors = cholesky(self.covariances, labels)
             self.log_norm = -0.5 * (d * LOG_2PI + log_det(self.factors, "full", d))
         else:
             raise ValueError(f"unknown covariance_type {covariance_type!r}")
@@ -332,7 +335,7 @@ class StudentDensities(ClassDensities):
 
     Examples
     --------
-    >>> dens = StudentDensities(np.zeros((1, 1)), np.ones((1, 1)), np.array([3.0]), "diag")
+    >>> dens = StudentDensities(np.zeros((1, 1)), np.ones((1, 1)), np.array([[3.0]]), "diag")
     >>> round(float(dens.log_density(np.array([[1.0]]))[0, 0]), 6)  # scipy: t(3).logpdf(1)
     -1.576253
     """
@@ -354,19 +357,23 @@ class StudentDensities(ClassDensities):
         self.n_features = d
         self.reference = self.means.mean(axis=0)
         self.log_weight = np.zeros(k) if log_weight is None else np.asarray(log_weight, float)
-        self.df = np.asarray(df, dtype=np.float64).reshape(k)
-        nu = self.df
         if covariance_type == "diag":
+            nu = np.broadcast_to(np.asarray(df, dtype=np.float64), (k, d)).copy()
+            self.df = nu
             self.scale = np.asarray(scale, dtype=np.float64).reshape(k, d)
             self.precision = 1.0 / self.scale  # for the far-point fallback
-            per_feature = gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi)
-            self.log_norm = d * per_feature - 0.5 * np.log(self.scale).sum(axis=1)
+            per_feature = (
+                gammaln((nu + 1) / 2) - gammaln(nu / 2) - 0.5 * np.log(nu * np.pi * self.scale)
+            )
+            self.log_norm = per_feature.sum(axis=1)
         else:
+            self.df = nu = np.asarray(df, dtype=np.float64).reshape(k)
             if covariance_type == "spherical":
-                s = np.asarray(scale, dtype=np.float64).reshape(k)
-                matrices = s[:, None, None] * np.eye(d)
+                s = np.asarray(scale, dtype=np.float64).reshape(k, d)
+                matrices = s[:, :, None] * np.eye(d)
             else:
                 matrices = np.asarray(scale, dtype=np.float64).reshape(k, d, d)
+            self.covariances = matrices  # the scale matrices
             self.factors = cholesky(matrices, labels)
             self.covariance_type = "full"  # evaluated as a full t from here on
             self._shape_type = covariance_type
@@ -393,7 +400,7 @@ class StudentDensities(ClassDensities):
             nu = self.df[c]
             if self.covariance_type == "diag":
                 terms = np.log1p(dev * dev / (nu * self.scale[c]))
-                out[:, c] = -0.5 * (nu + 1.0) * terms.sum(axis=1)
+                out[:, c] = -0.5 * (terms @ (nu + 1.0))
             else:
                 white = solve_triangular(self.factors[c], dev.T, lower=True, check_finite=False)
                 q = np.einsum("ij,ij->j", white, white)
@@ -404,5 +411,6 @@ class StudentDensities(ClassDensities):
     def log_mahalanobis(self, X: np.ndarray) -> np.ndarray:
         """Far-point ranking for t densities, whose logs fall like -(df + d)/2 log q."""
         base = ClassDensities.log_mahalanobis(self, X)
-        power = self.df + (1.0 if self.covariance_type == "diag" else self.n_features)
-        return base * power
+        if self.covariance_type == "diag":
+            return base * (self.df.mean(axis=1) + 1.0)
+        return base * (self.df + self.n_features)

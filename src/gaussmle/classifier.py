@@ -56,6 +56,13 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         Classify with the posterior predictive class densities (Student t)
         instead of plugging in point estimates; means_ and covariances_ then
         report the MAP.
+    missing : {"error", "marginalize"}, default "error"
+        What NaN in X means. ``"error"``: a clear error. ``"marginalize"``:
+        a missing value. Prediction then uses the exact marginal density of
+        the observed features (diag/spherical: the missing terms drop out;
+        full/tied: the marginal Gaussian of the observed block). Fitting
+        (diag and spherical only) keeps available-case statistics per
+        feature, which are valid when values are missing at random.
 
     Attributes
     ----------
@@ -90,6 +97,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         estimator: str = "mle",
         prior: Any = None,
         predictive: bool = False,
+        missing: str = "error",
     ) -> None:
         self.covariance_type = covariance_type
         self.priors = priors
@@ -97,6 +105,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.prior = prior
         self.predictive = predictive
+        self.missing = missing
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GaussianClassifier:
@@ -181,8 +190,14 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
     ) -> GaussianClassifier:
         codes = encode_labels(y, classes)
         w = check_sample_weight(sample_weight, X.shape[0])
-        batch = GaussianStats.from_groups(X, codes, len(classes), w, kind=self._stats_kind())
+        skip = "ignore" if self._allow_nan() and np.isnan(X).any() else "error"
+        batch = GaussianStats.from_groups(
+            X, codes, len(classes), w, kind=self._stats_kind(), missing=skip
+        )
         return self._absorb(batch, classes)
+
+    def _allow_nan(self) -> bool:
+        return check_choice(self.missing, ("error", "marginalize"), name="missing") != "error"
 
     def _stats_kind(self) -> str:
         return "full" if self.covariance_type in ("full", "tied") else "diag"
@@ -219,6 +234,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                 cov_stats, self.covariance_type, self.epsilon_
             )
             self._check_positive_variances()
+        self._check_observed_features()
         seen = stats.count > 0
         with np.errstate(divide="ignore"):
             log_prior = np.where(seen, np.log(self.class_prior_), -np.inf)
@@ -263,6 +279,19 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         mask = seen.reshape((k,) + (1,) * (cov.ndim - 1))
         return np.where(mask, cov, placeholder)
 
+    def _check_observed_features(self) -> None:
+        """With missing values, every class needs each feature observed at least once."""
+        stats = self.class_stats_
+        if stats.feature_count is None:
+            return
+        never = (stats.feature_count == 0) & (stats.count > 0)[:, None]
+        if never.any():
+            c, j = np.argwhere(never)[0]
+            raise ValueError(
+                f"class {self.classes_[c]!r} has no observed value of feature {j} (all "
+                "missing); its distribution cannot be estimated: add data or drop the feature"
+            )
+
     def _check_positive_variances(self) -> None:
         seen = self.class_stats_.count > 0
         cov = self.covariances_
@@ -300,8 +329,20 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
-        check_finite(X)
+        check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf) if self._allow_nan() else X)
         return X
+
+    def _evaluate(self, X: np.ndarray, method: str) -> np.ndarray:
+        """Run a ClassDensities method, marginalising missing features row group by group."""
+        if not self._allow_nan():
+            return getattr(self._densities, method)(X)
+        missing = np.isnan(X)
+        incomplete = missing.any(axis=1)
+        if not incomplete.any():
+            return getattr(self._densities, method)(X)
+        from ._missing import evaluate_with_missing
+
+        return evaluate_with_missing(self, X, missing, incomplete, method)
 
     def predict_joint_log_proba(self, X: Any) -> np.ndarray:
         """log p(x, c) = log prior_c + log N(x | mu_c, Sigma_c), shape (n, k).
@@ -309,7 +350,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         Classes never seen in training get -inf.
         """
         X = self._with_dask(X, "predict_joint_log_proba")
-        return X if not isinstance(X, np.ndarray) else self._densities.joint(X)
+        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "joint")
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """log p(c | x) by log-sum-exp, shape (n, k); rows are normalised.
@@ -323,17 +364,17 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         ([[0.0, 1.0]], True)
         """
         X = self._with_dask(X, "predict_log_proba")
-        return X if not isinstance(X, np.ndarray) else self._densities.log_posterior(X)
+        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "log_posterior")
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """p(c | x), shape (n, k); each row sums to 1. Computed in row chunks in place."""
         X = self._with_dask(X, "predict_proba")
-        return X if not isinstance(X, np.ndarray) else self._densities.posterior(X)
+        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "posterior")
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
         X = self._with_dask(X, "predict")
-        return X if not isinstance(X, np.ndarray) else self.classes_[self._densities.best(X)]
+        return X if not isinstance(X, np.ndarray) else self.classes_[self._evaluate(X, "best")]
 
     def _with_dask(self, X: Any, method: str) -> Any:
         if _is_dask(X):
@@ -359,7 +400,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
         codes = encode_labels(y, self.classes_)
         w = check_sample_weight(sample_weight, X.shape[0])
-        joint = self._densities.joint(X)
+        joint = self._evaluate(X, "joint")
         picked = joint[np.arange(X.shape[0]), codes]
         return float(picked.sum() if w is None else w @ picked)
 

@@ -426,6 +426,9 @@ def _classifier_to_dict(model: GaussianClassifier) -> dict[str, Any]:
         }
         for i, label in enumerate(classes)
     ]
+    if stats.feature_count is not None:  # available-case statistics (missing values)
+        for entry, fc in zip(per_class, stats.feature_count, strict=True):
+            entry["feature_count"] = _floats(fc)
     doc = _header("GaussianClassifier")
     doc.update(
         {
@@ -436,6 +439,7 @@ def _classifier_to_dict(model: GaussianClassifier) -> dict[str, Any]:
                 "estimator": str(model.estimator),
                 "prior": _prior_to_json(model.prior),
                 "predictive": bool(model.predictive),
+                "missing": str(model.missing),
             },
             "n_features": int(model.n_features_in_),
             "feature_names": None if names is None else [str(n) for n in names],
@@ -670,7 +674,7 @@ def _read_classifier(doc: dict[str, Any]) -> GaussianClassifier:
         doc["hyperparameters"],
         ("covariance_type", "priors", "var_smoothing"),
         "hyperparameters",
-        optional=("estimator", "prior", "predictive"),
+        optional=("estimator", "prior", "predictive", "missing"),
     )
     bayes = _read_bayes(hyper)
     cov_type = hyper["covariance_type"]
@@ -756,7 +760,12 @@ def _read_bayes(hyper: dict[str, Any]) -> dict[str, Any]:
             )
         except ValueError as exc:
             raise _Invalid(f"hyperparameters.prior is not valid ({exc})") from None
-    return {"estimator": estimator, "prior": prior, "predictive": predictive}
+    missing = hyper.get("missing", "error")
+    if missing not in ("error", "marginalize"):
+        raise _Invalid(
+            f"hyperparameters.missing is {missing!r}, but it must be 'error' or 'marginalize'"
+        )
+    return {"estimator": estimator, "prior": prior, "predictive": predictive, "missing": missing}
 
 
 def _floats_in(value: Any, at: str) -> list[float]:
@@ -835,10 +844,17 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
             f"statistics.per_class has {got} entries, but there are {len(labels)} classes"
         )
     m2_shape = (d,) if kind == "diag" else (d, d)
-    counts, means, m2s = [], [], []
+    counts, means, m2s, feature_counts = [], [], [], []
     for i, (entry, label) in enumerate(zip(per_class, labels, strict=True)):
         at = f"statistics.per_class[{i}]"
-        _check_keys(entry, ("class", "count", "mean", "m2"), at)
+        _check_keys(entry, ("class", "count", "mean", "m2"), at, optional=("feature_count",))
+        if "feature_count" in entry:
+            if kind != "diag":
+                raise _Invalid(f"{at}.feature_count is only allowed with diag statistics")
+            fc = _array(entry["feature_count"], (d,), f"{at}.feature_count")
+            if (fc < 0).any():
+                raise _Invalid(f"{at}.feature_count has a negative count")
+            feature_counts.append(fc)
         if type(entry["class"]) is not type(label) or entry["class"] != label:
             raise _Invalid(f"{at}.class is {entry['class']!r}, but classes[{i}] is {label!r}")
         count = _number(entry["count"], f"{at}.count")
@@ -857,7 +873,10 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
         m2s.append(m2)
     if sum(counts) <= 0:
         raise _Invalid("every class count is zero, so the model has seen no data")
-    return GaussianStats(np.array(counts), np.array(means), np.array(m2s), kind)
+    if feature_counts and len(feature_counts) != len(counts):
+        raise _Invalid("statistics.per_class has feature_count for some classes but not all")
+    fc_all = np.array(feature_counts) if feature_counts else None
+    return GaussianStats(np.array(counts), np.array(means), np.array(m2s), kind, fc_all)
 
 
 def _check_scatter(m2: np.ndarray, at: str) -> None:

@@ -143,19 +143,22 @@ def posterior(stats: GaussianStats, covariance_type: str, prior: ConjugatePrior,
     m0, s0 = prior.resolved(pooled)
     kappa0, nu = float(prior.mean_strength), float(prior.variance_strength)
     d = stats.n_features
-    kappa_n, mu_n, shrink = _posterior_means(stats, m0, kappa0)
     dev = stats.mean - m0
-    out: dict[str, Any] = {"kappa": kappa_n, "mean": mu_n}
     if covariance_type in ("diag", "spherical"):
-        m2 = stats.to_diag().m2
-        beta = 0.5 * nu * s0 + 0.5 * m2 + 0.5 * shrink[..., None] * dev * dev
-        alpha = 0.5 * nu + 0.5 * stats.count
+        # per feature: with missing values each feature has its own count
+        n = stats.to_diag().n_per_feature
+        kappa = kappa0 + n
+        mean = (kappa0 * m0 + n * stats.mean) / kappa
+        shrink = kappa0 * n / kappa
+        beta = 0.5 * nu * s0 + 0.5 * stats.to_diag().m2 + 0.5 * shrink * dev * dev
+        alpha = 0.5 * nu + 0.5 * n
         if covariance_type == "spherical":
-            # one variance: Inverse-Gamma(d nu / 2, nu sum(s0^2) / 2) summed over features
+            # one variance: Inverse-Gamma(d nu / 2, nu sum(s0^2) / 2)
             beta = beta.sum(axis=-1)
-            alpha = 0.5 * nu * d + 0.5 * stats.count * d
-        out.update(alpha=alpha, beta=beta)
-        return out
+            alpha = alpha.sum(axis=-1)
+        return {"kappa": kappa, "mean": mean, "alpha": alpha, "beta": beta}
+    kappa_n, mu_n, shrink = _posterior_means(stats, m0, kappa0)
+    out: dict[str, Any] = {"kappa": kappa_n, "mean": mu_n}
     if stats.kind != "full":
         raise ValueError(f"a {covariance_type!r} prior needs kind='full' statistics")
     nu0 = nu + d - 1.0
@@ -187,7 +190,7 @@ def map_estimate(
     post = posterior(stats, covariance_type, prior, pooled)
     d = stats.n_features
     if covariance_type == "diag":
-        cov = post["beta"] / (post["alpha"] + 1.5)[..., None]
+        cov = post["beta"] / (post["alpha"] + 1.5)
     elif covariance_type == "spherical":
         cov = post["beta"] / (post["alpha"] + 1.0 + 0.5 * d)
     elif covariance_type == "full":
@@ -204,8 +207,8 @@ def predictive_parameters(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Student-t posterior predictive: (location, scale, degrees of freedom).
 
-    diag: per feature scale (k, d) and df (k,) (each feature an independent t);
-    spherical: a d-variate t with scale ``s I``: scale (k,) and df (k,);
+    diag: per feature scale (k, d) and df (k, d) (each feature an independent t);
+    spherical: a d-variate t with diagonal scale (k, d) and df (k,);
     full: a d-variate t with scale matrices (k, d, d) and df (k,);
     tied: the shared-Sigma posterior gives a d-variate t per class with
     scale ``Psi (kappa_c + 1) / (kappa_c (nu - d + 1))``: (k, d, d) and df (k,).
@@ -215,14 +218,13 @@ def predictive_parameters(
     d = stats.n_features
     kappa = post["kappa"]
     ratio = (kappa + 1.0) / kappa
-    if covariance_type in ("diag", "spherical"):
+    if covariance_type == "diag":
         alpha, beta = post["alpha"], post["beta"]
-        df = 2.0 * alpha
-        if covariance_type == "diag":
-            scale = beta * (ratio / alpha)[..., None]
-        else:
-            scale = beta * ratio / alpha
-        return post["mean"], scale, df
+        return post["mean"], beta * ratio / alpha, 2.0 * alpha
+    if covariance_type == "spherical":
+        # a d-variate t with diagonal scale (per-feature kappa when values are missing)
+        alpha, beta = post["alpha"], post["beta"]
+        return post["mean"], (beta / alpha)[..., None] * ratio, 2.0 * alpha
     nu = post["nu"]
     df = np.broadcast_to(nu - d + 1.0, kappa.shape).astype(float)
     if covariance_type == "tied":

@@ -68,6 +68,11 @@ class GaussianStats:
         weighted scatter matrix (``"full"``).
     kind : {"diag", "full"}
         Which second moment is kept.
+    feature_count : ndarray, shape batch_shape + (d,), optional
+        Sum of weights per feature, for ``"diag"`` statistics of data with
+        missing values (available-case statistics: each feature's mean and M2
+        use the rows where that feature is observed; valid when values are
+        missing at random). None when every feature saw every row.
 
     Instances are immutable: the arrays are read-only copies.
 
@@ -85,6 +90,7 @@ class GaussianStats:
     mean: np.ndarray
     m2: np.ndarray
     kind: str = "diag"
+    feature_count: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_choice(self.kind, STATS_KINDS, name="kind")
@@ -101,6 +107,13 @@ class GaussianStats:
         object.__setattr__(self, "count", count)
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "m2", m2)
+        if self.feature_count is not None:
+            if self.kind != "diag":
+                raise ValueError("per-feature counts (missing values) need kind='diag'")
+            fc = _readonly(self.feature_count)
+            if fc.shape != mean.shape:
+                raise ValueError(f"feature_count has shape {fc.shape}, expected {mean.shape}")
+            object.__setattr__(self, "feature_count", fc)
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -134,12 +147,14 @@ class GaussianStats:
         kind: str = "diag",
         *,
         chunk_rows: int | None = None,
+        missing: str = "error",
     ) -> GaussianStats:
         """Statistics of the rows of ``X`` (one group).
 
         ``X`` is read in row chunks of ``chunk_rows``; each chunk is summarised
         in float64 by a shifted two-pass computation, and chunks are merged
-        exactly. A 1-D ``X`` is one feature.
+        exactly. A 1-D ``X`` is one feature. ``missing="ignore"`` (diag only)
+        treats NaN as missing and keeps available-case statistics per feature.
 
         Examples
         --------
@@ -148,6 +163,11 @@ class GaussianStats:
         1e-06
         """
         check_choice(kind, STATS_KINDS, name="kind")
+        if _check_missing(missing, kind):
+            group = np.zeros(np.shape(X)[0], dtype=np.intp)
+            return cls.from_groups(
+                X, group, 1, sample_weight, kind, chunk_rows=chunk_rows, missing=missing
+            )[0]
         X = as_float_array(X, finite=False)
         w = check_sample_weight(sample_weight, X.shape[0])
         rows = chunk_rows or default_chunk_rows(X.shape[1])
@@ -173,11 +193,14 @@ class GaussianStats:
         kind: str = "diag",
         *,
         chunk_rows: int | None = None,
+        missing: str = "error",
     ) -> GaussianStats:
         """Statistics per group, as a batch of shape ``(n_groups,)``.
 
         ``groups`` holds integer codes in ``[0, n_groups)``, one per row.
         Groups with no rows get count 0 (the empty statistics).
+        ``missing="ignore"`` (diag only): NaN marks a missing value, and the
+        result carries per-feature counts.
 
         Examples
         --------
@@ -198,6 +221,8 @@ class GaussianStats:
         codes = codes.astype(np.intp, copy=False)
         w = check_sample_weight(sample_weight, X.shape[0])
         ref = _group_reference_rows(X, codes, n_groups)
+        if _check_missing(missing, kind):
+            return _stats_with_missing(X, codes, w, n_groups, ref, chunk_rows)
         if kind == "diag" and chunk_rows is None and _kernels.available():
             counts, means, m2s = _kernels.group_stats(X, codes, w, ref)
             total = cls.empty(X.shape[1], kind, (n_groups,))
@@ -264,7 +289,8 @@ class GaussianStats:
         """Select groups of a batch, e.g. ``stats[2]`` for the third class."""
         if not self.batch_shape:
             raise TypeError("statistics of a single group cannot be indexed")
-        return GaussianStats(self.count[index], self.mean[index], self.m2[index], self.kind)
+        fc = None if self.feature_count is None else self.feature_count[index]
+        return GaussianStats(self.count[index], self.mean[index], self.m2[index], self.kind, fc)
 
     @property
     def variance(self) -> np.ndarray:
@@ -272,14 +298,23 @@ class GaussianStats:
 
         Groups with count 0 give variance 0.
         """
-        m2 = self.m2 if self.kind == "diag" else np.diagonal(self.m2, axis1=-2, axis2=-1)
-        return m2 / _safe(self.count)[..., None]
+        if self.kind == "diag":
+            return self.m2 / _safe(self.n_per_feature)
+        return np.diagonal(self.m2, axis1=-2, axis2=-1) / _safe(self.count)[..., None]
+
+    @property
+    def n_per_feature(self) -> np.ndarray:
+        """Sum of weights behind each feature's statistics, shape batch + (d,)."""
+        if self.feature_count is not None:
+            return self.feature_count
+        return np.broadcast_to(self.count[..., None], self.mean.shape)
 
     @property
     def covariance(self) -> np.ndarray:
         """MLE covariance ``m2 / count``: (d,) per group for diag, (d, d) for full."""
-        extra = (None,) if self.kind == "diag" else (None, None)
-        return self.m2 / _safe(self.count)[(...,) + extra]
+        if self.kind == "diag":
+            return self.variance
+        return self.m2 / _safe(self.count)[..., None, None]
 
     def to_diag(self) -> GaussianStats:
         """The same statistics keeping only the per-feature second moments.
@@ -324,6 +359,11 @@ class GaussianStats:
                 f"cannot merge statistics of shape {self.batch_shape}x{self.n_features} "
                 f"with {other.batch_shape}x{other.n_features}; the features must match"
             )
+        if self.feature_count is not None or other.feature_count is not None:
+            fc, mean, m2 = _merge_elementwise(
+                self.n_per_feature, self.mean, self.m2, other.n_per_feature, other.mean, other.m2
+            )
+            return GaussianStats(self.count + other.count, mean, m2, self.kind, fc)
         count, mean, m2 = merge_moments(
             self.count, self.mean, self.m2, other.count, other.mean, other.m2, self.kind
         )
@@ -347,6 +387,15 @@ class GaussianStats:
         """
         if not self.batch_shape:
             return self
+        if self.feature_count is not None:
+            fc = self.feature_count.reshape(-1, self.n_features)
+            total_f = fc.sum(axis=0)
+            safe = _safe(total_f)
+            mean = self.mean.reshape(fc.shape)
+            centre = (fc * mean).sum(axis=0) / safe
+            between = (fc * (mean - centre) ** 2).sum(axis=0)
+            m2 = self.m2.reshape(fc.shape).sum(axis=0) + between
+            return GaussianStats(np.float64(self.count.sum()), centre, m2, "diag", total_f)
         count = self.count.reshape(-1)
         mean = self.mean.reshape(count.shape + (self.n_features,))
         m2 = self.m2.reshape(count.shape + self.m2.shape[len(self.batch_shape) :])
@@ -363,8 +412,9 @@ class GaussianStats:
 
     def _shifted(self, offset: np.ndarray) -> GaussianStats:
         """The same statistics with ``offset`` added to the mean of every non-empty group."""
-        mean = np.where((self.count > 0)[..., None], self.mean + offset, self.mean)
-        return GaussianStats(self.count, mean, self.m2, self.kind)
+        seen = self.n_per_feature > 0 if self.kind == "diag" else (self.count > 0)[..., None]
+        mean = np.where(seen, self.mean + offset, self.mean)
+        return GaussianStats(self.count, mean, self.m2, self.kind, self.feature_count)
 
     def allclose(self, other: GaussianStats, rtol: float = 1e-10, atol: float = 0.0) -> bool:
         """True when both hold the same statistics within tolerance (for tests)."""
@@ -374,6 +424,7 @@ class GaussianStats:
             and np.allclose(self.count, other.count, rtol=rtol, atol=atol)
             and np.allclose(self.mean, other.mean, rtol=rtol, atol=atol)
             and np.allclose(self.m2, other.m2, rtol=rtol, atol=atol)
+            and np.allclose(self.n_per_feature, other.n_per_feature, rtol=rtol, atol=atol)
         )
 
     def __repr__(self) -> str:
@@ -513,3 +564,78 @@ def _chunk_group_stats(
         if c > 0:
             count[g], mean[g], m2[g] = c, mz, s
     return GaussianStats(count, mean, m2, kind)
+
+
+def _check_missing(missing: str, kind: str) -> bool:
+    """True when NaN means "missing" (available-case statistics)."""
+    check_choice(missing, ("error", "ignore"), name="missing")
+    if missing == "ignore" and kind != "diag":
+        raise ValueError(
+            "missing values can only be skipped for diag statistics (per feature); for a "
+            "full covariance drop the incomplete rows first"
+        )
+    return missing == "ignore"
+
+
+def _merge_elementwise(
+    na: np.ndarray,
+    ma: np.ndarray,
+    m2a: np.ndarray,
+    nb: np.ndarray,
+    mb: np.ndarray,
+    m2b: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Chan update feature by feature, each with its own count."""
+    n = na + nb
+    frac_b = nb / _safe(n)
+    delta = mb - ma
+    mean = ma + delta * frac_b
+    m2 = m2a + m2b + delta * delta * (na * frac_b)
+    mean = np.where(na == 0, mb, np.where(nb == 0, ma, mean))
+    m2 = np.where(na == 0, m2b, np.where(nb == 0, m2a, m2))
+    return n, mean, m2
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def _stats_with_missing(
+    X: np.ndarray,
+    codes: np.ndarray,
+    w: np.ndarray | None,
+    n_groups: int,
+    ref: np.ndarray,
+    chunk_rows: int | None,
+) -> GaussianStats:
+    """Available-case diag statistics per group: NaN entries carry zero weight."""
+    if np.isinf(X).any():
+        i, j = np.argwhere(np.isinf(X))[0]
+        raise ValueError(f"X contains infinity (inf) at row {i}, column {j}; remove it first")
+    # a reference row may itself have gaps: fill them with a column mean of the head
+    with np.errstate(all="ignore"):
+        head_mean = np.nanmean(X[:1024], axis=0)
+    ref = np.where(np.isnan(ref), np.nan_to_num(head_mean), ref)
+    d = X.shape[1]
+    rows = chunk_rows or default_chunk_rows(d)
+    total = GaussianStats.empty(d, "diag", (n_groups,))
+    total = GaussianStats(total.count, total.mean, total.m2, "diag", np.zeros((n_groups, d)))
+    for start in range(0, X.shape[0], rows):
+        block, g = X[start : start + rows], codes[start : start + rows]
+        wb = np.ones(block.shape[0]) if w is None else w[start : start + rows]
+        count = np.bincount(g, weights=wb, minlength=n_groups)
+        observed = ~np.isnan(block)
+        Wf = wb[:, None] * observed
+        Z = np.where(observed, block - ref[g], 0.0)
+        fc = _group_sum(Wf, g, n_groups)
+        mean = _group_sum(Wf * Z, g, n_groups) / _safe(fc)
+        D = np.where(observed, Z - mean[g], 0.0)
+        resid = _group_sum(Wf * D, g, n_groups)
+        m2 = _group_sum(Wf * D * D, g, n_groups) - resid * resid / _safe(fc)
+        mean = mean + resid / _safe(fc)
+        total = total.merge(GaussianStats(count, mean, np.maximum(m2, 0.0), "diag", fc))
+    return total._shifted(ref)
+
+
+def _group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """Row sums of ``values`` per group code, shape (n_groups, d)."""
+    out = np.zeros((n_groups, values.shape[1]))
+    np.add.at(out, codes, values)
+    return out
