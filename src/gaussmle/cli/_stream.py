@@ -1,0 +1,290 @@
+"""Streaming work behind the commands: statistics per class, plain statistics, evaluation.
+
+Data are read in row batches (:func:`gaussmle.io.iter_xy`); each batch is
+turned into sufficient statistics and merged exactly, so memory is bounded
+by the batch size, whatever the size of the input.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..io import DataError
+from ..stats import GaussianStats
+from ._app import Progress, align_labels
+
+
+class ClassAccumulator:
+    """Per-class statistics of labelled batches, for classes discovered as they come.
+
+    One pass over the data suffices (no first pass to collect the classes),
+    so standard input works too. The statistics are merged with the exact
+    pairwise update, so the model equals ``GaussianClassifier.fit`` on all
+    rows at once.
+
+    Examples
+    --------
+    >>> acc = ClassAccumulator(1, "diag")
+    >>> acc.add(np.array([[0.0], [1.0]]), np.array(["b", "a"]))
+    >>> acc.add(np.array([[3.0]]), np.array(["b"]))
+    >>> classes, stats = acc.result()
+    >>> classes.tolist(), stats.count.tolist(), stats.mean[:, 0].tolist()
+    (['a', 'b'], [1.0, 2.0], [1.0, 1.5])
+    """
+
+    def __init__(self, n_features: int, kind: str) -> None:
+        self.n_features = int(n_features)
+        self.kind = kind
+        self.labels: list[Any] = []
+        self._index: dict[Any, int] = {}
+        self._stats: GaussianStats | None = None
+
+    def add(self, X: np.ndarray, y: np.ndarray) -> None:
+        """Merge the statistics of one batch of rows and their labels."""
+        if X.shape[0] == 0:
+            return
+        labels, codes = np.unique(y, return_inverse=True)
+        batch = GaussianStats.from_groups(X, codes.ravel(), len(labels), kind=self.kind)
+        where = []
+        for label in labels:
+            key = label.item() if isinstance(label, np.generic) else label
+            if key not in self._index:
+                self._index[key] = len(self.labels)
+                self.labels.append(key)
+            where.append(self._index[key])
+        aligned = _scatter(batch, np.asarray(where, dtype=np.intp), len(self.labels))
+        if self._stats is None:
+            self._stats = aligned
+        else:
+            self._stats = _grow(self._stats, len(self.labels)).merge(aligned)
+
+    def result(self) -> tuple[np.ndarray, GaussianStats]:
+        """The sorted classes and their statistics (a batch of shape ``(k,)``)."""
+        if self._stats is None:
+            return np.array([]), GaussianStats.empty(self.n_features, self.kind, (0,))
+        labels, stats = self.labels, self._stats
+        if len({_type_group(v) for v in labels}) > 1:
+            # e.g. CSV labels read as numbers in one batch and as text in another
+            labels, stats = _as_text_labels(labels, stats)
+        classes = np.array(labels)
+        order = np.argsort(classes, kind="stable")
+        return classes[order], stats[order]
+
+
+def _type_group(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, int | float | np.integer | np.floating):
+        return "number"
+    return "text"
+
+
+def _as_text_labels(labels: list[Any], stats: GaussianStats) -> tuple[list[str], GaussianStats]:
+    text = [str(v) for v in labels]
+    unique = sorted(set(text))
+    where = np.array([unique.index(t) for t in text])
+    out = GaussianStats.empty(stats.n_features, stats.kind, (len(unique),))
+    for i in range(len(text)):
+        part = _scatter(stats[i : i + 1], np.array([where[i]]), len(unique))
+        out = out.merge(part)
+    return unique, out
+
+
+def _scatter(batch: GaussianStats, where: np.ndarray, k: int) -> GaussianStats:
+    """Statistics of a batch of groups placed at rows ``where`` of ``k`` groups."""
+    count = np.zeros(k)
+    mean = np.zeros((k, batch.n_features))
+    m2 = np.zeros((k,) + batch.m2.shape[1:])
+    count[where], mean[where], m2[where] = batch.count, batch.mean, batch.m2
+    return GaussianStats(count, mean, m2, batch.kind)
+
+
+def _grow(stats: GaussianStats, k: int) -> GaussianStats:
+    have = stats.batch_shape[0]
+    if have == k:
+        return stats
+    return _scatter(stats, np.arange(have), k)
+
+
+@dataclass
+class ReadSummary:
+    """What a streaming pass read."""
+
+    rows: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+
+
+def stream_class_stats(
+    data: str,
+    features: list[str],
+    target: str,
+    kind: str,
+    *,
+    batch_rows: int,
+    drop_missing: bool,
+    progress: bool,
+) -> tuple[np.ndarray, GaussianStats, ReadSummary]:
+    """Per-class statistics of labelled data, in one streaming pass."""
+    from ..io import iter_xy
+
+    start = time.perf_counter()
+    acc = ClassAccumulator(len(features), kind)
+    summary = ReadSummary()
+    batches = iter_xy(data, features, target, batch_rows=batch_rows, drop_missing=drop_missing)
+    with Progress("fitting", progress) as bar:
+        for batch in batches:
+            acc.add(batch.X, batch.y)
+            summary.rows += batch.n_rows
+            summary.dropped += batch.n_dropped
+            bar.update(batch.fraction_done, summary.rows + summary.dropped)
+    summary.seconds = time.perf_counter() - start
+    classes, stats = acc.result()
+    return classes, stats, summary
+
+
+def stream_stats(
+    data: str,
+    features: list[str] | None,
+    kind: str,
+    *,
+    batch_rows: int,
+    drop_missing: bool,
+    progress: bool,
+) -> tuple[GaussianStats | None, ReadSummary]:
+    """Statistics of all rows of unlabelled data (one group), in one streaming pass."""
+    from ..io import iter_xy
+
+    start = time.perf_counter()
+    total: GaussianStats | None = None
+    summary = ReadSummary()
+    with Progress("estimating", progress) as bar:
+        for batch in iter_xy(
+            data, features, None, batch_rows=batch_rows, drop_missing=drop_missing
+        ):
+            if batch.n_rows:
+                part = GaussianStats.from_data(batch.X, kind=kind)
+                total = part if total is None else total.merge(part)
+            summary.rows += batch.n_rows
+            summary.dropped += batch.n_dropped
+            bar.update(batch.fraction_done, summary.rows + summary.dropped)
+    summary.seconds = time.perf_counter() - start
+    return total, summary
+
+
+@dataclass
+class Evaluation:
+    """Accuracy, log loss and confusion counts, accumulated batch by batch.
+
+    Labels the model has never seen count as errors, and their probability
+    is taken as 0 (clipped, as scikit-learn's ``log_loss`` does, at the
+    machine epsilon).
+
+    Examples
+    --------
+    >>> ev = Evaluation(np.array(["a", "b"]))
+    >>> ev.add(np.array(["a", "b", "c"]), np.array(["a", "a", "b"]),
+    ...        np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]))
+    >>> ev.n, ev.correct, ev.labels
+    (3, 1, ['a', 'b', 'c'])
+    """
+
+    classes: np.ndarray
+    n: int = 0
+    correct: int = 0
+    loss_sum: float = 0.0
+    extra: list[Any] = field(default_factory=list)
+    matrix: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        k = len(self.classes)
+        self.matrix = np.zeros((k, k), dtype=np.int64)
+
+    @property
+    def labels(self) -> list[Any]:
+        """Row labels of the confusion matrix: the model's classes, then unseen labels."""
+        return [_plain(c) for c in self.classes] + list(self.extra)
+
+    def add(self, y: np.ndarray, predicted: np.ndarray, proba: np.ndarray) -> None:
+        """Add a batch of true labels, predicted labels and class probabilities."""
+        if len(y) == 0:
+            return
+        k = len(self.classes)
+        y = align_labels(np.asarray(y), self.classes)
+        true_idx = self._true_index(y)
+        pred_idx = np.searchsorted(self.classes, predicted)
+        rows = true_idx.shape[0]
+        np.add.at(self.matrix, (true_idx, pred_idx), 1)
+        known = true_idx < k
+        p_true = np.zeros(rows)
+        p_true[known] = proba[np.arange(rows)[known], true_idx[known]]
+        eps = np.finfo(np.float64).eps
+        self.loss_sum += float(-np.log(np.clip(p_true, eps, 1.0)).sum())
+        self.correct += int(np.sum(known & (true_idx == pred_idx)))
+        self.n += rows
+
+    def _true_index(self, y: np.ndarray) -> np.ndarray:
+        k = len(self.classes)
+        try:
+            idx = np.searchsorted(self.classes, y)
+        except TypeError:
+            idx = np.full(len(y), k)
+        idx = np.clip(idx, 0, max(k - 1, 0))
+        try:
+            known = np.asarray(self.classes[idx] == y, dtype=bool)
+        except (TypeError, ValueError):
+            known = np.zeros(len(y), dtype=bool)
+        if known.all():
+            return idx
+        out = idx.astype(np.intp, copy=True)
+        for i in np.flatnonzero(~known):
+            label = _plain(y[i])
+            if label not in self.extra:
+                self.extra.append(label)
+                self.matrix = np.vstack([self.matrix, np.zeros((1, k), dtype=np.int64)])
+            out[i] = k + self.extra.index(label)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The results as plain data."""
+        if self.n == 0:
+            raise DataError("there are no rows to evaluate; check the data")
+        k = len(self.classes)
+        matrix = self.matrix
+        per_class = []
+        for i, label in enumerate(self.labels):
+            rows = int(matrix[i].sum())
+            correct = int(matrix[i, i]) if i < k else 0
+            predicted = int(matrix[:, i].sum()) if i < k else 0
+            per_class.append(
+                {
+                    "class": label,
+                    "rows": rows,
+                    "correct": correct,
+                    "recall": correct / rows if rows else None,
+                    "precision": correct / predicted if predicted else None,
+                    "in_model": i < k,
+                }
+            )
+        return {
+            "rows": self.n,
+            "correct": self.correct,
+            "accuracy": self.correct / self.n,
+            "log_loss": self.loss_sum / self.n,
+            "classes": [_plain(c) for c in self.classes],
+            "unseen_labels": list(self.extra),
+            "confusion_matrix": {
+                "true_labels": self.labels,
+                "predicted_labels": [_plain(c) for c in self.classes],
+                "counts": matrix.tolist(),
+            },
+            "per_class": per_class,
+        }
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

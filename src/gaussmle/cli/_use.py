@@ -1,0 +1,572 @@
+"""Commands that use a saved model: ``predict``, ``evaluate`` and ``describe``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+import numpy as np
+
+from ..io import DataError
+from ._app import (
+    Progress,
+    batch_rows_option,
+    check_output_path,
+    drop_missing_option,
+    features_option,
+    json_option,
+    load_classifier,
+    model_features,
+    no_progress_option,
+    parse_features,
+    say,
+    scheduler_option,
+    tell,
+    unnamed,
+)
+from ._format import fmt_count, fmt_num, json_text, render_table, wrap
+from ._models import (
+    class_estimates,
+    classes_table,
+    correlation_table,
+    estimates_table,
+    feature_names,
+    gaussian_table,
+)
+from ._stream import Evaluation
+
+_MODEL_FEATURES_HELP = (
+    "Data columns to use as the model's features, comma-separated, in the model's order "
+    "(default: the model's feature names)."
+)
+
+
+def _quoted(data: str) -> str:
+    return "standard input" if data == "-" else f"'{data}'"
+
+
+# ---------------------------------------------------------------------- predict
+@click.command("predict", short_help="Classify new rows (CSV out, batch by batch).")
+@click.argument("model_path", metavar="MODEL.json")
+@click.argument("data")
+@click.option("--proba", is_flag=True, help="Add a proba_<class> column per class.")
+@click.option("--id", "id_column", metavar="COL", default=None, help="Copy this column first.")
+@features_option(_MODEL_FEATURES_HELP)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Add an 'explanation' column: each feature's share of the log-odds between the "
+    "two most probable classes (diag and spherical models).",
+)
+@click.option(
+    "--ood-threshold",
+    type=float,
+    default=None,
+    metavar="X",
+    help="Add 'ood_score' (the best class's log density) and 'out_of_distribution' "
+    "(ood_score < X) columns.",
+)
+@batch_rows_option()
+@drop_missing_option()
+@no_progress_option()
+@scheduler_option()
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="OUT.csv",
+    help="Where to write the predictions (default: standard output).",
+)
+def predict_command(
+    model_path: str,
+    data: str,
+    proba: bool,
+    id_column: str | None,
+    features: str | None,
+    explain: bool,
+    ood_threshold: float | None,
+    batch_rows: int,
+    drop_missing: bool,
+    no_progress: bool,
+    scheduler: str | None,
+    output: str | None,
+) -> None:
+    """Predict the class of every row of DATA with a saved model, as CSV.
+
+    The columns are the --id column (if asked), 'predicted', and with
+    --proba one 'proba_<class>' column per class. DATA is read and the
+    predictions written batch by batch, so memory stays bounded.
+
+    \b
+    Examples:
+      gaussmle predict skittles.json mystery.csv
+      gaussmle predict skittles.json mystery.csv --proba --id id -o predictions.csv
+      gaussmle predict skittles.json mystery.csv --explain --ood-threshold -8
+    """
+    from ..io import TableWriter, iter_xy
+
+    model = load_classifier(model_path)
+    check_output_path(output)
+    keep = [id_column] if id_column else []
+    names = model_features(model, data, parse_features(features), exclude=keep)
+    if id_column is not None and id_column in names:
+        raise DataError(f"--id column '{id_column}' is also a feature of the model; pick another")
+    if explain and model.covariance_type not in ("diag", "spherical"):
+        raise DataError(
+            f"--explain needs a diag or spherical model; this one is {model.covariance_type!r}, "
+            "whose correlated features do not split the log-odds per feature"
+        )
+    quiet = unnamed(model)
+    header = _predict_header(model, id_column, proba, explain, ood_threshold)
+    start = time.perf_counter()
+    rows = dropped = 0
+    with TableWriter(output, names=header) as writer:
+        if scheduler is not None:
+            if explain or ood_threshold is not None or drop_missing:
+                raise DataError(
+                    "--explain, --ood-threshold and --drop-missing are not available with "
+                    "--scheduler"
+                )
+            for part in _dask_predictions(quiet, data, names, id_column, proba, scheduler):
+                writer.write(part)
+                rows += len(part["predicted"])
+        else:
+            batches = iter_xy(
+                data, names, None, keep, batch_rows=batch_rows, drop_missing=drop_missing
+            )
+            with Progress("predicting", not no_progress) as bar:
+                for batch in batches:
+                    dropped += batch.n_dropped
+                    if batch.n_rows == 0:
+                        continue
+                    ids = batch.kept[id_column] if id_column else None
+                    writer.write(
+                        _prediction_columns(
+                            quiet, batch.X, names, id_column, ids, proba, explain, ood_threshold
+                        )
+                    )
+                    rows += batch.n_rows
+                    bar.update(batch.fraction_done, rows + dropped)
+    seconds = time.perf_counter() - start
+    note = f"; dropped {dropped:,} rows with missing values" if dropped else ""
+    if output is not None and output != "-":
+        say(f"Wrote {rows:,} predictions to {output}{note} ({seconds:.1f} s).")
+    elif note:
+        tell(f"note{note}")
+
+
+def _predict_header(
+    model: Any, id_column: str | None, proba: bool, explain: bool, ood: float | None
+) -> list[str]:
+    header = ([id_column] if id_column else []) + ["predicted"]
+    if proba:
+        header += [f"proba_{c}" for c in model.classes_]
+    if ood is not None:
+        header += ["ood_score", "out_of_distribution"]
+    if explain:
+        header += ["explanation"]
+    return header
+
+
+def _prediction_columns(
+    model: Any,
+    X: np.ndarray,
+    names: list[str],
+    id_column: str | None,
+    ids: np.ndarray | None,
+    proba: bool,
+    explain: bool,
+    ood_threshold: float | None,
+) -> dict[str, Any]:
+    columns: dict[str, Any] = {}
+    if id_column is not None:
+        columns[id_column] = ids
+    columns["predicted"] = model.predict(X)
+    if proba:
+        p = model.predict_proba(X)
+        for j, c in enumerate(model.classes_):
+            columns[f"proba_{c}"] = p[:, j]
+    if ood_threshold is not None:
+        from ..diagnostics import ood_score
+
+        scores = ood_score(model, X)
+        columns["ood_score"] = scores
+        columns["out_of_distribution"] = scores < ood_threshold
+    if explain:
+        from ..diagnostics import explain as explain_rows
+
+        e = explain_rows(model, X, feature_names=names)
+        columns["explanation"] = np.array([e.to_text(i) for i in range(len(e))], dtype=object)
+    return columns
+
+
+def _dask_predictions(
+    model: Any, data: str, names: list[str], id_column: str | None, proba: bool, scheduler: str
+) -> Any:
+    """Predictions computed on Dask, yielded block by block in row order."""
+    import dask
+
+    from ..dask_backend import client_for, read_parquet_xy
+
+    with client_for(scheduler):
+        X, ids, _ = read_parquet_xy(data, names, id_column)
+        pred = model.predict(X).to_delayed().ravel()
+        prob = model.predict_proba(X).to_delayed().ravel() if proba else [None] * len(pred)
+        idv = ids.to_delayed().ravel() if ids is not None else [None] * len(pred)
+        for p, pr, i in zip(pred, prob, idv, strict=True):
+            p, pr, i = dask.compute(p, pr, i)
+            columns: dict[str, Any] = {}
+            if id_column is not None:
+                columns[id_column] = i
+            columns["predicted"] = p
+            if proba:
+                for j, c in enumerate(model.classes_):
+                    columns[f"proba_{c}"] = pr[:, j]
+            yield columns
+
+
+# ---------------------------------------------------------------------- evaluate
+@click.command("evaluate", short_help="Accuracy, log loss and confusion matrix on data.")
+@click.argument("model_path", metavar="MODEL.json")
+@click.argument("data")
+@click.option("--target", required=True, metavar="COL", help="The column of true labels.")
+@features_option(_MODEL_FEATURES_HELP)
+@batch_rows_option()
+@drop_missing_option()
+@no_progress_option()
+@scheduler_option()
+@json_option()
+def evaluate_command(
+    model_path: str,
+    data: str,
+    target: str,
+    features: str | None,
+    batch_rows: int,
+    drop_missing: bool,
+    no_progress: bool,
+    scheduler: str | None,
+    as_json: bool,
+) -> None:
+    """Score a saved model on labelled DATA: accuracy, log loss, confusion matrix.
+
+    DATA is streamed in batches. Labels the model has never seen count as
+    errors (and as probability 0, clipped at the machine epsilon, in the
+    log loss).
+
+    \b
+    Examples:
+      gaussmle evaluate skittles.json test.csv --target colour
+      gaussmle evaluate skittles.json test.csv --target colour --json
+    """
+    from ..io import iter_xy
+
+    model = load_classifier(model_path)
+    names = model_features(model, data, parse_features(features), exclude=[target])
+    if target in names:
+        raise DataError(f"target column '{target}' is also a feature of the model")
+    quiet = unnamed(model)
+    result = Evaluation(model.classes_)
+    dropped = 0
+    start = time.perf_counter()
+    if scheduler is not None:
+        if drop_missing:
+            raise DataError("--drop-missing is not available with --scheduler")
+        for y, pred, proba in _dask_evaluation(quiet, data, names, target, scheduler):
+            result.add(y, pred, proba)
+    else:
+        batches = iter_xy(data, names, target, batch_rows=batch_rows, drop_missing=drop_missing)
+        with Progress("evaluating", not no_progress) as bar:
+            for batch in batches:
+                dropped += batch.n_dropped
+                if batch.n_rows:
+                    result.add(batch.y, quiet.predict(batch.X), quiet.predict_proba(batch.X))
+                bar.update(batch.fraction_done, result.n + dropped)
+    report = result.to_dict()
+    report.update(model=model_path, data=data, dropped=dropped, seconds=time.perf_counter() - start)
+    if as_json:
+        say(json_text(report))
+        return
+    say(_evaluation_text(report))
+
+
+def _dask_evaluation(model: Any, data: str, names: list[str], target: str, scheduler: str):
+    import dask
+
+    from ..dask_backend import client_for, read_parquet_xy
+
+    with client_for(scheduler):
+        X, y, _ = read_parquet_xy(data, names, target)
+        pred = model.predict(X).to_delayed().ravel()
+        prob = model.predict_proba(X).to_delayed().ravel()
+        for yb, p, pr in zip(y.to_delayed().ravel(), pred, prob, strict=True):
+            yield dask.compute(yb, p, pr)
+
+
+def _evaluation_text(report: dict[str, Any]) -> str:
+    lines = []
+    dropped = f" ({report['dropped']:,} dropped with missing values)" if report["dropped"] else ""
+    lines.append(
+        f"Evaluated {report['model']} on {report['rows']:,} rows of "
+        f"{_quoted(report['data'])}{dropped}."
+    )
+    lines.append("")
+    lines.append(
+        f"  accuracy  {report['accuracy']:.4f}  ({report['correct']:,} of {report['rows']:,} "
+        "correct)"
+    )
+    lines.append(f"  log loss  {report['log_loss']:.4f}  (mean of -log p(true class))")
+    cm = report["confusion_matrix"]
+    counts = np.asarray(cm["counts"], dtype=np.int64)
+    predicted = [str(c) for c in cm["predicted_labels"]]
+    rows = []
+    for label, row in zip(cm["true_labels"], counts, strict=True):
+        rows.append([str(label), *[int(v) for v in row], int(row.sum())])
+    rows.append(["total", *[int(v) for v in counts.sum(axis=0)], int(counts.sum())])
+    lines += ["", "Confusion matrix (rows: true class, columns: predicted class)"]
+    lines.append(render_table(["true \\ predicted", *predicted, "total"], rows))
+    lines += ["", "Per class"]
+    per = [
+        [
+            str(r["class"]) + ("" if r["in_model"] else " (not in the model)"),
+            r["rows"],
+            r["correct"],
+            r["recall"],
+            r["precision"],
+        ]
+        for r in report["per_class"]
+    ]
+    lines.append(
+        render_table(["class", "rows", "correct", "recall", "precision"], per, align="lrrrr")
+    )
+    if report["unseen_labels"]:
+        shown = ", ".join(str(v) for v in report["unseen_labels"])
+        lines += ["", wrap(f"note: labels the model has never seen ({shown}) count as errors.")]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------- describe
+@click.command("describe", short_help="What a model learned, with SEs and intervals.")
+@click.argument("model_path", metavar="MODEL.json")
+@click.option("--data", default=None, help="Labelled data to check the model against.")
+@click.option("--target", default=None, metavar="COL", help="The label column of --data.")
+@features_option(_MODEL_FEATURES_HELP)
+@click.option(
+    "--level",
+    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals.",
+)
+@drop_missing_option()
+@json_option()
+def describe_command(
+    model_path: str,
+    data: str | None,
+    target: str | None,
+    features: str | None,
+    level: float,
+    drop_missing: bool,
+    as_json: bool,
+) -> None:
+    """Show what a saved model learned, with standard errors and intervals.
+
+    Per class and feature: the mean and the variance with their standard
+    errors (from the Fisher information) and exact intervals (t for means,
+    chi-square for variances). With --data and --target it also gives the
+    log-likelihood, AIC and BIC on that data and tests every class and
+    feature for normality (the data are read into memory for this).
+
+    \b
+    Examples:
+      gaussmle describe skittles.json
+      gaussmle describe skittles.json --data skittles.csv --target colour
+    """
+    from ..gaussian import Gaussian
+    from ..persist import load
+
+    if (data is None) != (target is None):
+        raise DataError("give --data and --target together")
+    model = load(model_path)
+    if isinstance(model, Gaussian):
+        _describe_gaussian(model, model_path, level, as_json)
+        return
+    report = _model_report(model, model_path, level)
+    if data is not None and target is not None:
+        report["data"] = _data_report(model, data, target, parse_features(features), drop_missing)
+    if as_json:
+        say(json_text(report))
+        return
+    say(_describe_text(model, report, level))
+
+
+def _model_report(model: Any, path: str, level: float) -> dict[str, Any]:
+    return {
+        "model": path,
+        "covariance_type": model.covariance_type,
+        "estimator": str(getattr(model, "estimator", "mle")),
+        "var_smoothing": float(model.var_smoothing),
+        "epsilon": float(model.epsilon_),
+        "features": feature_names(model),
+        "n_classes": len(model.classes_),
+        "n_parameters": int(model.n_parameters),
+        "rows": float(np.sum(model.class_count_)),
+        "level": level,
+        "classes": class_estimates(model, level),
+    }
+
+
+def _data_report(
+    model: Any, data: str, target: str, features: list[str] | None, drop_missing: bool
+) -> dict[str, Any]:
+    from ..diagnostics import normality_tests, warnings_for
+    from ..io import read_xy
+    from ._app import align_labels
+
+    names = model_features(model, data, features, exclude=[target])
+    batch = read_xy(data, names, target, drop_missing=drop_missing)
+    if batch.n_rows == 0:
+        raise DataError(f"{_quoted(data)} has no rows; check the data")
+    quiet = unnamed(model)
+    y = align_labels(batch.y, model.classes_)
+    unknown = ~np.isin(y, model.classes_)
+    if unknown.any():
+        extra = sorted({str(v) for v in y[unknown]})[:5]
+        raise DataError(
+            f"{_quoted(data)} has labels the model has never seen ({', '.join(extra)}); "
+            "describe needs data of the model's classes"
+        )
+    from ..diagnostics import ood_threshold
+
+    loglik = float(quiet.loglik(batch.X, y))
+    tests = normality_tests(batch.X, y, feature_names=feature_names(model))
+    threshold = float(ood_threshold(quiet, batch.X, quantile=0.001))
+    return {
+        "data": data,
+        "rows": batch.n_rows,
+        "dropped": batch.n_dropped,
+        "loglik": loglik,
+        "aic": float(quiet.aic(batch.X, y)),
+        "bic": float(quiet.bic(batch.X, y)),
+        "ood_threshold": threshold,
+        "normality": [t.to_dict() for t in tests],
+        "warnings": warnings_for(tests),
+    }
+
+
+def _describe_text(model: Any, report: dict[str, Any], level: float) -> str:
+    k, d = report["n_classes"], len(report["features"])
+    lines = [
+        f"{report['model']}: one Gaussian per class, covariance {report['covariance_type']}, "
+        f"{k} classes, {d} features,",
+        f"fitted on {fmt_count(report['rows'])} rows; {report['n_parameters']} free parameters.",
+        f"var_smoothing {report['var_smoothing']:g} adds epsilon = {report['epsilon']:.3g} to "
+        "every variance."
+        + (f" Estimator: {report['estimator']}." if report["estimator"] != "mle" else ""),
+        "",
+        "Classes",
+        classes_table(model),
+        "",
+        f"Estimates (SE: standard error; {level:.0%} intervals: t for means, chi-square for "
+        "variances)",
+        estimates_table(report["classes"]),
+    ]
+    if model.covariance_type == "tied":
+        lines.append(
+            "  (tied: one covariance matrix shared by all classes, estimated from all rows)"
+        )
+    if model.covariance_type == "spherical":
+        lines.append("  (spherical: one variance per class, shared by its features)")
+    if model.covariance_type in ("full", "tied") and d > 1:
+        names = report["features"]
+        if model.covariance_type == "tied":
+            lines += [
+                "",
+                "Correlations (all classes)",
+                correlation_table(model.covariances_, names),
+            ]
+        else:
+            for c, cov in zip(model.classes_, model.covariances_, strict=True):
+                lines += ["", f"Correlations within class {c}", correlation_table(cov, names)]
+    data = report.get("data")
+    if data is not None:
+        lines += ["", _data_text(data)]
+    return "\n".join(lines)
+
+
+def _data_text(data: dict[str, Any]) -> str:
+    dropped = f" ({data['dropped']:,} dropped with missing values)" if data["dropped"] else ""
+    lines = [
+        f"On {data['rows']:,} rows of {_quoted(data['data'])}{dropped}:",
+        f"  log-likelihood {fmt_num(data['loglik'], 6)}, AIC {fmt_num(data['aic'], 6)}, "
+        f"BIC {fmt_num(data['bic'], 6)}",
+        f"  0.1% of these rows have an ood_score below {data['ood_threshold']:.4g}: a "
+        "threshold for predict --ood-threshold",
+        "",
+        "Normality per class and feature (Shapiro-Wilk up to 5000 rows, else D'Agostino-Pearson)",
+    ]
+    rows = []
+    previous = object()
+    for t in data["normality"]:
+        shown = "" if t["class_label"] == previous else str(t["class_label"])
+        previous = t["class_label"]
+        verdict = (
+            "far from Gaussian"
+            if t["far_from_gaussian"]
+            else ("not tested" if t["test"] is None else "ok")
+        )
+        p = t["p_value"]
+        rows.append(
+            [
+                shown,
+                t["feature"],
+                t["n"],
+                "-" if p != p else (f"{p:.2g}" if p >= 1e-4 else f"{p:.1e}"),
+                t["skewness"],
+                t["excess_kurtosis"],
+                verdict,
+            ]
+        )
+    lines.append(
+        render_table(
+            ["class", "feature", "rows", "p-value", "skewness", "excess kurtosis", "verdict"],
+            rows,
+            align="llrrrrl",
+        )
+    )
+    if data["warnings"]:
+        lines.append("")
+        lines += [wrap(f"warning: {w}", indent=2) for w in data["warnings"]]
+    return "\n".join(lines)
+
+
+def _describe_gaussian(gaussian: Any, path: str, level: float, as_json: bool) -> None:
+    from ._format import estimate_rows
+    from ._train import _loglik_at_mle
+
+    names = [f"x{j}" for j in range(gaussian.n_features)]
+    if as_json:
+        part = estimate_rows(gaussian, level)
+        say(
+            json_text(
+                {
+                    "model": path,
+                    "kind": "Gaussian",
+                    "covariance_type": gaussian.covariance_type,
+                    "n": gaussian.n,
+                    "level": level,
+                    "features": [
+                        {"feature": name, **{key: part[key][j] for key in part}}
+                        for j, name in enumerate(names)
+                    ],
+                    "covariance": np.asarray(gaussian.covariance).tolist(),
+                }
+            )
+        )
+        return
+    say(
+        f"{path}: one Gaussian (covariance {gaussian.covariance_type}) of "
+        f"{gaussian.n_features} features, estimated from {fmt_count(gaussian.n)} rows."
+    )
+    say(gaussian_table(gaussian, names, level))
+    say(f"\nLog-likelihood at the MLE: {fmt_num(_loglik_at_mle(gaussian), 6)}.")
