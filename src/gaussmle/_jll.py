@@ -252,7 +252,14 @@ class ClassDensities:
     def best(self, X: np.ndarray) -> np.ndarray:
         """Index of the class with the largest joint log density, shape (n,)."""
         if self._use_kernel():
-            return np.argmax(self._kernel(X, _kernels.LOG_POSTERIOR), axis=1)
+            if self.covariance_type == "full":
+                return np.argmax(self._kernel(X, _kernels.LOG_POSTERIOR), axis=1)
+            const = self.log_norm + self.log_weight
+            best = _kernels.diag_best(X, self.means, self.precision, const)
+            lost = best < 0
+            if lost.any():
+                best[lost] = np.argmax(self._far_rows(X[lost]), axis=1)
+            return best
         best = np.empty(X.shape[0], dtype=np.intp)
         for rows in self._rows(X.shape[0]):
             J = self._ranking_chunk(X[rows])

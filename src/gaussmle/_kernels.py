@@ -83,6 +83,11 @@ def group_stats(
 JOINT, LOG_POSTERIOR, POSTERIOR = 0, 1, 2
 
 
+def _parts(n_rows: int) -> int:
+    """Threads for a row-parallel kernel: one range of rows each, none idle-tiny."""
+    return max(1, min(n_threads(), n_rows // 4096))
+
+
 def diag_rows(
     X: np.ndarray, means: np.ndarray, precision: np.ndarray, const: np.ndarray, mode: int
 ) -> np.ndarray:
@@ -99,6 +104,7 @@ def diag_rows(
         np.ascontiguousarray(const, dtype=np.float64),
         mode,
         out,
+        _parts(X.shape[0]),
     )
     return out
 
@@ -115,6 +121,7 @@ def full_rows(
         np.ascontiguousarray(const, dtype=np.float64),
         mode,
         out,
+        _parts(X.shape[0]),
     )
     return out
 
@@ -123,3 +130,19 @@ def normalise_rows(J: np.ndarray, mode: int) -> np.ndarray:
     """Log-sum-exp normalisation of the rows of J in place (NaN rows: unresolved)."""
     _compiled().normalise_rows(J, mode)
     return J
+
+
+def diag_best(
+    X: np.ndarray, means: np.ndarray, precision: np.ndarray, const: np.ndarray
+) -> np.ndarray:
+    """Index of the most probable class per row (diag, direct); -1 where all underflow."""
+    best = np.empty(X.shape[0], dtype=np.intp)
+    _compiled().diag_best(
+        np.ascontiguousarray(X),
+        np.ascontiguousarray(means),
+        np.ascontiguousarray(precision),
+        np.ascontiguousarray(const, dtype=np.float64),
+        best,
+        _parts(X.shape[0]),
+    )
+    return best

@@ -102,33 +102,98 @@ def group_stats(X, codes, w, ref, n_parts):  # pragma: no cover - compiled
     return counts, means, m2s
 
 
+# Sums of non-negative terms may be reassociated (SIMD) and use fused multiply-add:
+# the error bound of such a sum is the same as in sequential order. No other
+# fast-math liberties: infinities and NaN keep their meaning.
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+def diag_block(X, start, m, means, precision, const, XT, acc, J):  # pragma: no cover
+    """Joint log densities of rows [start, start + m) into J[:m] (diag, direct).
+
+    The block is transposed into XT so the innermost loop runs over rows
+    (SIMD without horizontal sums).
+    """
+    d = X.shape[1]
+    k = means.shape[0]
+    for r in range(m):
+        for j in range(d):
+            XT[j, r] = X[start + r, j]
+    for c in range(k):
+        mu = means[c]
+        p = precision[c]
+        acc[:m] = 0.0
+        for j in range(d):
+            xj = XT[j]
+            mj = mu[j]
+            pj = p[j]
+            for r in range(m):
+                dev = xj[r] - mj
+                acc[r] += dev * dev * pj
+        for r in range(m):
+            J[r, c] = const[c] - 0.5 * acc[r]
+
+
+@jit
+def _block_range(n, block, parts, t):  # pragma: no cover - compiled
+    """The blocks [first, last) that part t of ``parts`` handles."""
+    n_blocks = (n + block - 1) // block
+    per = (n_blocks + parts - 1) // parts
+    return t * per, min(n_blocks, (t + 1) * per)
+
+
 @pjit
-def diag_rows(X, means, precision, const, mode, out):  # pragma: no cover - compiled
+def diag_rows(X, means, precision, const, mode, out, parts):  # pragma: no cover - compiled
     """Direct diag log densities per row, optionally normalised in the same pass.
 
     out[i, c] = const[c] - 0.5 * sum_j (x_ij - mu_cj)^2 * p_cj (mode JOINT),
     or the log posterior / posterior of the row. A row whose densities all
-    underflow is left as NaN for the caller.
+    underflow is left as NaN for the caller. Each of ``parts`` threads owns a
+    contiguous range of 64-row blocks and its own work space.
     """
     n, d = X.shape
     k = means.shape[0]
-    for i in numba.prange(n):
-        x = X[i]
-        row = out[i]
-        top = -np.inf
-        for c in range(k):
-            mu = means[c]
-            p = precision[c]
-            acc = 0.0
-            for j in range(d):
-                dev = x[j] - mu[j]
-                acc += dev * dev * p[j]
-            value = const[c] - 0.5 * acc
-            row[c] = value
-            if value > top:
-                top = value
-        if mode != 0:
-            normalise_row(row, top, mode)
+    block = 64
+    for t in numba.prange(parts):
+        XT = np.empty((d, block))
+        acc = np.empty(block)
+        first, last = _block_range(n, block, parts, t)
+        for b in range(first, last):
+            start = b * block
+            m = min(n, start + block) - start
+            J = out[start : start + m]
+            diag_block(X, start, m, means, precision, const, XT, acc, J)
+            if mode != 0:
+                for r in range(m):
+                    row = J[r]
+                    top = -np.inf
+                    for c in range(k):
+                        if row[c] > top:
+                            top = row[c]
+                    normalise_row(row, top, mode)
+
+
+@pjit
+def diag_best(X, means, precision, const, best, parts):  # pragma: no cover - compiled
+    """Index of the largest joint log density per row (-1 where all underflow)."""
+    n, d = X.shape
+    k = means.shape[0]
+    block = 64
+    for t in numba.prange(parts):
+        XT = np.empty((d, block))
+        acc = np.empty(block)
+        J = np.empty((block, k))
+        first, last = _block_range(n, block, parts, t)
+        for b in range(first, last):
+            start = b * block
+            m = min(n, start + block) - start
+            diag_block(X, start, m, means, precision, const, XT, acc, J)
+            for r in range(m):
+                top = -np.inf
+                arg = -1
+                for c in range(k):
+                    if J[r, c] > top:
+                        top = J[r, c]
+                        arg = c
+                best[start + r] = arg
 
 
 @jit
@@ -144,13 +209,18 @@ def normalise_row(row, top, mode):  # pragma: no cover - compiled
             row[c] = np.nan
         return
     total = 0.0
+    if mode == 2:  # one exp per entry: keep the exponentials, divide by their sum
+        for c in range(k):
+            row[c] = np.exp(row[c] - top)
+            total += row[c]
+        for c in range(k):
+            row[c] /= total
+        return
     for c in range(k):
         total += np.exp(row[c] - top)
     norm = top + np.log(total)
     for c in range(k):
-        row[c] = row[c] - norm
-        if mode == 2:
-            row[c] = np.exp(row[c])
+        row[c] -= norm
 
 
 @pjit
@@ -166,7 +236,7 @@ def normalise_rows(J, mode):  # pragma: no cover - compiled
 
 
 @pjit
-def full_rows(X, means, factors, const, mode, out):  # pragma: no cover - compiled
+def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover - compiled
     """Full-covariance log densities: whitening by forward substitution per block.
 
     For a block of rows and each class c, the deviations D = x - mu_c are
@@ -177,37 +247,37 @@ def full_rows(X, means, factors, const, mode, out):  # pragma: no cover - compil
     n, d = X.shape
     k = means.shape[0]
     block = 64
-    n_blocks = (n + block - 1) // block
-    for b in numba.prange(n_blocks):
-        start = b * block
-        stop = min(n, start + block)
-        m = stop - start
+    for t in numba.prange(parts):
         Z = np.empty((d, block))
-        for c in range(k):
-            L = factors[c]
-            mu = means[c]
-            for j in range(d):
-                zj = Z[j]
-                for r in range(m):
-                    zj[r] = X[start + r, j] - mu[j]
-                for i in range(j):
-                    lji = L[j, i]
-                    zi = Z[i]
-                    for r in range(m):
-                        zj[r] -= lji * zi[r]
-                inv = L[j, j]
-                for r in range(m):
-                    zj[r] /= inv
-            for r in range(m):
-                acc = 0.0
+        first, last = _block_range(n, block, parts, t)
+        for b in range(first, last):
+            start = b * block
+            m = min(n, start + block) - start
+            for c in range(k):
+                L = factors[c]
+                mu = means[c]
                 for j in range(d):
-                    acc += Z[j, r] * Z[j, r]
-                out[start + r, c] = const[c] - 0.5 * acc
-        if mode != 0:
-            for r in range(m):
-                row = out[start + r]
-                top = -np.inf
-                for c in range(k):
-                    if row[c] > top:
-                        top = row[c]
-                normalise_row(row, top, mode)
+                    zj = Z[j]
+                    for r in range(m):
+                        zj[r] = X[start + r, j] - mu[j]
+                    for i in range(j):
+                        lji = L[j, i]
+                        zi = Z[i]
+                        for r in range(m):
+                            zj[r] -= lji * zi[r]
+                    inv = L[j, j]
+                    for r in range(m):
+                        zj[r] /= inv
+                for r in range(m):
+                    acc = 0.0
+                    for j in range(d):
+                        acc += Z[j, r] * Z[j, r]
+                    out[start + r, c] = const[c] - 0.5 * acc
+            if mode != 0:
+                for r in range(m):
+                    row = out[start + r]
+                    top = -np.inf
+                    for c in range(k):
+                        if row[c] > top:
+                            top = row[c]
+                    normalise_row(row, top, mode)
