@@ -20,7 +20,9 @@ chunks:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -129,10 +131,13 @@ class ClassDensities:
         """
         zmax2 = np.square(np.abs(Z).max(axis=0))  # (d,)
         bound = SAFETY * EPS * (zmax2[:, None] * self._p.T + self._m2p)  # (d, k)
-        bad = bound > ABS_TOL / self.n_features
+        # a class whose whole bound is within tolerance needs nothing; in the others,
+        # the features carrying more than their share go direct
+        over = bound.sum(axis=0) > ABS_TOL  # (k,)
+        bad = (bound > ABS_TOL / self.n_features) & over
         tied = self.covariance_type == "tied"
         if tied:
-            bad[:, bad.any(axis=0)] = True
+            bad[:, over] = True
         A, B, const = self._A, self._B, self._const
         if bad.any():
             A = np.where(bad, 0.0, A)
@@ -228,18 +233,14 @@ class ClassDensities:
             np.nan_to_num(out, copy=False, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
             return out
         out = np.empty((X.shape[0], self.means.shape[0]))
-        for rows in self._rows(X.shape[0]):
-            out[rows] = self._joint_chunk(X[rows])
-        return out
+        return self._map_rows(X, self._joint_chunk, out)
 
     def log_posterior(self, X: np.ndarray) -> np.ndarray:
         """Normalised log posterior by log-sum-exp, shape (n, k)."""
         if self._use_kernel():
             return self._kernel(X, _kernels.LOG_POSTERIOR)
         out = np.empty((X.shape[0], self.means.shape[0]))
-        for rows in self._rows(X.shape[0]):
-            out[rows] = self._normalise(self._ranking_chunk(X[rows]), X[rows])
-        return out
+        return self._map_rows(X, lambda rows: self._normalise(self._ranking_chunk(rows), rows), out)
 
     def posterior(self, X: np.ndarray) -> np.ndarray:
         """Posterior probabilities, shape (n, k); rows sum to one."""
@@ -260,14 +261,40 @@ class ClassDensities:
             if lost.any():
                 best[lost] = np.argmax(self._far_rows(X[lost]), axis=1)
             return best
-        best = np.empty(X.shape[0], dtype=np.intp)
-        for rows in self._rows(X.shape[0]):
-            J = self._ranking_chunk(X[rows])
+
+        def chunk_best(rows: np.ndarray) -> np.ndarray:
+            J = self._ranking_chunk(rows)
             lost = ~np.isfinite(J.max(axis=1))
             if lost.any():
-                J[lost] = self._far_rows(X[rows][lost])
-            best[rows] = J.argmax(axis=1)
-        return best
+                J[lost] = self._far_rows(rows[lost])
+            return J.argmax(axis=1)
+
+        return self._map_rows(X, chunk_best, np.empty(X.shape[0], dtype=np.intp))
+
+    def _map_rows(
+        self, X: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], out: np.ndarray
+    ) -> np.ndarray:
+        """out[rows] = fn(X[rows]) chunk by chunk, on all cores with BLAS on one thread.
+
+        Row chunks in threads (numpy releases the GIL) beat multi-threaded BLAS
+        on these small matrix products, whose threads mostly wait on each other.
+        """
+        chunks = list(self._rows(X.shape[0]))
+        workers = min(len(chunks), os.cpu_count() or 1)
+
+        def run(rows: slice) -> None:
+            out[rows] = fn(X[rows])
+
+        if workers <= 1:
+            for rows in chunks:
+                run(rows)
+            return out
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            for _ in pool.map(run, chunks):
+                pass
+        return out
 
     def _ranking_chunk(self, X: np.ndarray) -> np.ndarray:
         """Joint log densities up to a per-row constant (enough to rank and normalise).
@@ -301,12 +328,6 @@ class ClassDensities:
 
     def _normalise(self, J: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Log-sum-exp normalisation of joint log densities, in place."""
-        if _kernels.available():
-            _kernels.normalise_rows(J, _kernels.LOG_POSTERIOR)
-            lost = np.isnan(J[:, 0])
-            if lost.any():
-                J[lost] = self._far_rows(X[lost])
-            return J
         top = J.max(axis=1)
         lost = ~np.isfinite(top)
         if lost.any():
