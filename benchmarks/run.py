@@ -96,7 +96,7 @@ def main() -> None:
     if _kernels.available():
         print(
             f"compiled kernels: numba, {_kernels.n_threads()} threads over row ranges "
-            "(fit, diag/spherical predict for k <= 32); BLAS threads for the rest"
+            "(fit, diag/spherical predict for k <= 128, full predict); BLAS threads for the rest"
         )
     else:
         print("compiled kernels: off (numpy + BLAS threads)")

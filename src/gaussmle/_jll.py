@@ -38,7 +38,7 @@ SAFETY = 8.0
 #: Float64 work space per chunk of rows (bytes).
 CHUNK_BYTES = 1 << 23
 #: Up to this many classes the compiled direct loop beats two matrix products.
-DIRECT_MAX_CLASSES = 32
+DIRECT_MAX_CLASSES = 128
 
 
 class ClassDensities:

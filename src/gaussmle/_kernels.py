@@ -61,14 +61,15 @@ def _compiled() -> Any:
 
 
 def group_stats(
-    X: np.ndarray, codes: np.ndarray, w: np.ndarray | None, ref: np.ndarray
+    X: np.ndarray, codes: np.ndarray, w: np.ndarray | None, ref: np.ndarray, kind: str = "diag"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Diag statistics per group, one partial result per thread, shifted by ``ref``.
+    """Statistics per group, one partial result per thread, shifted by ``ref``.
 
-    Returns ``(counts, means, m2s)`` with a leading axis of parts; the caller
-    merges the parts (exactly, with the Chan update).
+    ``kind="diag"`` keeps per-feature sums of squares, ``"full"`` scatter
+    matrices. Returns ``(counts, means, m2s)`` with a leading axis of parts;
+    the caller merges the parts (exactly, with the Chan update).
     """
-    kernel = _compiled().group_stats
+    kernel = _compiled().group_stats if kind == "diag" else _compiled().group_scatter
     weights = np.empty(0) if w is None else np.ascontiguousarray(w, dtype=np.float64)
     parts = _parts(X.shape[0])
     return kernel(
@@ -78,9 +79,6 @@ def group_stats(
         np.ascontiguousarray(ref, dtype=np.float64),
         parts,
     )
-
-
-JOINT, LOG_POSTERIOR, POSTERIOR = 0, 1, 2
 
 
 #: Below this many rows a kernel runs on one thread: waiting for a second thread

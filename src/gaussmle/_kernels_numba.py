@@ -102,6 +102,109 @@ def group_stats(X, codes, w, ref, n_parts):  # pragma: no cover - compiled
     return counts, means, m2s
 
 
+@jit
+def merge_scatter_into(n, mean, m2, nb, mb, m2b):  # pragma: no cover - compiled
+    """Chan update of one group's running (n, mean, scatter) with a block's."""
+    if nb == 0.0:
+        return n
+    d = mean.shape[0]
+    if n == 0.0:
+        for i in range(d):
+            mean[i] = mb[i]
+            for j in range(d):
+                m2[i, j] = m2b[i, j]
+        return nb
+    tot = n + nb
+    frac = nb / tot
+    weight = n * frac
+    delta = mb - mean
+    for i in range(d):
+        for j in range(d):
+            m2[i, j] += m2b[i, j] + delta[i] * delta[j] * weight
+    for i in range(d):
+        mean[i] += delta[i] * frac
+    return tot
+
+
+@jit
+def range_scatter(X, codes, w, ref, start, stop, count, mean, m2):  # pragma: no cover
+    """Full statistics (scatter matrices) per group of rows [start, stop), by blocks.
+
+    Two passes per block as in :func:`range_stats`; the second accumulates the
+    lower triangle of sum w dev dev^T, mirrored at the end of the block.
+    """
+    k, d = mean.shape
+    unweighted = w.shape[0] == 0
+    bsum = np.zeros((k, d))
+    bmean = np.zeros((k, d))
+    bres = np.zeros((k, d))
+    bm2 = np.zeros((k, d, d))
+    bw = np.zeros(k)
+    dev = np.empty(d)
+    for b0 in range(start, stop, BLOCK_ROWS):
+        b1 = min(b0 + BLOCK_ROWS, stop)
+        bsum[:] = 0.0
+        bres[:] = 0.0
+        bm2[:] = 0.0
+        bw[:] = 0.0
+        for i in range(b0, b1):
+            g = codes[i]
+            wi = 1.0 if unweighted else w[i]
+            bw[g] += wi
+            acc = bsum[g]
+            r = ref[g]
+            x = X[i]
+            for j in range(d):
+                acc[j] += wi * (x[j] - r[j])
+        for g in range(k):
+            if bw[g] > 0.0:
+                for j in range(d):
+                    bmean[g, j] = bsum[g, j] / bw[g]
+        for i in range(b0, b1):
+            g = codes[i]
+            wi = 1.0 if unweighted else w[i]
+            mu = bmean[g]
+            r = ref[g]
+            res = bres[g]
+            x = X[i]
+            for j in range(d):
+                dev[j] = (x[j] - r[j]) - mu[j]
+                res[j] += wi * dev[j]
+            S = bm2[g]
+            for a in range(d):
+                wa = wi * dev[a]
+                row = S[a]
+                for j in range(a + 1):
+                    row[j] += wa * dev[j]
+        for g in range(k):
+            if bw[g] > 0.0:
+                S = bm2[g]
+                for a in range(d):
+                    for j in range(a + 1):
+                        S[a, j] -= bres[g, a] * bres[g, j] / bw[g]  # corrected two-pass
+                        S[j, a] = S[a, j]
+                for j in range(d):
+                    bmean[g, j] += bres[g, j] / bw[g]
+                count[g] = merge_scatter_into(count[g], mean[g], m2[g], bw[g], bmean[g], S)
+
+
+@pjit
+def group_scatter(X, codes, w, ref, n_parts):  # pragma: no cover - compiled
+    """Per-part, per-group (count, mean, scatter) in coordinates shifted by ref."""
+    n = X.shape[0]
+    k, d = ref.shape
+    counts = np.zeros((n_parts, k))
+    means = np.zeros((n_parts, k, d))
+    m2s = np.zeros((n_parts, k, d, d))
+    step = (n + n_parts - 1) // n_parts
+    for p in numba.prange(n_parts):
+        start = p * step
+        stop = min(n, start + step)
+        if start < stop:
+            range_scatter(X, codes, w, ref, start, stop, counts[p], means[p], m2s[p])
+    return counts, means, m2s
+
+
 # Sums of non-negative terms may be reassociated (SIMD) and use fused multiply-add:
 # the error bound of such a sum is the same as in sequential order. No other
 # fast-math liberties: infinities and NaN keep their meaning.
@@ -249,17 +352,23 @@ def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover -
     block = 64
     for t in numba.prange(parts):
         Z = np.empty((d, block))
+        XT = np.empty((d, block))
         first, last = _block_range(n, block, parts, t)
         for b in range(first, last):
             start = b * block
             m = min(n, start + block) - start
+            for r in range(m):
+                for j in range(d):
+                    XT[j, r] = X[start + r, j]
             for c in range(k):
                 L = factors[c]
                 mu = means[c]
                 for j in range(d):
                     zj = Z[j]
+                    xj = XT[j]
+                    mj = mu[j]
                     for r in range(m):
-                        zj[r] = X[start + r, j] - mu[j]
+                        zj[r] = xj[r] - mj
                     for i in range(j):
                         lji = L[j, i]
                         zi = Z[i]

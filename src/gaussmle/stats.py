@@ -223,8 +223,8 @@ class GaussianStats:
         ref = _group_reference_rows(X, codes, n_groups)
         if _check_missing(missing, kind):
             return _stats_with_missing(X, codes, w, n_groups, ref, chunk_rows)
-        if kind == "diag" and chunk_rows is None and _kernels.available():
-            counts, means, m2s = _kernels.group_stats(X, codes, w, ref)
+        if chunk_rows is None and _kernels.available():
+            counts, means, m2s = _kernels.group_stats(X, codes, w, ref, kind)
             total = cls.empty(X.shape[1], kind, (n_groups,))
             for part in zip(counts, means, m2s, strict=True):
                 total = total.merge(cls(*part, kind))
