@@ -81,6 +81,9 @@ def group_stats(
     )
 
 
+#: Modes of the prediction kernels: joint log densities, log posteriors, posteriors.
+JOINT, LOG_POSTERIOR, POSTERIOR = 0, 1, 2
+
 #: Below this many rows a kernel runs on one thread: waiting for a second thread
 #: costs more than it saves (measured on 2 busy cores: 24 ms against 1.2 ms for
 #: the per-class statistics of a 65,536-row batch).
