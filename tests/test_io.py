@@ -490,6 +490,91 @@ class TestXY:
         total = read_xy(path, batch_rows=1, drop_missing=True)
         assert total.X.ravel().tolist() == [1, 4] and total.n_dropped == 2
 
+    def test_keep_missing_features(self, tmp_path):
+        path = nan_csv(tmp_path)
+        # a missing label is still refused, and dropped on request
+        with pytest.raises(DataError, match="target column 'label' has a missing value at row 5"):
+            read_xy(path, features=["a", "b"], target="label", missing="keep")
+        batch = read_xy(
+            path,
+            features=["a", "b"],
+            target="label",
+            keep=["id"],
+            missing="keep",
+            drop_missing=True,
+        )
+        assert batch.n_rows == 19 and batch.n_dropped == 1
+        assert 5 not in batch.X[:, 0]
+        row17 = batch.rows.tolist().index(16)
+        assert batch.X[row17, 0] == 17 and np.isnan(batch.X[row17, 1])
+        assert np.isnan(batch.X).sum() == 1
+        assert batch.kept["id"][row17] == "r17"
+        # without a target nothing is dropped: the gap is kept as NaN
+        features_only = read_xy(path, features=["a", "b"], missing="keep")
+        assert features_only.n_rows == 20 and np.isnan(features_only.X[16, 1])
+        # the same, batch by batch
+        batches = list(iter_xy(path, features=["a", "b"], missing="keep", batch_rows=4))
+        assert [b.n_rows for b in batches] == [4] * 5
+        assert np.isnan(batches[4].X[0, 1])
+
+    @pytest.mark.parametrize("fmt", ["csv", "parquet", "npy"])
+    def test_keep_missing_in_every_format(self, tmp_path, fmt):
+        X = np.array([[1.0, np.nan], [np.nan, 4.0], [5.0, 6.0]])
+        if fmt == "npy":
+            path = str(tmp_path / "gaps.npy")
+            np.save(path, X)
+            names = ["x0", "x1"]
+        elif fmt == "parquet":
+            path = write_parquet(
+                tmp_path / "gaps.parquet", {"a": pa.array([1.0, None, 5.0]), "b": X[:, 1]}
+            )
+            names = ["a", "b"]
+        else:
+            path = write_csv(tmp_path / "gaps.csv", "a,b\n1,\n,4\n5,6\n")
+            names = ["a", "b"]
+        np.testing.assert_array_equal(read_xy(path, names, missing="keep").X, X)
+        with pytest.raises(DataError, match="has a missing value at row 1 "):
+            read_xy(path, names)
+        assert read_xy(path, names, missing="drop").X.tolist() == [[5.0, 6.0]]
+
+    def test_keep_missing_still_refuses_infinity(self, tmp_path):
+        path = write_csv(tmp_path / "inf.csv", "a,b\n,1\n2,-inf\n")
+        with pytest.raises(DataError, match="column 'b' has an infinite value at row 2"):
+            read_xy(path, missing="keep")
+
+    def test_missing_argument_checked(self, tmp_path):
+        path = write_csv(tmp_path / "ok.csv", "a\n1\n")
+        with pytest.raises(ValueError, match="missing must be one of 'error', 'drop', 'keep'"):
+            iter_xy(path, missing="ignore")
+        with pytest.raises(ValueError, match="missing must be one of"):
+            read_xy(path, missing="marginalize")
+
+    @pytest.mark.parametrize("fmt", ["csv", "parquet"])
+    def test_text_labels_from_the_arrow_type(self, tmp_path, fmt):
+        labels = ["b", "a", "b", "c"]
+        if fmt == "csv":
+            path = write_csv(
+                tmp_path / "l.csv", "x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(labels))
+            )
+        else:
+            path = write_parquet(
+                tmp_path / "l.parquet",
+                {"x": np.arange(4.0), "y": pa.array(labels).dictionary_encode()},
+            )
+        y = read_xy(path, target="y", batch_rows=3).y
+        assert y.dtype.kind == "U" and y.tolist() == labels
+
+    def test_non_text_object_labels_stay_objects(self, tmp_path):
+        path = write_parquet(
+            tmp_path / "bin.parquet", {"x": [1.0, 2.0], "y": pa.array([b"p", b"q"], pa.binary())}
+        )
+        y = read_xy(path, target="y").y
+        assert y.dtype == object and y.tolist() == [b"p", b"q"]
+        # labels of unknown origin are checked value by value
+        mixed = np.array(["a", 1], dtype=object)
+        assert gio._labels(mixed).dtype == object
+        assert gio._labels(np.array(["a", "b"], dtype=object)).dtype.kind == "U"
+
     def test_nulls_in_numeric_columns_are_nan(self, tmp_path):
         path = write_csv(tmp_path / "nulls.csv", "a,s\n1,x\n,\nNaN,z\n")
         got = next(iter_batches(path))

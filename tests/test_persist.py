@@ -491,6 +491,66 @@ def test_gaussian_file_checks(tmp_path: Path) -> None:
     _refused(path, "it has an unknown key 'classes'")
 
 
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical"])
+def test_gaussian_keeps_feature_names_and_estimator(tmp_path: Path, covariance_type: str) -> None:
+    X, _ = _data()
+    names = ["aromatic lift", "elegance", "sweetness"]
+    g = gaussmle.fit(X, covariance_type, estimator="map")
+    path = save(g, tmp_path / "g.json", feature_names=names, estimator="map")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["feature_names"] == names and doc["estimator"] == "map"
+    again = load(path)
+    assert isinstance(again, gaussmle.Gaussian)
+    assert again.feature_names_in_.tolist() == names and again.estimator == "map"
+    assert np.array_equal(again.logpdf(X), g.logpdf(X))
+    # saving the loaded Gaussian again keeps them
+    assert dumps(again) == path.read_text(encoding="utf-8")
+    # an explicit argument wins over the attributes
+    assert to_dict(again, feature_names=["a", "b", "c"])["feature_names"] == ["a", "b", "c"]
+
+
+def test_gaussian_without_names_has_no_extra_keys() -> None:
+    X, _ = _data()
+    doc = to_dict(gaussmle.fit(X))
+    assert "feature_names" not in doc and "estimator" not in doc
+    g = from_dict(doc)
+    assert not hasattr(g, "feature_names_in_") and not hasattr(g, "estimator")
+    doc["feature_names"] = None  # null is allowed, as for a classifier
+    assert not hasattr(from_dict(doc), "feature_names_in_")
+
+
+def test_gaussian_names_are_checked_when_saving(tmp_path: Path) -> None:
+    X, _ = _data()
+    g = gaussmle.fit(X)
+    with pytest.raises(ValueError, match="feature_names has 2 names, but the Gaussian has 3"):
+        save(g, tmp_path / "g.json", feature_names=["a", "b"])
+    with pytest.raises(ValueError, match="estimator must be 'mle' or 'map'"):
+        save(g, tmp_path / "g.json", estimator="mode")
+    clf = GaussianClassifier().fit(X, _labels(np.arange(90) % 3, "str"))
+    with pytest.raises(ValueError, match="feature_names and estimator are for saving a Gaussian"):
+        save(clf, tmp_path / "c.json", feature_names=["a", "b", "c"])
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (_set("feature_names", value=["a", "b"]), "feature_names has 2 names, but n_features is 3"),
+        (_set("feature_names", value=["a", 2, "c"]), "feature_names must be null or an array"),
+        (_set("feature_names", value="abc"), "feature_names must be null or an array"),
+        (_set("estimator", value="mode"), "estimator is 'mode', but it must be 'mle' or 'map'"),
+        (_set("estimator", value=1), "estimator is 1"),
+    ],
+)
+def test_gaussian_names_and_estimator_are_validated(
+    tmp_path: Path, change: Callable[[dict[str, Any]], Any], fragment: str
+) -> None:
+    X, _ = _data()
+    path = save(gaussmle.fit(X), tmp_path / "g.json", feature_names=["a", "b", "c"])
+    _edit(path, change)
+    _refused(path, fragment)
+
+
 def test_from_dict_and_loads_name_their_source() -> None:
     doc = to_dict(GaussianClassifier().fit([[0.0], [1.0], [4.0], [6.0]], [0, 0, 1, 1]))
     doc["statistics"]["per_class"][0]["count"] = -1.0

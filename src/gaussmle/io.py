@@ -703,6 +703,9 @@ class _Chunk:
     file_row: int
     row_offset: int
     fraction: float | None
+    #: columns read from an Arrow text type (their values are str or None);
+    #: None when the reader cannot tell (NumPy files)
+    text: frozenset[str] | None = None
 
 
 def _rebatch(pieces: Iterator[tuple[Any, float | None]], batch_rows: int):
@@ -731,19 +734,32 @@ def _rebatch(pieces: Iterator[tuple[Any, float | None]], batch_rows: int):
         yield pa.Table.from_batches(pending), (None if frac is None else 1.0)
 
 
+def _is_text_type(t: Any) -> bool:
+    """Whether an Arrow type holds text (also as dictionary values)."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    is_view = getattr(pa.types, "is_string_view", None)
+    return bool(
+        pa.types.is_string(t) or pa.types.is_large_string(t) or (is_view is not None and is_view(t))
+    )
+
+
 def _iter_file(
     path: str, src: str, columns: list[str] | None, batch_rows: int
-) -> Iterator[tuple[dict[str, np.ndarray], int, float | None]]:
-    """Yield (columns as numpy arrays, number of rows, fraction of the file read)."""
+) -> Iterator[tuple[dict[str, np.ndarray], int, float | None, frozenset[str] | None]]:
+    """Yield (columns as numpy arrays, number of rows, fraction read, text columns)."""
     kind = _kind(src)
     if kind == "npy":
         for cols, frac in _iter_npy(path, src, columns, batch_rows):
-            yield cols, len(next(iter(cols.values()))) if cols else 0, frac
+            yield cols, len(next(iter(cols.values()))) if cols else 0, frac, None
         return
     reader = _iter_csv if kind == "csv" else _iter_parquet
     for table, frac in _rebatch(reader(path, src, columns, batch_rows), batch_rows):
         cols = {name: _arrow_to_numpy(table.column(name)) for name in table.column_names}
-        yield cols, table.num_rows, frac
+        text = frozenset(f.name for f in table.schema if _is_text_type(f.type))
+        yield cols, table.num_rows, frac, text
 
 
 def _check_batch_rows(batch_rows: int) -> int:
@@ -767,14 +783,14 @@ def _iter_chunks(
         path = src
         file_row = 0
         try:
-            for cols, n, frac in _iter_file(path, src, columns, batch_rows):
+            for cols, n, frac, text in _iter_file(path, src, columns, batch_rows):
                 if any_stdin or frac is None:
                     fraction = None
                 elif total_size:
                     fraction = min((done_size + frac * size) / total_size, 1.0)
                 else:
                     fraction = 1.0
-                yield _Chunk(cols, n, src, file_row, row_offset, fraction)
+                yield _Chunk(cols, n, src, file_row, row_offset, fraction, text)
                 file_row += n
                 row_offset += n
         except OSError as err:
@@ -913,10 +929,18 @@ def _is_missing_labels(y: np.ndarray) -> np.ndarray:
     return np.zeros(len(y), dtype=bool)
 
 
-def _labels(y: np.ndarray) -> np.ndarray:
-    if y.dtype.kind == "O" and all(isinstance(v, str) for v in y):
-        return y.astype(str)
-    return y
+def _labels(y: np.ndarray, text: bool | None = None) -> np.ndarray:
+    """Labels as a numpy str array when they are all text.
+
+    ``text`` says whether the column came from an Arrow text type (then its
+    values are str, missing ones having been dropped); None when unknown,
+    and the values are checked one by one.
+    """
+    if y.dtype.kind != "O":
+        return y
+    if text is None:
+        text = all(isinstance(v, str) for v in y)
+    return y.astype(str) if text else y
 
 
 def _feature_column(values: np.ndarray, name: str, src: str) -> np.ndarray:
@@ -955,6 +979,7 @@ def iter_xy(
     keep: Sequence[str] = (),
     batch_rows: int = DEFAULT_BATCH_ROWS,
     drop_missing: bool = False,
+    missing: str = "error",
 ) -> Iterator[XYBatch]:
     """Read features, labels and extra columns in row batches.
 
@@ -973,7 +998,16 @@ def iter_xy(
         Rows read per batch (see :func:`iter_batches`).
     drop_missing : bool, default False
         Drop rows with a missing feature or target value (counted in
-        ``n_dropped``) instead of raising :class:`DataError`.
+        ``n_dropped``) instead of raising :class:`DataError`; the same as
+        ``missing="drop"``. With ``missing="keep"`` only rows with a missing
+        target value are dropped.
+    missing : {"error", "drop", "keep"}, default "error"
+        What a missing feature value (an empty CSV cell, a null, NaN) does:
+        ``"error"`` raises :class:`DataError` (unless ``drop_missing``),
+        ``"drop"`` drops the row, ``"keep"`` keeps it with NaN in ``X`` (for
+        models that marginalise missing values). A missing target value is
+        never kept: it is an error, or the row is dropped with
+        ``drop_missing``/``"drop"``. Infinite values are always an error.
 
     Yields
     ------
@@ -984,7 +1018,7 @@ def iter_xy(
     ------
     DataError
         For unknown or non-numeric feature columns, a target that is also a
-        feature, missing values (unless ``drop_missing``), infinite feature
+        feature, missing values (unless dropped or kept), infinite feature
         values, and every error of :func:`iter_batches`.
 
     Examples
@@ -996,9 +1030,31 @@ def iter_xy(
     >>> b = batches[0]
     >>> b.X.tolist(), b.y.tolist(), b.kept["id"].tolist(), b.n_dropped
     ([[1.0, 2.0], [5.0, 6.0]], ['u', 'u'], [7, 9], 1)
+    >>> next(iter_xy(path, target="label", keep=["id"], missing="keep")).X.tolist()
+    [[1.0, 2.0], [nan, 4.0], [5.0, 6.0]]
     """
     plan = _plan_xy(source, features, target, keep)
-    return _iter_xy(plan, _check_batch_rows(batch_rows), drop_missing)
+    rule = _missing_rule(missing, drop_missing)
+    return _iter_xy(plan, _check_batch_rows(batch_rows), rule)
+
+
+#: What a missing value does, per ``missing`` argument.
+_MISSING_CHOICES = ("error", "drop", "keep")
+
+
+@dataclass(frozen=True)
+class _MissingRule:
+    drop: bool  # drop rows with a missing value (of the target, and of a feature unless keep)
+    keep: bool  # keep missing feature values as NaN
+
+
+def _missing_rule(missing: str, drop_missing: bool) -> _MissingRule:
+    if missing not in _MISSING_CHOICES:
+        raise ValueError(
+            f"missing must be one of {', '.join(repr(c) for c in _MISSING_CHOICES)}, not "
+            f"{missing!r}"
+        )
+    return _MissingRule(drop=bool(drop_missing) or missing == "drop", keep=missing == "keep")
 
 
 @dataclass
@@ -1056,7 +1112,7 @@ def _plan_xy(
     return _XYPlan(sources, feats, target, keep, needed)
 
 
-def _iter_xy(plan: _XYPlan, batch_rows: int, drop_missing: bool) -> Iterator[XYBatch]:
+def _iter_xy(plan: _XYPlan, batch_rows: int, rule: _MissingRule) -> Iterator[XYBatch]:
     feats, target, keep = plan.feats, plan.target, plan.keep
     d = len(feats)
     for chunk in _iter_chunks(plan.sources, plan.needed, batch_rows):
@@ -1071,13 +1127,13 @@ def _iter_xy(plan: _XYPlan, batch_rows: int, drop_missing: bool) -> Iterator[XYB
         if target is not None:
             y = cols[target]
             bad_y = _is_missing_labels(y)
-        row_missing = bad.any(axis=1)
+        row_missing = np.zeros(n, dtype=bool) if rule.keep else bad.any(axis=1)
         if bad_y is not None:
             row_missing |= bad_y
-        if row_missing.any() and not drop_missing:
+        if row_missing.any() and not rule.drop:
             i = int(np.argmax(row_missing))
             row = chunk.file_row + i + 1
-            if bad_y is not None and bad_y[i] and not bad[i].any():
+            if bad_y is not None and bad_y[i] and (rule.keep or not bad[i].any()):
                 raise DataError(
                     f"target column '{target}' has a missing value at row {row} (1-based data "
                     f"row) of {_name(chunk.src)}; pass --drop-missing to drop such rows"
@@ -1104,7 +1160,7 @@ def _iter_xy(plan: _XYPlan, batch_rows: int, drop_missing: bool) -> Iterator[XYB
             y = None if y is None else y[ok]
             kept = {name: values[ok] for name, values in kept.items()}
         if y is not None:
-            y = _labels(y)
+            y = _labels(y, None if chunk.text is None else target in chunk.text)
         yield XYBatch(
             X=X,
             y=y,
@@ -1130,6 +1186,7 @@ def read_xy(
     keep: Sequence[str] = (),
     batch_rows: int = DEFAULT_BATCH_ROWS,
     drop_missing: bool = False,
+    missing: str = "error",
 ) -> XYBatch:
     """Read a whole (small) source into one :class:`XYBatch`.
 
@@ -1144,7 +1201,8 @@ def read_xy(
     [2.0, 4.0, 6.0]
     """
     plan = _plan_xy(source, features, target, keep)
-    batches = list(_iter_xy(plan, _check_batch_rows(batch_rows), drop_missing))
+    rule = _missing_rule(missing, drop_missing)
+    batches = list(_iter_xy(plan, _check_batch_rows(batch_rows), rule))
     if not batches:
         return XYBatch(
             X=np.empty((0, len(plan.feats))),

@@ -38,7 +38,12 @@ file in the same folder, flushed to disk and renamed over the target, so a
 crash never leaves a half-written model behind.
 
 A plain :class:`~gaussmle.Gaussian` (from :func:`gaussmle.fit`) is saved as
-``"model": "Gaussian"`` with its mean, covariance and sample size.
+``"model": "Gaussian"`` with its mean, covariance and sample size, and
+optionally ``"feature_names"`` (pass ``feature_names=`` to :func:`save`) and
+``"estimator"`` (``"mle"`` or ``"map"``; pass ``estimator=``). A Gaussian
+loaded from such a file carries them as the attributes ``feature_names_in_``
+(an array of str, as a classifier has) and ``estimator``, and saving it again
+keeps them.
 
 Examples
 --------
@@ -99,6 +104,8 @@ _CLASSIFIER_KEYS = _HEADER_KEYS + (
     "parameters",
 )
 _GAUSSIAN_KEYS = _HEADER_KEYS + ("n_features", "parameters")
+_GAUSSIAN_OPTIONAL = ("feature_names", "estimator")
+_ESTIMATORS = ("mle", "map")
 _INT_DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
 _FLOAT_DTYPES = ("float16", "float32", "float64")
 _CLASS_DTYPES = ("bool", "str", "object") + _INT_DTYPES + _FLOAT_DTYPES
@@ -134,13 +141,25 @@ class _Newer(Exception):
 
 
 # ---------------------------------------------------------------------- public API
-def to_dict(model: GaussianClassifier | Gaussian) -> dict[str, Any]:
+def to_dict(
+    model: GaussianClassifier | Gaussian,
+    *,
+    feature_names: Any = None,
+    estimator: str | None = None,
+) -> dict[str, Any]:
     """The model file document of a fitted model, as plain Python objects.
 
     Parameters
     ----------
     model : GaussianClassifier or Gaussian
         A fitted classifier, or a Gaussian such as :func:`gaussmle.fit` returns.
+    feature_names : sequence of str, optional
+        For a Gaussian only: the names of its features (default: its
+        ``feature_names_in_`` attribute, if it has one). A classifier keeps
+        its own ``feature_names_in_``.
+    estimator : {"mle", "map"}, optional
+        For a Gaussian only: how it was estimated (default: its ``estimator``
+        attribute, if it has one; otherwise not recorded).
 
     Returns
     -------
@@ -153,11 +172,18 @@ def to_dict(model: GaussianClassifier | Gaussian) -> dict[str, Any]:
     >>> d = to_dict(gaussmle.fit([[1.0], [2.0], [6.0]]))
     >>> d["format"], d["model"], d["parameters"]["mean"]
     ('gaussmle-model', 'Gaussian', [3.0])
+    >>> to_dict(gaussmle.fit([[1.0], [2.0], [6.0]]), feature_names=["height"])["feature_names"]
+    ['height']
     """
     if isinstance(model, GaussianClassifier):
+        if feature_names is not None or estimator is not None:
+            raise ValueError(
+                "feature_names and estimator are for saving a Gaussian; a GaussianClassifier "
+                "saves its own feature_names_in_ and estimator"
+            )
         return _classifier_to_dict(model)
     if isinstance(model, Gaussian):
-        return _gaussian_to_dict(model)
+        return _gaussian_to_dict(model, feature_names, estimator)
     raise TypeError(
         f"cannot save a {type(model).__name__}; gaussmle saves a GaussianClassifier or a Gaussian"
     )
@@ -178,8 +204,15 @@ def from_dict(data: Any) -> GaussianClassifier | Gaussian:
     return _build(data, "the dictionary", "model")
 
 
-def dumps(model: GaussianClassifier | Gaussian) -> str:
+def dumps(
+    model: GaussianClassifier | Gaussian,
+    *,
+    feature_names: Any = None,
+    estimator: str | None = None,
+) -> str:
     """The model file text of a fitted model (JSON, full float precision).
+
+    ``feature_names`` and ``estimator`` are for a Gaussian, as in :func:`to_dict`.
 
     Examples
     --------
@@ -187,7 +220,8 @@ def dumps(model: GaussianClassifier | Gaussian) -> str:
     >>> print(dumps(gaussmle.fit([[0.0], [2.0]])).splitlines()[1])
       "format": "gaussmle-model",
     """
-    return _format_json(_check_finite_document(to_dict(model))) + "\n"
+    doc = to_dict(model, feature_names=feature_names, estimator=estimator)
+    return _format_json(_check_finite_document(doc)) + "\n"
 
 
 def loads(text: str | bytes) -> GaussianClassifier | Gaussian:
@@ -202,7 +236,13 @@ def loads(text: str | bytes) -> GaussianClassifier | Gaussian:
     return _build(_parse(text, "the text", "model"), "the text", "model")
 
 
-def save(model: GaussianClassifier | Gaussian, path: str | os.PathLike[str]) -> Path:
+def save(
+    model: GaussianClassifier | Gaussian,
+    path: str | os.PathLike[str],
+    *,
+    feature_names: Any = None,
+    estimator: str | None = None,
+) -> Path:
     """Write a fitted model to a JSON model file, atomically.
 
     The text goes to a temporary file in the same folder, which is flushed,
@@ -215,6 +255,10 @@ def save(model: GaussianClassifier | Gaussian, path: str | os.PathLike[str]) -> 
     model : GaussianClassifier or Gaussian
     path : str or path-like
         Where to write, e.g. ``"model.json"``.
+    feature_names : sequence of str, optional
+        For a Gaussian only: the names of its features, kept in the file.
+    estimator : {"mle", "map"}, optional
+        For a Gaussian only: how it was estimated, kept in the file.
 
     Returns
     -------
@@ -233,8 +277,12 @@ def save(model: GaussianClassifier | Gaussian, path: str | os.PathLike[str]) -> 
     >>> p = save(gaussmle.fit([[0.0], [2.0]]), pathlib.Path(folder) / "m.json")
     >>> load(p).mean.tolist()
     [1.0]
+    >>> p = save(gaussmle.fit([[0.0], [2.0]]), pathlib.Path(folder) / "h.json",
+    ...          feature_names=["height"])
+    >>> load(p).feature_names_in_.tolist()
+    ['height']
     """
-    data = dumps(model).encode("utf-8")
+    data = dumps(model, feature_names=feature_names, estimator=estimator).encode("utf-8")
     return atomic_write(path, data, what="the model")
 
 
@@ -457,12 +505,19 @@ def _classifier_to_dict(model: GaussianClassifier) -> dict[str, Any]:
     return doc
 
 
-def _gaussian_to_dict(model: Gaussian) -> dict[str, Any]:
+def _gaussian_to_dict(
+    model: Gaussian, feature_names: Any = None, estimator: str | None = None
+) -> dict[str, Any]:
     n = float(model.n)
+    d = int(model.n_features)
+    if feature_names is None:
+        feature_names = getattr(model, "feature_names_in_", None)
+    if estimator is None:
+        estimator = getattr(model, "estimator", None)
     doc = _header("Gaussian")
     doc.update(
         {
-            "n_features": int(model.n_features),
+            "n_features": d,
             "parameters": {
                 "covariance_type": model.covariance_type,
                 "mean": _floats(model.mean),
@@ -471,6 +526,20 @@ def _gaussian_to_dict(model: Gaussian) -> dict[str, Any]:
             },
         }
     )
+    if feature_names is not None:
+        if isinstance(feature_names, str):
+            feature_names = [feature_names]
+        names = [str(name) for name in feature_names]
+        if len(names) != d:
+            raise ValueError(
+                f"feature_names has {len(names)} names, but the Gaussian has {d} features; "
+                "give one name per feature"
+            )
+        doc["feature_names"] = names
+    if estimator is not None:
+        if estimator not in _ESTIMATORS:
+            raise ValueError(f"estimator must be 'mle' or 'map', not {estimator!r}")
+        doc["estimator"] = str(estimator)
     return doc
 
 
@@ -577,7 +646,7 @@ def _read_document(doc: Any) -> GaussianClassifier | Gaussian:
             f"model is {model!r}, but this gaussmle reads 'GaussianClassifier' or 'Gaussian'"
         )
     if model == "Gaussian":
-        _check_keys(doc, _GAUSSIAN_KEYS, "")
+        _check_keys(doc, _GAUSSIAN_KEYS, "", optional=_GAUSSIAN_OPTIONAL)
         return _read_gaussian(doc)
     _check_keys(doc, _CLASSIFIER_KEYS, "")
     return _read_classifier(doc)
@@ -953,8 +1022,18 @@ def _read_gaussian(doc: dict[str, Any]) -> Gaussian:
     n = float("nan") if n is None else _number(n, "parameters.n")
     if n <= 0:
         raise _Invalid(f"parameters.n is {n!r}, but the sample size must be positive or null")
+    names = _read_feature_names(doc.get("feature_names"), d)
+    estimator = doc.get("estimator")
+    if estimator is not None and estimator not in _ESTIMATORS:
+        raise _Invalid(f"estimator is {estimator!r}, but it must be 'mle' or 'map'")
     try:
-        return Gaussian(mean, cov, cov_type, n=n)
+        gaussian = Gaussian(mean, cov, cov_type, n=n)
     except ValueError as exc:
         reason = str(exc).split(";")[0]
         raise _Invalid(f"its parameters do not define a Gaussian ({reason})") from None
+    # Gaussian is a frozen dataclass: the file's extras are attached as plain attributes
+    if names is not None:
+        object.__setattr__(gaussian, "feature_names_in_", np.asarray(names, dtype=object))
+    if estimator is not None:
+        object.__setattr__(gaussian, "estimator", estimator)
+    return gaussian

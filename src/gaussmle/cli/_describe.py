@@ -26,7 +26,7 @@ from ._models import (
     feature_names,
     gaussian_table,
 )
-from ._use import MODEL_FEATURES_HELP, quoted
+from ._use import MODEL_FEATURES_HELP, missing_mode, quoted
 
 
 @click.command("describe", short_help="What a model learned, with SEs and intervals.")
@@ -88,6 +88,10 @@ def _model_report(model: Any, path: str, level: float) -> dict[str, Any]:
         "model": path,
         "covariance_type": model.covariance_type,
         "estimator": str(getattr(model, "estimator", "mle")),
+        "prior": _prior_report(model),
+        "predictive": bool(getattr(model, "predictive", False)),
+        "missing": str(getattr(model, "missing", "error")),
+        "missing_values": _missing_values(model),
         "var_smoothing": float(model.var_smoothing),
         "epsilon": float(model.epsilon_),
         "features": feature_names(model),
@@ -99,15 +103,73 @@ def _model_report(model: Any, path: str, level: float) -> dict[str, Any]:
     }
 
 
+def _prior_report(model: Any) -> dict[str, Any] | None:
+    """The conjugate prior in use (None for a plain MLE model), defaults filled in as text."""
+    if getattr(model, "estimator", "mle") != "map" and not getattr(model, "predictive", False):
+        return None
+    from ..prior import coerce_prior
+
+    p = coerce_prior(model.prior)
+
+    def values(v: Any, default: str) -> Any:
+        return default if v is None else np.atleast_1d(np.asarray(v, dtype=float)).tolist()
+
+    return {
+        "mean": values(p.mean, "the mean of all the data"),
+        "mean_strength": float(p.mean_strength),
+        "variance": values(p.variance, "the variance of all the data"),
+        "variance_strength": float(p.variance_strength),
+    }
+
+
+def _missing_values(model: Any) -> float:
+    """Feature values missing from the training data (weighted), from the statistics."""
+    stats = model.class_stats_
+    if stats.feature_count is None:
+        return 0.0
+    return float(np.sum(stats.count[:, None] - stats.feature_count))
+
+
+def _settings_text(model: Any, report: dict[str, Any]) -> list[str]:
+    """Lines on the estimator, the prior, the densities and missing values."""
+    from ._train import prior_text
+
+    lines = []
+    if report["estimator"] == "mle" and not report["predictive"]:
+        lines.append(
+            f"Estimator: mle; var_smoothing {report['var_smoothing']:g} adds epsilon = "
+            f"{report['epsilon']:.3g} to every variance."
+        )
+    else:
+        implied = " (implied by the predictive densities)" if report["estimator"] != "map" else ""
+        lines.append(f"Estimator: map{implied}, under a conjugate prior (no var_smoothing).")
+        lines.append(prior_text(model.prior))
+    if report["predictive"]:
+        lines.append(
+            "Prediction: posterior predictive densities (Student t), wider than the plug-in "
+            "Gaussians for classes with few rows."
+        )
+    if report["missing"] == "marginalize":
+        gaps = report["missing_values"]
+        seen = f"; {fmt_count(gaps)} training values were missing" if gaps else ""
+        lines.append(
+            f"Missing values: marginalised when predicting{seen} (each feature was fitted from "
+            "the rows where it is observed)."
+        )
+    else:
+        lines.append("Missing values: an error (fitted with --missing error).")
+    return lines
+
+
 def _data_report(
     model: Any, data: str, target: str, features: list[str] | None, drop_missing: bool
 ) -> dict[str, Any]:
-    from ..diagnostics import normality_tests, warnings_for
+    from ..diagnostics import warnings_for
     from ..io import read_xy
     from ._app import align_labels
 
     names = model_features(model, data, features, exclude=[target])
-    batch = read_xy(data, names, target, drop_missing=drop_missing)
+    batch = read_xy(data, names, target, drop_missing=drop_missing, missing=missing_mode(model))
     if batch.n_rows == 0:
         raise DataError(f"{quoted(data)} has no rows; check the data")
     quiet = unnamed(model)
@@ -122,7 +184,7 @@ def _data_report(
     from ..diagnostics import ood_threshold
 
     loglik = float(quiet.loglik(batch.X, y))
-    tests = normality_tests(batch.X, y, feature_names=feature_names(model))
+    tests = _normality(batch.X, y, feature_names(model))
     threshold = float(ood_threshold(quiet, batch.X, quantile=0.001))
     return {
         "data": data,
@@ -137,15 +199,29 @@ def _data_report(
     }
 
 
+def _normality(X: np.ndarray, y: np.ndarray, names: list[str]) -> list[Any]:
+    """Normality tests per class and feature, each feature on the rows where it is observed."""
+    from ..diagnostics import normality_tests
+
+    gaps = np.isnan(X)
+    if not gaps.any():
+        return normality_tests(X, y, feature_names=names)
+    order = {label: i for i, label in enumerate(np.unique(y).tolist())}
+    tests = []
+    for j, name in enumerate(names):
+        seen = ~gaps[:, j]
+        tests += normality_tests(X[seen, j : j + 1], y[seen], feature_names=[name])
+    position = {name: j for j, name in enumerate(names)}
+    return sorted(tests, key=lambda t: (order[t.class_label], position[t.feature]))
+
+
 def _describe_text(model: Any, report: dict[str, Any], level: float) -> str:
     k, d = report["n_classes"], len(report["features"])
     lines = [
         f"{report['model']}: one Gaussian per class, covariance {report['covariance_type']}, "
         f"{k} classes, {d} features,",
         f"fitted on {fmt_count(report['rows'])} rows; {report['n_parameters']} free parameters.",
-        f"var_smoothing {report['var_smoothing']:g} adds epsilon = {report['epsilon']:.3g} to "
-        "every variance."
-        + (f" Estimator: {report['estimator']}." if report["estimator"] != "mle" else ""),
+        *[wrap(line, indent=0) for line in _settings_text(model, report)],
         "",
         "Classes",
         classes_table(model),
@@ -227,7 +303,11 @@ def _describe_gaussian(gaussian: Any, path: str, level: float, as_json: bool) ->
     from ._format import estimate_rows
     from ._train import _loglik_at_mle
 
-    names = [f"x{j}" for j in range(gaussian.n_features)]
+    saved = getattr(gaussian, "feature_names_in_", None)  # kept by gaussmle estimate -o
+    names = (
+        [f"x{j}" for j in range(gaussian.n_features)] if saved is None else list(map(str, saved))
+    )
+    estimator = getattr(gaussian, "estimator", None)
     if as_json:
         part = estimate_rows(gaussian, level)
         say(
@@ -236,6 +316,7 @@ def _describe_gaussian(gaussian: Any, path: str, level: float, as_json: bool) ->
                     "model": path,
                     "kind": "Gaussian",
                     "covariance_type": gaussian.covariance_type,
+                    "estimator": estimator,
                     "n": gaussian.n,
                     "level": level,
                     "features": [
@@ -247,9 +328,13 @@ def _describe_gaussian(gaussian: Any, path: str, level: float, as_json: bool) ->
             )
         )
         return
+    how = " by MAP" if estimator == "map" else ""
     say(
         f"{path}: one Gaussian (covariance {gaussian.covariance_type}) of "
-        f"{gaussian.n_features} features, estimated from {fmt_count(gaussian.n)} rows."
+        f"{gaussian.n_features} features, estimated{how} from {fmt_count(gaussian.n)} rows."
     )
     say(gaussian_table(gaussian, names, level))
-    say(f"\nLog-likelihood at the MLE: {fmt_num(_loglik_at_mle(gaussian), 6)}.")
+    if estimator == "map":
+        say("\n(A MAP estimate: its log-likelihood needs the data; see gaussmle estimate.)")
+    else:
+        say(f"\nLog-likelihood at the MLE: {fmt_num(_loglik_at_mle(gaussian), 6)}.")

@@ -66,6 +66,9 @@ def class_estimates(model: Any, level: float = 0.95) -> list[dict[str, Any]]:
         if for_mean is not None and for_var is not None:
             mean_part = estimate_rows(for_mean, level)
             var_part = estimate_rows(for_var, level)
+            observed = _observed_counts(model, c)
+            if observed is not None:
+                mean_part, var_part = _available_case_rows(model, c, observed, level)
             for j, name in enumerate(names):
                 entry["features"].append(
                     {
@@ -78,10 +81,43 @@ def class_estimates(model: Any, level: float = 0.95) -> list[dict[str, Any]]:
                         "variance_ci": var_part["variance_ci"][j],
                     }
                 )
+                if observed is not None:
+                    entry["features"][-1]["observed"] = float(observed[j])
             if model.covariance_type in ("full", "tied"):
                 entry["covariance"] = np.asarray(for_var.covariance).tolist()
         result.append(entry)
     return result
+
+
+def _observed_counts(model: Any, c: int) -> np.ndarray | None:
+    """Class ``c``'s weight behind each feature, when the training data had gaps."""
+    stats = getattr(model, "class_stats_", None)
+    if stats is None or stats.feature_count is None:
+        return None
+    counts = np.asarray(stats.feature_count[c], dtype=float)
+    return None if np.all(counts == stats.count[c]) else counts
+
+
+def _available_case_rows(
+    model: Any, c: int, observed: np.ndarray, level: float
+) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    """Estimate rows of a diag or spherical class fitted to data with gaps.
+
+    Each feature's mean (and, for diag, its variance) was estimated from the
+    rows where that feature is observed, so its standard error uses that
+    count; a spherical class's one variance uses all its observed values.
+    """
+    mean, cov = model.means_[c], np.asarray(model.covariances_[c], dtype=float)
+    var = np.broadcast_to(cov, mean.shape)
+    per_feature = [
+        estimate_rows(Gaussian(mean[j : j + 1], var[j : j + 1], "diag", n=observed[j]), level)
+        for j in range(mean.shape[0])
+    ]
+    mean_part = {key: [row[key][0] for row in per_feature] for key in per_feature[0]}
+    if model.covariance_type == "spherical":
+        shared = Gaussian(mean, cov, "spherical", n=float(observed.mean()))
+        return mean_part, estimate_rows(shared, level)
+    return mean_part, mean_part
 
 
 def estimates_table(per_class: list[dict[str, Any]], class_title: str = "class") -> str:

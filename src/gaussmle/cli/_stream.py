@@ -26,6 +26,10 @@ class ClassAccumulator:
     pairwise update, so the model equals ``GaussianClassifier.fit`` on all
     rows at once.
 
+    With ``missing=True`` a NaN in ``X`` marks a missing value: batches
+    with gaps get available-case statistics (per feature, so ``kind="diag"``
+    only; the statistics raise a ValueError for ``"full"``).
+
     Examples
     --------
     >>> acc = ClassAccumulator(1, "diag")
@@ -34,11 +38,17 @@ class ClassAccumulator:
     >>> classes, stats = acc.result()
     >>> classes.tolist(), stats.count.tolist(), stats.mean[:, 0].tolist()
     (['a', 'b'], [1.0, 2.0], [1.0, 1.5])
+    >>> gaps = ClassAccumulator(2, "diag", missing=True)
+    >>> gaps.add(np.array([[0.0, np.nan], [2.0, 5.0]]), np.array(["a", "a"]))
+    >>> _, stats = gaps.result()
+    >>> stats.mean.tolist(), stats.feature_count.tolist()
+    ([[1.0, 5.0]], [[2.0, 1.0]])
     """
 
-    def __init__(self, n_features: int, kind: str) -> None:
+    def __init__(self, n_features: int, kind: str, *, missing: bool = False) -> None:
         self.n_features = int(n_features)
         self.kind = kind
+        self.missing = bool(missing)
         self.labels: list[Any] = []
         self._index: dict[Any, int] = {}
         self._stats: GaussianStats | None = None
@@ -48,7 +58,11 @@ class ClassAccumulator:
         if X.shape[0] == 0:
             return
         labels, codes = np.unique(y, return_inverse=True)
-        batch = GaussianStats.from_groups(X, codes.ravel(), len(labels), kind=self.kind)
+        # the fast complete-data path unless this batch has gaps
+        skip = "ignore" if self.missing and np.isnan(X).any() else "error"
+        batch = GaussianStats.from_groups(
+            X, codes.ravel(), len(labels), kind=self.kind, missing=skip
+        )
         where = []
         for label in labels:
             key = label.item() if isinstance(label, np.generic) else label
@@ -100,7 +114,11 @@ def _scatter(batch: GaussianStats, where: np.ndarray, k: int) -> GaussianStats:
     mean = np.zeros((k, batch.n_features))
     m2 = np.zeros((k,) + batch.m2.shape[1:])
     count[where], mean[where], m2[where] = batch.count, batch.mean, batch.m2
-    return GaussianStats(count, mean, m2, batch.kind)
+    feature_count = None
+    if batch.feature_count is not None:
+        feature_count = np.zeros((k, batch.n_features))
+        feature_count[where] = batch.feature_count
+    return GaussianStats(count, mean, m2, batch.kind, feature_count)
 
 
 def _grow(stats: GaussianStats, k: int) -> GaussianStats:
@@ -112,11 +130,12 @@ def _grow(stats: GaussianStats, k: int) -> GaussianStats:
 
 @dataclass
 class ReadSummary:
-    """What a streaming pass read."""
+    """What a streaming pass read (``incomplete``: rows kept with a missing value)."""
 
     rows: int = 0
     dropped: int = 0
     seconds: float = 0.0
+    incomplete: int = 0
 
 
 def stream_class_stats(
@@ -128,16 +147,35 @@ def stream_class_stats(
     batch_rows: int,
     drop_missing: bool,
     progress: bool,
+    keep_missing: bool = False,
 ) -> tuple[np.ndarray, GaussianStats, ReadSummary]:
-    """Per-class statistics of labelled data, in one streaming pass."""
+    """Per-class statistics of labelled data, in one streaming pass.
+
+    With ``keep_missing`` missing feature values are kept as NaN and the
+    statistics are available-case (``kind="diag"`` only: a ``"full"``
+    pass stops with a :class:`~gaussmle.io.DataError` at the first gap).
+    """
     from ..io import iter_xy
 
     start = time.perf_counter()
-    acc = ClassAccumulator(len(features), kind)
+    acc = ClassAccumulator(len(features), kind, missing=keep_missing)
     summary = ReadSummary()
-    batches = iter_xy(data, features, target, batch_rows=batch_rows, drop_missing=drop_missing)
+    batches = iter_xy(
+        data,
+        features,
+        target,
+        batch_rows=batch_rows,
+        drop_missing=drop_missing,
+        missing="keep" if keep_missing else "error",
+    )
     with Progress("fitting", progress) as bar:
         for batch in batches:
+            if keep_missing:
+                gaps = np.isnan(batch.X)
+                if gaps.any():
+                    if kind == "full":
+                        raise _incomplete_full(data, features, batch.rows, gaps)
+                    summary.incomplete += int(gaps.any(axis=1).sum())
             acc.add(batch.X, batch.y)
             summary.rows += batch.n_rows
             summary.dropped += batch.n_dropped
@@ -145,6 +183,19 @@ def stream_class_stats(
     summary.seconds = time.perf_counter() - start
     classes, stats = acc.result()
     return classes, stats, summary
+
+
+def _incomplete_full(
+    data: str, features: list[str], rows: np.ndarray, gaps: np.ndarray
+) -> DataError:
+    i, j = (int(v) for v in np.argwhere(gaps)[0])
+    where = "standard input" if data == "-" else f"'{data}'"
+    return DataError(
+        f"column '{features[j]}' has a missing value at row {int(rows[i]) + 1} (1-based data "
+        f"row) of {where}, and a full or tied covariance cannot be fitted to incomplete rows "
+        "(available-case statistics are per feature); use --covariance diag or spherical, or "
+        "fit on complete rows (without --missing marginalize, with --drop-missing)"
+    )
 
 
 def stream_stats(

@@ -38,6 +38,18 @@ def quoted(data: str) -> str:
     return "standard input" if data == "-" else f"'{data}'"
 
 
+def missing_mode(model: Any) -> str:
+    """How to read feature values for a model: ``"keep"`` gaps when it marginalises them.
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> missing_mode(GaussianClassifier(missing="marginalize")), missing_mode(GaussianClassifier())
+    ('keep', 'error')
+    """
+    return "keep" if getattr(model, "missing", "error") == "marginalize" else "error"
+
+
 # ---------------------------------------------------------------------- predict
 @click.command("predict", short_help="Classify new rows (CSV out, batch by batch).")
 @click.argument("model_path", metavar="MODEL.json")
@@ -88,7 +100,9 @@ def predict_command(
 
     The columns are the --id column (if asked), 'predicted', and with
     --proba one 'proba_<class>' column per class. DATA is read and the
-    predictions written batch by batch, so memory stays bounded.
+    predictions written batch by batch, so memory stays bounded. A model
+    fitted with --missing marginalize also classifies rows with missing
+    feature values, from the features they have.
 
     \b
     Examples:
@@ -125,13 +139,21 @@ def predict_command(
                 rows += len(part["predicted"])
         else:
             batches = iter_xy(
-                data, names, None, keep, batch_rows=batch_rows, drop_missing=drop_missing
+                data,
+                names,
+                None,
+                keep,
+                batch_rows=batch_rows,
+                drop_missing=drop_missing,
+                missing=missing_mode(model),
             )
             with Progress("predicting", not no_progress) as bar:
                 for batch in batches:
                     dropped += batch.n_dropped
                     if batch.n_rows == 0:
                         continue
+                    if explain:
+                        _check_explainable(batch, data)
                     ids = batch.kept[id_column] if id_column else None
                     writer.write(
                         _prediction_columns(
@@ -146,6 +168,18 @@ def predict_command(
         say(f"Wrote {rows:,} predictions to {output}{note} ({seconds:.1f} s).")
     elif note:
         tell(f"note{note}")
+
+
+def _check_explainable(batch: Any, data: str) -> None:
+    """--explain splits the log-odds over every feature: rows with gaps cannot be split."""
+    gaps = np.isnan(batch.X).any(axis=1)
+    if gaps.any():
+        row = int(batch.rows[int(np.argmax(gaps))]) + 1
+        raise DataError(
+            f"--explain needs every feature, but row {row} (1-based data row) of {quoted(data)} "
+            "has a missing value (the model marginalises it when predicting); leave out "
+            "--explain for data with gaps"
+        )
 
 
 def _predict_header(
@@ -244,7 +278,8 @@ def evaluate_command(
 
     DATA is streamed in batches. Labels the model has never seen count as
     errors (and as probability 0, clipped at the machine epsilon, in the
-    log loss).
+    log loss). A model fitted with --missing marginalize also scores rows
+    with missing feature values.
 
     \b
     Examples:
@@ -267,7 +302,14 @@ def evaluate_command(
         for y, pred, proba in _dask_evaluation(quiet, data, names, target, scheduler):
             result.add(y, pred, proba)
     else:
-        batches = iter_xy(data, names, target, batch_rows=batch_rows, drop_missing=drop_missing)
+        batches = iter_xy(
+            data,
+            names,
+            target,
+            batch_rows=batch_rows,
+            drop_missing=drop_missing,
+            missing=missing_mode(model),
+        )
         with Progress("evaluating", not no_progress) as bar:
             for batch in batches:
                 dropped += batch.n_dropped
