@@ -12,30 +12,10 @@ constant column.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
-import numpy as np
+from run import make_data, median_time  # benchmarks/run.py, beside this file
 
 from gaussmle import GaussianClassifier
-
-
-def timed(fn, repeats: int) -> float:
-    fn()
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs)
-
-
-def data(n: int, d: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    y = rng.integers(0, k, n)
-    X = rng.standard_normal((n, d))
-    X += rng.normal(0.0, 2.0, (k, d))[y]
-    return X, y
 
 
 def main() -> None:
@@ -52,10 +32,10 @@ def main() -> None:
     for n in (100_000, 1_000_000, 10_000_000):
         if n > args.max_n:
             break
-        X, y = data(n, d, 10)
+        X, y = make_data(n, d, 10)
         model = GaussianClassifier()
-        t_fit = timed(lambda: model.fit(X, y), args.repeats)  # noqa: B023
-        t_pred = timed(lambda: model.predict(X), args.repeats)  # noqa: B023
+        t_fit = median_time(lambda: model.fit(X, y), args.repeats)  # noqa: B023
+        t_pred = median_time(lambda: model.predict(X), args.repeats)  # noqa: B023
         per = 1e6 / n
         print(
             f"| {n:,} | {t_fit * 1e3:.1f} ms | {t_pred * 1e3:.1f} ms | "
@@ -68,11 +48,11 @@ def main() -> None:
     print("| k | fit | predict | predict_proba |")
     print("|---:|---:|---:|---:|")
     for k in (2, 10, 100, 1000):
-        X, y = data(n, d, k)
+        X, y = make_data(n, d, k)
         model = GaussianClassifier()
-        t_fit = timed(lambda: model.fit(X, y), args.repeats)  # noqa: B023
-        t_pred = timed(lambda: model.predict(X), args.repeats)  # noqa: B023
-        t_proba = timed(lambda: model.predict_proba(X), args.repeats)  # noqa: B023
+        t_fit = median_time(lambda: model.fit(X, y), args.repeats)  # noqa: B023
+        t_pred = median_time(lambda: model.predict(X), args.repeats)  # noqa: B023
+        t_proba = median_time(lambda: model.predict_proba(X), args.repeats)  # noqa: B023
         print(f"| {k} | {t_fit * 1e3:.1f} ms | {t_pred * 1e3:.1f} ms | {t_proba * 1e3:.1f} ms |")
 
 

@@ -97,6 +97,23 @@ def _parts(n_rows: int) -> int:
     return max(1, min(n_threads(), n_rows // (PARALLEL_MIN_ROWS // 2)))
 
 
+def _rows_kernel(
+    name: str, X: np.ndarray, means: np.ndarray, params: np.ndarray, const: np.ndarray, mode: int
+) -> np.ndarray:
+    """Run a row-parallel prediction kernel into a new (n, k) array."""
+    out = np.empty((X.shape[0], means.shape[0]))
+    getattr(_compiled(), name)(
+        np.ascontiguousarray(X),
+        np.ascontiguousarray(means),
+        np.ascontiguousarray(params),
+        np.ascontiguousarray(const, dtype=np.float64),
+        mode,
+        out,
+        _parts(X.shape[0]),
+    )
+    return out
+
+
 def diag_rows(
     X: np.ndarray, means: np.ndarray, precision: np.ndarray, const: np.ndarray, mode: int
 ) -> np.ndarray:
@@ -105,34 +122,14 @@ def diag_rows(
     ``mode`` is :data:`JOINT`, :data:`LOG_POSTERIOR` or :data:`POSTERIOR`
     (normalised by log-sum-exp in the same pass).
     """
-    out = np.empty((X.shape[0], means.shape[0]))
-    _compiled().diag_rows(
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(means),
-        np.ascontiguousarray(precision),
-        np.ascontiguousarray(const, dtype=np.float64),
-        mode,
-        out,
-        _parts(X.shape[0]),
-    )
-    return out
+    return _rows_kernel("diag_rows", X, means, precision, const, mode)
 
 
 def full_rows(
     X: np.ndarray, means: np.ndarray, factors: np.ndarray, const: np.ndarray, mode: int
 ) -> np.ndarray:
     """Full-covariance log densities plus ``const`` (n, k), by triangular solves."""
-    out = np.empty((X.shape[0], means.shape[0]))
-    _compiled().full_rows(
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(means),
-        np.ascontiguousarray(factors),
-        np.ascontiguousarray(const, dtype=np.float64),
-        mode,
-        out,
-        _parts(X.shape[0]),
-    )
-    return out
+    return _rows_kernel("full_rows", X, means, factors, const, mode)
 
 
 def normalise_rows(J: np.ndarray, mode: int) -> np.ndarray:

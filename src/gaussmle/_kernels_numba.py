@@ -34,6 +34,28 @@ def merge_into(n, mean, m2, nb, mb, m2b):  # pragma: no cover - compiled
 
 
 @jit
+def block_means(X, codes, w, ref, b0, b1, bsum, bw, bmean):  # pragma: no cover
+    """Pass 1 over rows [b0, b1): per-group weights and means of the shifted rows."""
+    k, d = bsum.shape
+    unweighted = w.shape[0] == 0
+    bsum[:] = 0.0
+    bw[:] = 0.0
+    for i in range(b0, b1):
+        g = codes[i]
+        wi = 1.0 if unweighted else w[i]
+        bw[g] += wi
+        acc = bsum[g]
+        r = ref[g]
+        x = X[i]  # row views keep the loops simple and vectorisable
+        for j in range(d):
+            acc[j] += wi * (x[j] - r[j])
+    for g in range(k):
+        if bw[g] > 0.0:
+            for j in range(d):
+                bmean[g, j] = bsum[g, j] / bw[g]
+
+
+@jit
 def range_stats(X, codes, w, ref, start, stop, count, mean, m2):  # pragma: no cover
     """Diag statistics per group of rows [start, stop), block by block."""
     k, d = mean.shape
@@ -45,24 +67,9 @@ def range_stats(X, codes, w, ref, start, stop, count, mean, m2):  # pragma: no c
     bw = np.zeros(k)
     for b0 in range(start, stop, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, stop)
-        bsum[:] = 0.0
         bres[:] = 0.0
         bm2[:] = 0.0
-        bw[:] = 0.0
-        # pass 1: weighted sums of the shifted rows (row views keep the loop simple)
-        for i in range(b0, b1):
-            g = codes[i]
-            wi = 1.0 if unweighted else w[i]
-            bw[g] += wi
-            acc = bsum[g]
-            r = ref[g]
-            x = X[i]
-            for j in range(d):
-                acc[j] += wi * (x[j] - r[j])
-        for g in range(k):
-            if bw[g] > 0.0:
-                for j in range(d):
-                    bmean[g, j] = bsum[g, j] / bw[g]
+        block_means(X, codes, w, ref, b0, b1, bsum, bw, bmean)
         # pass 2: deviations from the block mean, and their residual sum
         for i in range(b0, b1):
             g = codes[i]
@@ -143,23 +150,9 @@ def range_scatter(X, codes, w, ref, start, stop, count, mean, m2):  # pragma: no
     dev = np.empty(d)
     for b0 in range(start, stop, BLOCK_ROWS):
         b1 = min(b0 + BLOCK_ROWS, stop)
-        bsum[:] = 0.0
         bres[:] = 0.0
         bm2[:] = 0.0
-        bw[:] = 0.0
-        for i in range(b0, b1):
-            g = codes[i]
-            wi = 1.0 if unweighted else w[i]
-            bw[g] += wi
-            acc = bsum[g]
-            r = ref[g]
-            x = X[i]
-            for j in range(d):
-                acc[j] += wi * (x[j] - r[j])
-        for g in range(k):
-            if bw[g] > 0.0:
-                for j in range(d):
-                    bmean[g, j] = bsum[g, j] / bw[g]
+        block_means(X, codes, w, ref, b0, b1, bsum, bw, bmean)
         for i in range(b0, b1):
             g = codes[i]
             wi = 1.0 if unweighted else w[i]
