@@ -41,6 +41,26 @@ CHUNK_BYTES = 1 << 23
 DIRECT_MAX_CLASSES = 128
 
 
+def require_finite_rows(X: np.ndarray, rows: np.ndarray) -> None:
+    """Raise the usual NaN/infinity error if any of ``rows`` of X is not finite.
+
+    Examples
+    --------
+    >>> require_finite_rows(np.array([[1.0], [np.nan]]), np.array([1]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X contains NaN at row 1, column 0; remove or impute missing values first
+    """
+    part = X[rows]
+    bad = ~np.isfinite(part)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        what = "NaN" if np.isnan(part[i, j]) else "infinity (inf)"
+        raise ValueError(
+            f"X contains {what} at row {rows[i]}, column {j}; remove or impute missing values first"
+        )
+
+
 class ClassDensities:
     """Evaluates log N(x | mu_c, Sigma_c) for all classes on chunks of rows.
 
@@ -259,6 +279,7 @@ class ClassDensities:
             best = _kernels.diag_best(X, self.means, self.precision, const)
             lost = best < 0
             if lost.any():
+                require_finite_rows(X, np.flatnonzero(lost))
                 best[lost] = np.argmax(self._far_rows(X[lost]), axis=1)
             return best
 
@@ -320,11 +341,22 @@ class ClassDensities:
             out = _kernels.full_rows(X, self.means, self.factors, const, mode)
         else:
             out = _kernels.diag_rows(X, self.means, self.precision, const, mode)
+        if mode == _kernels.JOINT:
+            lost = ~np.isfinite(out.max(axis=1))  # NaN, or every density underflowed
+            if lost.any():
+                require_finite_rows(X, np.flatnonzero(lost))
+            return out
         lost = np.isnan(out[:, 0])
-        if mode != _kernels.JOINT and lost.any():
+        if lost.any():
+            require_finite_rows(X, np.flatnonzero(lost))
             far = self._far_rows(X[lost])
             out[lost] = far if mode == _kernels.LOG_POSTERIOR else np.exp(far)
         return out
+
+    @property
+    def checks_input(self) -> bool:
+        """True when evaluation itself detects NaN and infinity in X (and says where)."""
+        return self._use_kernel()
 
     def _normalise(self, J: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Log-sum-exp normalisation of joint log densities, in place."""

@@ -330,7 +330,10 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
-        check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf) if self._allow_nan() else X)
+        if self._allow_nan():
+            check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf))
+        elif not self._densities.checks_input:  # the compiled kernels check as they go
+            check_finite(X)
         return X
 
     def _evaluate(self, X: np.ndarray, method: str) -> np.ndarray:
