@@ -24,6 +24,16 @@ from typing import Any
 import numpy as np
 
 from . import _kernels
+from ._moments import (
+    chunk_group_moments,
+    chunk_moments,
+    fill_reference_gaps,
+    group_reference_rows,
+    merge_elementwise,
+    merge_moments,
+    missing_chunk_moments,
+    safe,
+)
 from ._validation import (
     STATS_KINDS,
     as_float_array,
@@ -177,8 +187,11 @@ class GaussianStats:
         total = cls.empty(X.shape[1], kind)
         for start in range(0, X.shape[0], rows):
             stop = start + rows
-            part = _chunk_stats(X[start:stop], None if w is None else w[start:stop], kind, ref)
-            total = total.merge(part)
+            c, mean, m2 = chunk_moments(
+                X[start:stop], None if w is None else w[start:stop], kind, ref
+            )
+            if c > 0:
+                total = total.merge(cls(np.float64(c), mean, m2, kind))
         check_finite_result((total.mean, total.m2), X)
         return total._shifted(ref)
 
@@ -220,7 +233,7 @@ class GaussianStats:
             raise ValueError(f"group codes must lie in [0, {n_groups})")
         codes = codes.astype(np.intp, copy=False)
         w = check_sample_weight(sample_weight, X.shape[0])
-        ref = _group_reference_rows(X, codes, n_groups)
+        ref = group_reference_rows(X, codes, n_groups)
         if _check_missing(missing, kind):
             return _stats_with_missing(X, codes, w, n_groups, ref, chunk_rows)
         if chunk_rows is None and _kernels.available():
@@ -234,7 +247,7 @@ class GaussianStats:
         total = cls.empty(X.shape[1], kind, (n_groups,))
         for start in range(0, X.shape[0], rows):
             stop = start + rows
-            part = _chunk_group_stats(
+            part = chunk_group_moments(
                 X[start:stop],
                 codes[start:stop],
                 None if w is None else w[start:stop],
@@ -242,7 +255,7 @@ class GaussianStats:
                 kind,
                 ref,
             )
-            total = total.merge(part)
+            total = total.merge(cls(*part, kind))
         check_finite_result((total.mean, total.m2), X)
         return total._shifted(ref)
 
@@ -299,8 +312,8 @@ class GaussianStats:
         Groups with count 0 give variance 0.
         """
         if self.kind == "diag":
-            return self.m2 / _safe(self.n_per_feature)
-        return np.diagonal(self.m2, axis1=-2, axis2=-1) / _safe(self.count)[..., None]
+            return self.m2 / safe(self.n_per_feature)
+        return np.diagonal(self.m2, axis1=-2, axis2=-1) / safe(self.count)[..., None]
 
     @property
     def n_per_feature(self) -> np.ndarray:
@@ -314,7 +327,7 @@ class GaussianStats:
         """MLE covariance ``m2 / count``: (d,) per group for diag, (d, d) for full."""
         if self.kind == "diag":
             return self.variance
-        return self.m2 / _safe(self.count)[..., None, None]
+        return self.m2 / safe(self.count)[..., None, None]
 
     def to_diag(self) -> GaussianStats:
         """The same statistics keeping only the per-feature second moments.
@@ -360,7 +373,7 @@ class GaussianStats:
                 f"with {other.batch_shape}x{other.n_features}; the features must match"
             )
         if self.feature_count is not None or other.feature_count is not None:
-            fc, mean, m2 = _merge_elementwise(
+            fc, mean, m2 = merge_elementwise(
                 self.n_per_feature, self.mean, self.m2, other.n_per_feature, other.mean, other.m2
             )
             return GaussianStats(self.count + other.count, mean, m2, self.kind, fc)
@@ -390,9 +403,8 @@ class GaussianStats:
         if self.feature_count is not None:
             fc = self.feature_count.reshape(-1, self.n_features)
             total_f = fc.sum(axis=0)
-            safe = _safe(total_f)
             mean = self.mean.reshape(fc.shape)
-            centre = (fc * mean).sum(axis=0) / safe
+            centre = (fc * mean).sum(axis=0) / safe(total_f)
             between = (fc * (mean - centre) ** 2).sum(axis=0)
             m2 = self.m2.reshape(fc.shape).sum(axis=0) + between
             return GaussianStats(np.float64(self.count.sum()), centre, m2, "diag", total_f)
@@ -433,139 +445,6 @@ class GaussianStats:
         return f"GaussianStats({shape}kind={self.kind!r}, d={self.n_features}, count={count})"
 
 
-def _safe(count: np.ndarray) -> np.ndarray:
-    """Counts with zeros replaced by one, to divide without warnings."""
-    return np.where(count > 0, count, 1.0)
-
-
-def merge_moments(
-    na: np.ndarray,
-    ma: np.ndarray,
-    m2a: np.ndarray,
-    nb: np.ndarray,
-    mb: np.ndarray,
-    m2b: np.ndarray,
-    kind: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The weighted pairwise (Chan et al.) update on arrays with a batch shape.
-
-    Where one side has count 0 the other side is returned exactly.
-
-    Examples
-    --------
-    >>> n, m, m2 = merge_moments(
-    ...     np.array(1.0), np.array([0.0]), np.array([0.0]),
-    ...     np.array(1.0), np.array([2.0]), np.array([0.0]), "diag")
-    >>> float(n), m.tolist(), m2.tolist()
-    (2.0, [1.0], [2.0])
-    """
-    n = na + nb
-    frac_b = nb / _safe(n)
-    delta = mb - ma
-    mean = ma + delta * frac_b[..., None]
-    weight = (na * frac_b)[..., None]  # na * nb / n
-    if kind == "diag":
-        m2 = m2a + m2b + delta * delta * weight
-        m2_shape_extra: tuple[None, ...] = (None,)
-    else:
-        m2 = m2a + m2b + (delta[..., :, None] * delta[..., None, :]) * weight[..., None]
-        m2_shape_extra = (None, None)
-    a_empty, b_empty = na == 0, nb == 0
-    mean = np.where(a_empty[..., None], mb, np.where(b_empty[..., None], ma, mean))
-    m2 = np.where(
-        a_empty[(...,) + m2_shape_extra],
-        m2b,
-        np.where(b_empty[(...,) + m2_shape_extra], m2a, m2),
-    )
-    return n, mean, m2
-
-
-def _chunk_stats(X: np.ndarray, w: np.ndarray | None, kind: str, ref: np.ndarray) -> GaussianStats:
-    """Two-pass statistics of one chunk in float64, in coordinates shifted by ``ref``."""
-    Z = np.subtract(X, ref, dtype=np.float64)
-    count, mean_z, m2 = _centred_moments(Z, w, kind)
-    if count == 0:
-        return GaussianStats.empty(X.shape[1], kind)
-    return GaussianStats(np.float64(count), mean_z, m2, kind)
-
-
-def _group_reference_rows(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """One row of each group (zeros for groups without rows), float64 (k, d).
-
-    Any row of the group will do; searching a growing prefix of the rows
-    finds one for every group without a pass over all of them.
-    """
-    present = np.bincount(codes, minlength=n_groups) > 0
-    position = np.full(n_groups, -1, dtype=np.intp)
-    head = 1024
-    while True:
-        part = codes[:head]
-        position[part] = np.arange(part.shape[0])
-        if head >= codes.shape[0] or np.all(position[present] >= 0):
-            break
-        head *= 8
-    ref = np.zeros((n_groups, X.shape[1]))
-    ref[present] = X[position[present]]
-    return ref
-
-
-def _centred_moments(
-    Z: np.ndarray, w: np.ndarray | None, kind: str
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Count, mean and M2 of the rows of float64 ``Z`` (overwritten in place).
-
-    The corrected two-pass form: M2 = sum w d^2 - (sum w d)^2 / W with d the
-    deviations from the first-pass mean, which removes the rounding error of
-    that mean to first order.
-    """
-    count = float(Z.shape[0]) if w is None else float(np.add.reduce(w))
-    if count == 0:
-        return 0.0, np.zeros(Z.shape[1]), None  # type: ignore[return-value]
-    mean = (np.add.reduce(Z, axis=0) if w is None else w @ Z) / count
-    Z -= mean
-    resid = np.add.reduce(Z, axis=0) if w is None else w @ Z
-    if kind == "diag":
-        wZ = Z if w is None else Z * w[:, None]
-        m2 = np.einsum("ij,ij->j", wZ, Z) - resid * resid / count
-    else:
-        wZ = Z if w is None else Z * w[:, None]
-        m2 = wZ.T @ Z - np.outer(resid, resid) / count
-        m2 = 0.5 * (m2 + m2.T)
-    mean = mean + resid / count
-    return count, mean, m2
-
-
-def _chunk_group_stats(
-    X: np.ndarray,
-    codes: np.ndarray,
-    w: np.ndarray | None,
-    n_groups: int,
-    kind: str,
-    ref: np.ndarray,
-) -> GaussianStats:
-    """Per-group two-pass statistics of one chunk, shifted by each group's ``ref`` row.
-
-    Rows are sorted by group (a stable radix sort for small integer codes) so
-    each group is one contiguous block.
-    """
-    d = X.shape[1]
-    order = np.argsort(codes, kind="stable")
-    rows_per_group = np.bincount(codes, minlength=n_groups)
-    bounds = np.concatenate(([0], np.cumsum(rows_per_group)))
-    Xs = X[order]
-    ws = None if w is None else w[order]
-    count = np.zeros(n_groups)
-    mean = np.zeros((n_groups, d))
-    m2 = np.zeros((n_groups, d) if kind == "diag" else (n_groups, d, d))
-    for g in np.flatnonzero(rows_per_group):
-        Z = np.subtract(Xs[bounds[g] : bounds[g + 1]], ref[g], dtype=np.float64)
-        wb = None if ws is None else ws[bounds[g] : bounds[g + 1]]
-        c, mz, s = _centred_moments(Z, wb, kind)
-        if c > 0:
-            count[g], mean[g], m2[g] = c, mz, s
-    return GaussianStats(count, mean, m2, kind)
-
-
 def _check_missing(missing: str, kind: str) -> bool:
     """True when NaN means "missing" (available-case statistics)."""
     check_choice(missing, ("error", "ignore"), name="missing")
@@ -577,26 +456,6 @@ def _check_missing(missing: str, kind: str) -> bool:
     return missing == "ignore"
 
 
-def _merge_elementwise(
-    na: np.ndarray,
-    ma: np.ndarray,
-    m2a: np.ndarray,
-    nb: np.ndarray,
-    mb: np.ndarray,
-    m2b: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The Chan update feature by feature, each with its own count."""
-    n = na + nb
-    frac_b = nb / _safe(n)
-    delta = mb - ma
-    mean = ma + delta * frac_b
-    m2 = m2a + m2b + delta * delta * (na * frac_b)
-    mean = np.where(na == 0, mb, np.where(nb == 0, ma, mean))
-    m2 = np.where(na == 0, m2b, np.where(nb == 0, m2a, m2))
-    return n, mean, m2
-
-
-@np.errstate(invalid="ignore", over="ignore")
 def _stats_with_missing(
     X: np.ndarray,
     codes: np.ndarray,
@@ -609,33 +468,14 @@ def _stats_with_missing(
     if np.isinf(X).any():
         i, j = np.argwhere(np.isinf(X))[0]
         raise ValueError(f"X contains infinity (inf) at row {i}, column {j}; remove it first")
-    # a reference row may itself have gaps: fill them with a column mean of the head
-    with np.errstate(all="ignore"):
-        head_mean = np.nanmean(X[:1024], axis=0)
-    ref = np.where(np.isnan(ref), np.nan_to_num(head_mean), ref)
+    ref = fill_reference_gaps(X, ref)  # a reference row may itself have gaps
     d = X.shape[1]
     rows = chunk_rows or default_chunk_rows(d)
-    total = GaussianStats.empty(d, "diag", (n_groups,))
-    total = GaussianStats(total.count, total.mean, total.m2, "diag", np.zeros((n_groups, d)))
+    empty = GaussianStats.empty(d, "diag", (n_groups,))
+    total = GaussianStats(empty.count, empty.mean, empty.m2, "diag", np.zeros((n_groups, d)))
     for start in range(0, X.shape[0], rows):
-        block, g = X[start : start + rows], codes[start : start + rows]
-        wb = np.ones(block.shape[0]) if w is None else w[start : start + rows]
-        count = np.bincount(g, weights=wb, minlength=n_groups)
-        observed = ~np.isnan(block)
-        Wf = wb[:, None] * observed
-        Z = np.where(observed, block - ref[g], 0.0)
-        fc = _group_sum(Wf, g, n_groups)
-        mean = _group_sum(Wf * Z, g, n_groups) / _safe(fc)
-        D = np.where(observed, Z - mean[g], 0.0)
-        resid = _group_sum(Wf * D, g, n_groups)
-        m2 = _group_sum(Wf * D * D, g, n_groups) - resid * resid / _safe(fc)
-        mean = mean + resid / _safe(fc)
-        total = total.merge(GaussianStats(count, mean, np.maximum(m2, 0.0), "diag", fc))
+        g = codes[start : start + rows]
+        wb = np.ones(g.shape[0]) if w is None else w[start : start + rows]
+        parts = missing_chunk_moments(X[start : start + rows], g, wb, n_groups, ref)
+        total = total.merge(GaussianStats(*parts[:3], "diag", parts[3]))
     return total._shifted(ref)
-
-
-def _group_sum(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Row sums of ``values`` per group code, shape (n_groups, d)."""
-    out = np.zeros((n_groups, values.shape[1]))
-    np.add.at(out, codes, values)
-    return out
