@@ -15,6 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._jll import ClassDensities, StudentDensities
+from ._labels import encode_labels, unique_labels
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
@@ -509,69 +510,6 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-#: Integer labels spanning fewer values than this are encoded by table lookup.
-_LOOKUP_SPAN = 1 << 20
-
-
-def _integer_span(*arrays: np.ndarray) -> tuple[int, int] | None:
-    """(low, high) of integer arrays when a lookup table over that span is cheap."""
-    if not all(a.dtype.kind in "iu" and a.size for a in arrays):
-        return None
-    low = min(int(a.min()) for a in arrays)
-    high = max(int(a.max()) for a in arrays)
-    return (low, high) if high - low < _LOOKUP_SPAN else None
-
-
-def unique_labels(y: np.ndarray) -> np.ndarray:
-    """The sorted distinct labels of y (a counting pass for small integer labels).
-
-    Examples
-    --------
-    >>> unique_labels(np.array([3, 1, 3, 7])).tolist()
-    [1, 3, 7]
-    """
-    span = _integer_span(y)
-    if span is None:
-        return np.unique(y)
-    seen = np.bincount((y - span[0]).astype(np.intp, copy=False), minlength=1) > 0
-    return (np.flatnonzero(seen) + span[0]).astype(y.dtype)
-
-
-def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Integer codes of ``y`` in the sorted ``classes``; unknown labels are an error.
-
-    Examples
-    --------
-    >>> encode_labels(np.array(["b", "a", "b"]), np.array(["a", "b"])).tolist()
-    [1, 0, 1]
-    >>> encode_labels(np.array([7, 3, 7]), np.array([3, 7])).tolist()
-    [1, 0, 1]
-    """
-    classes = np.asarray(classes)
-    span = _integer_span(np.asarray(y), classes)
-    if span is not None:
-        table = np.full(span[1] - span[0] + 1, -1, dtype=np.intp)
-        table[classes - span[0]] = np.arange(classes.size)
-        codes = table[y - span[0]]
-        if codes.min() >= 0:
-            return codes
-    try:
-        codes = np.searchsorted(classes, y)
-    except TypeError as exc:
-        raise ValueError(
-            f"labels of type {y.dtype} cannot be compared with {classes.dtype}"
-        ) from exc
-    codes = np.clip(codes, 0, len(classes) - 1)
-    unknown = classes[codes] != y
-    if np.any(unknown):
-        extra = sorted({str(v) for v in np.asarray(y)[unknown]})[:5]
-        raise ValueError(
-            f"y contains labels not among the classes {list(classes)}: {extra}; pass every "
-            "label in classes= on the first call to partial_fit"
-        )
-    return codes
-
-
 def _align(stats: GaussianStats, classes: np.ndarray, target: np.ndarray) -> GaussianStats:
     """Per-class statistics re-indexed to ``target`` classes (missing ones empty)."""
     out = GaussianStats.empty(stats.n_features, stats.kind, (len(target),))
@@ -585,4 +523,4 @@ def _is_dask(X: Any) -> bool:
     return type(X).__module__.startswith("dask.")
 
 
-__all__ = ["GaussianClassifier", "encode_labels"]
+__all__ = ["GaussianClassifier", "encode_labels", "unique_labels"]

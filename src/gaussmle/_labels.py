@@ -1,0 +1,67 @@
+"""Class labels to integer codes and back: any sortable labels, fast for integers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Integer labels spanning fewer values than this are encoded by table lookup.
+_LOOKUP_SPAN = 1 << 20
+
+
+def _integer_span(*arrays: np.ndarray) -> tuple[int, int] | None:
+    """(low, high) of integer arrays when a lookup table over that span is cheap."""
+    if not all(a.dtype.kind in "iu" and a.size for a in arrays):
+        return None
+    low = min(int(a.min()) for a in arrays)
+    high = max(int(a.max()) for a in arrays)
+    return (low, high) if high - low < _LOOKUP_SPAN else None
+
+
+def unique_labels(y: np.ndarray) -> np.ndarray:
+    """The sorted distinct labels of y (a counting pass for small integer labels).
+
+    Examples
+    --------
+    >>> unique_labels(np.array([3, 1, 3, 7])).tolist()
+    [1, 3, 7]
+    """
+    span = _integer_span(y)
+    if span is None:
+        return np.unique(y)
+    seen = np.bincount((y - span[0]).astype(np.intp, copy=False), minlength=1) > 0
+    return (np.flatnonzero(seen) + span[0]).astype(y.dtype)
+
+
+def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Integer codes of ``y`` in the sorted ``classes``; unknown labels are an error.
+
+    Examples
+    --------
+    >>> encode_labels(np.array(["b", "a", "b"]), np.array(["a", "b"])).tolist()
+    [1, 0, 1]
+    >>> encode_labels(np.array([7, 3, 7]), np.array([3, 7])).tolist()
+    [1, 0, 1]
+    """
+    classes = np.asarray(classes)
+    span = _integer_span(np.asarray(y), classes)
+    if span is not None:
+        table = np.full(span[1] - span[0] + 1, -1, dtype=np.intp)
+        table[classes - span[0]] = np.arange(classes.size)
+        codes = table[y - span[0]]
+        if codes.min() >= 0:
+            return codes
+    try:
+        codes = np.searchsorted(classes, y)
+    except TypeError as exc:
+        raise ValueError(
+            f"labels of type {y.dtype} cannot be compared with {classes.dtype}"
+        ) from exc
+    codes = np.clip(codes, 0, len(classes) - 1)
+    unknown = classes[codes] != y
+    if np.any(unknown):
+        extra = sorted({str(v) for v in np.asarray(y)[unknown]})[:5]
+        raise ValueError(
+            f"y contains labels not among the classes {list(classes)}: {extra}; pass every "
+            "label in classes= on the first call to partial_fit"
+        )
+    return codes
