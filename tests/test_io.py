@@ -258,13 +258,13 @@ class TestRoundTrip:
         write_table(path, cols)
         batch_rows = 1000
         pieces = []
-        parse = gio._parse_chunk
+        parse = gio._csv._parse_chunk
 
         def spy(data, *args):
             pieces.append(len(data))
             return parse(data, *args)
 
-        monkeypatch.setattr(gio, "_parse_chunk", spy)
+        monkeypatch.setattr(gio._csv, "_parse_chunk", spy)
         batches = list(iter_xy(path, features=["x", "k"], target="c", batch_rows=batch_rows))
         # The text was parsed a bounded piece at a time.
         assert len(pieces) > 4
@@ -572,8 +572,8 @@ class TestXY:
         assert y.dtype == object and y.tolist() == [b"p", b"q"]
         # labels of unknown origin are checked value by value
         mixed = np.array(["a", 1], dtype=object)
-        assert gio._labels(mixed).dtype == object
-        assert gio._labels(np.array(["a", "b"], dtype=object)).dtype.kind == "U"
+        assert gio._xy._labels(mixed).dtype == object
+        assert gio._xy._labels(np.array(["a", "b"], dtype=object)).dtype.kind == "U"
 
     def test_nulls_in_numeric_columns_are_nan(self, tmp_path):
         path = write_csv(tmp_path / "nulls.csv", "a,s\n1,x\n,\nNaN,z\n")
