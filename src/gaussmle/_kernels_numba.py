@@ -367,9 +367,9 @@ def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover -
                         zi = Z[i]
                         for r in range(m):
                             zj[r] -= lji * zi[r]
-                    inv = L[j, j]
+                    inv = 1.0 / L[j, j]  # a multiply per entry, as BLAS trsm kernels do
                     for r in range(m):
-                        zj[r] /= inv
+                        zj[r] *= inv
                 for r in range(m):
                     acc = 0.0
                     for j in range(d):
