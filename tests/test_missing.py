@@ -128,3 +128,13 @@ def test_model_file_keeps_the_per_feature_counts(wine):
         loaded.class_stats_.feature_count, model.class_stats_.feature_count
     )
     assert np.array_equal(loaded.predict_proba(holes), model.predict_proba(holes))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf])
+def test_infinity_is_refused_even_when_nan_means_missing(wine, bad):
+    X, y, holes = wine
+    model = GaussianClassifier(missing="marginalize").fit(X, y)
+    probe = holes[:5].copy()
+    probe[2, 3] = bad
+    with pytest.raises(ValueError, match="infinity"):
+        model.predict_proba(probe)

@@ -332,7 +332,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
         if self._allow_nan():
-            check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf))
+            check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf, neginf=-np.inf))
         elif not self._densities.checks_input:  # the compiled kernels check as they go
             check_finite(X)
         return X
