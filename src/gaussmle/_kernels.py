@@ -6,8 +6,8 @@ the numpy path, which stays the reference the tests compare against.
 
 Both kernels keep the numerics of the numpy path: per-group statistics are
 two-pass within a block of rows (shifted by a reference row, accumulated in
-float64, with the corrected two-pass term) and blocks are merged with the
-Chan et al. update; the diag log density is evaluated directly as
+float64) and blocks are merged with the Chan et al. update; the diag log
+density is evaluated directly as
 ``sum_j (x_j - mu_j)^2 / var_j`` (no expanded square), so it is exact even
 where variances are tiny.
 
