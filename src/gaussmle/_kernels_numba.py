@@ -9,6 +9,11 @@ import numpy as np
 
 from ._kernels import BLOCK_ROWS
 
+#: Rows per block in the prediction kernels. A compile-time constant: the inner
+#: loops then have a fixed trip count and compile to straight SIMD code (a short
+#: last block is padded; the padding rows' results are never written out).
+ROWS = 64
+
 jit = numba.njit(cache=True, fastmath=False, nogil=True)
 pjit = numba.njit(cache=True, fastmath=False, nogil=True, parallel=True)
 
@@ -208,12 +213,12 @@ def diag_block(X, start, m, means, precision, const, XT, acc, J):  # pragma: no 
     for c in range(k):
         mu = means[c]
         p = precision[c]
-        acc[:m] = 0.0
+        acc[:] = 0.0
         for j in range(d):
             xj = XT[j]
             mj = mu[j]
             pj = p[j]
-            for r in range(m):
+            for r in range(ROWS):
                 dev = xj[r] - mj
                 acc[r] += dev * dev * pj
         for r in range(m):
@@ -239,9 +244,9 @@ def diag_rows(X, means, precision, const, mode, out, parts):  # pragma: no cover
     """
     n, d = X.shape
     k = means.shape[0]
-    block = 64
+    block = ROWS
     for t in numba.prange(parts):
-        XT = np.empty((d, block))
+        XT = np.zeros((d, block))
         acc = np.empty(block)
         first, last = _block_range(n, block, parts, t)
         for b in range(first, last):
@@ -264,9 +269,9 @@ def diag_best(X, means, precision, const, best, parts):  # pragma: no cover - co
     """Index of the largest joint log density per row (-1 where all underflow)."""
     n, d = X.shape
     k = means.shape[0]
-    block = 64
+    block = ROWS
     for t in numba.prange(parts):
-        XT = np.empty((d, block))
+        XT = np.zeros((d, block))
         acc = np.empty(block)
         J = np.empty((block, k))
         first, last = _block_range(n, block, parts, t)
@@ -334,10 +339,11 @@ def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover -
     """
     n, d = X.shape
     k = means.shape[0]
-    block = 64
+    block = ROWS
     for t in numba.prange(parts):
         Z = np.empty((d, block))
-        XT = np.empty((d, block))
+        XT = np.zeros((d, block))
+        acc = np.empty(block)
         first, last = _block_range(n, block, parts, t)
         for b in range(first, last):
             start = b * block
@@ -348,25 +354,24 @@ def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover -
             for c in range(k):
                 L = factors[c]
                 mu = means[c]
+                acc[:] = 0.0
                 for j in range(d):
                     zj = Z[j]
                     xj = XT[j]
                     mj = mu[j]
-                    for r in range(m):
+                    for r in range(ROWS):
                         zj[r] = xj[r] - mj
                     for i in range(j):
                         lji = L[j, i]
                         zi = Z[i]
-                        for r in range(m):
+                        for r in range(ROWS):
                             zj[r] -= lji * zi[r]
                     inv = 1.0 / L[j, j]  # a multiply per entry, as BLAS trsm kernels do
-                    for r in range(m):
+                    for r in range(ROWS):
                         zj[r] *= inv
+                        acc[r] += zj[r] * zj[r]
                 for r in range(m):
-                    acc = 0.0
-                    for j in range(d):
-                        acc += Z[j, r] * Z[j, r]
-                    out[start + r, c] = const[c] - 0.5 * acc
+                    out[start + r, c] = const[c] - 0.5 * acc[r]
             if mode != 0:
                 for r in range(m):
                     row = out[start + r]
