@@ -273,10 +273,11 @@ class ClassDensities:
     def best(self, X: np.ndarray) -> np.ndarray:
         """Index of the class with the largest joint log density, shape (n,)."""
         if self._use_kernel():
-            if self.covariance_type == "full":
-                return np.argmax(self._kernel(X, _kernels.LOG_POSTERIOR), axis=1)
             const = self.log_norm + self.log_weight
-            best = _kernels.diag_best(X, self.means, self.precision, const)
+            if self.covariance_type == "full":
+                best = _kernels.full_best(X, self.means, self.factors, const)
+            else:
+                best = _kernels.diag_best(X, self.means, self.precision, const)
             lost = best < 0
             if lost.any():
                 require_finite_rows(X, np.flatnonzero(lost))
@@ -342,6 +343,8 @@ class ClassDensities:
         else:
             out = _kernels.diag_rows(X, self.means, self.precision, const, mode)
         if mode == _kernels.JOINT:
+            if np.isfinite(np.add.reduce(out, axis=None)):
+                return out  # a finite sum: every entry finite (one cheap pass)
             lost = ~np.isfinite(out.max(axis=1))  # NaN, or every density underflowed
             if lost.any():
                 require_finite_rows(X, np.flatnonzero(lost))

@@ -98,19 +98,26 @@ def _parts(n_rows: int) -> int:
 
 
 def _rows_kernel(
-    name: str, X: np.ndarray, means: np.ndarray, params: np.ndarray, const: np.ndarray, mode: int
+    name: str,
+    X: np.ndarray,
+    means: np.ndarray,
+    params: np.ndarray,
+    const: np.ndarray,
+    mode: int,
 ) -> np.ndarray:
     """Run a row-parallel prediction kernel into a new (n, k) array."""
     out = np.empty((X.shape[0], means.shape[0]))
-    getattr(_compiled(), name)(
+    args = [
         np.ascontiguousarray(X),
         np.ascontiguousarray(means),
         np.ascontiguousarray(params),
         np.ascontiguousarray(const, dtype=np.float64),
         mode,
         out,
-        _parts(X.shape[0]),
-    )
+    ]
+    if name == "full_rows":
+        args.append(np.empty(0, dtype=np.intp))
+    getattr(_compiled(), name)(*args, _parts(X.shape[0]))
     return out
 
 
@@ -148,6 +155,24 @@ def diag_best(
         np.ascontiguousarray(means),
         np.ascontiguousarray(precision),
         np.ascontiguousarray(const, dtype=np.float64),
+        best,
+        _parts(X.shape[0]),
+    )
+    return best
+
+
+def full_best(
+    X: np.ndarray, means: np.ndarray, factors: np.ndarray, const: np.ndarray
+) -> np.ndarray:
+    """Index of the most probable class per row (full covariances); -1 where all underflow."""
+    best = np.empty(X.shape[0], dtype=np.intp)
+    _compiled().full_rows(
+        np.ascontiguousarray(X),
+        np.ascontiguousarray(means),
+        np.ascontiguousarray(factors),
+        np.ascontiguousarray(const, dtype=np.float64),
+        3,
+        np.empty((0, means.shape[0])),
         best,
         _parts(X.shape[0]),
     )

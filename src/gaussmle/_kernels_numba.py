@@ -329,13 +329,15 @@ def normalise_rows(J, mode):  # pragma: no cover - compiled
 
 
 @pjit
-def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover - compiled
+def full_rows(X, means, factors, const, mode, out, best, parts):  # pragma: no cover
     """Full-covariance log densities: whitening by forward substitution per block.
 
     For a block of rows and each class c, the deviations D = x - mu_c are
     whitened by solving L_c Z = D (the triangular solve, column by column,
     vectorised across the rows of the block), then
-    out[i, c] = const[c] - 0.5 * |z_i|^2; optionally normalised per row.
+    out[i, c] = const[c] - 0.5 * |z_i|^2, optionally normalised per row (modes
+    1 and 2). Mode 3 writes only the index of the largest entry of each row to
+    ``best`` (-1 where none is finite) and leaves ``out`` alone.
     """
     n, d = X.shape
     k = means.shape[0]
@@ -344,6 +346,7 @@ def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover -
         Z = np.empty((d, block))
         XT = np.zeros((d, block))
         acc = np.empty(block)
+        J = np.empty((block, k))
         first, last = _block_range(n, block, parts, t)
         for b in range(first, last):
             start = b * block
@@ -371,12 +374,19 @@ def full_rows(X, means, factors, const, mode, out, parts):  # pragma: no cover -
                         zj[r] *= inv
                         acc[r] += zj[r] * zj[r]
                 for r in range(m):
-                    out[start + r, c] = const[c] - 0.5 * acc[r]
-            if mode != 0:
-                for r in range(m):
-                    row = out[start + r]
-                    top = -np.inf
-                    for c in range(k):
-                        if row[c] > top:
-                            top = row[c]
+                    J[r, c] = const[c] - 0.5 * acc[r]
+            for r in range(m):
+                top = -np.inf
+                arg = -1
+                for c in range(k):
+                    if J[r, c] > top:
+                        top = J[r, c]
+                        arg = c
+                if mode == 3:
+                    best[start + r] = arg
+                    continue
+                row = out[start + r]
+                for c in range(k):
+                    row[c] = J[r, c]
+                if mode != 0:
                     normalise_row(row, top, mode)
