@@ -10,9 +10,11 @@ LeVeque, so the result does not depend on how the data was split.
 
 Numerics: everything accumulates in float64 whatever the input dtype. Within a
 chunk the statistics are computed in two passes on data shifted by a reference
-row (so values far from the origin lose nothing), with the corrected two-pass
-term; between chunks only means and deviations are combined. The raw-moment
-form E[x^2] - E[x]^2 is never used.
+row (so values far from the origin lose nothing): the mean of the chunk, then
+the squared deviations from it (the numpy path also adds the corrected
+two-pass term; the compiled kernel needs not, see :mod:`gaussmle._kernels_numba`).
+Between chunks only means and deviations are combined. The raw-moment form
+E[x^2] - E[x]^2 is never used.
 """
 
 from __future__ import annotations
