@@ -332,3 +332,16 @@ def test_predict_in_chunks_matches_one_chunk(monkeypatch):
     monkeypatch.setattr(module, "CHUNK_BYTES", 1)
     chunked = model.predict_proba(X)
     np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_partial_fit_far_from_the_origin_equals_fit(covariance_type):
+    rng = np.random.default_rng(14)
+    X = 1e9 + 1e-3 * rng.standard_normal((30_000, 3))
+    y = rng.integers(0, 3, 30_000)
+    whole = GaussianClassifier(covariance_type=covariance_type, var_smoothing=0.0).fit(X, y)
+    parts = GaussianClassifier(covariance_type=covariance_type, var_smoothing=0.0)
+    for rows in np.array_split(np.arange(30_000), 17):
+        parts.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
+    np.testing.assert_allclose(parts.covariances_, whole.covariances_, rtol=1e-10)
+    np.testing.assert_allclose(parts.means_, whole.means_, rtol=0, atol=np.spacing(1e9))

@@ -236,3 +236,30 @@ def test_merge_refuses_mismatches():
 def test_bad_input_is_refused_with_a_message(X, w, message):
     with pytest.raises(ValueError, match=message):
         GaussianStats.from_data(X, w)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_merging_many_chunks_far_from_the_origin_is_exact(kind):
+    """Means travel as double-double sums, so merges at offset 1e9 lose nothing."""
+    rng = np.random.default_rng(13)
+    X = 1e9 + 1e-3 * rng.standard_normal((50_000, 2))
+    exact_var = (X - 1e9).var(axis=0)  # exact subtraction
+    exact_mean = (X - 1e9).mean(axis=0)
+    merged = GaussianStats.empty(2, kind)
+    for part in np.array_split(X, 97):
+        merged = merged + GaussianStats.from_data(part, kind=kind)
+    np.testing.assert_allclose(merged.variance, exact_var, rtol=1e-12)
+    # the double-double mean is right far below the float64 spacing at 1e9 (1.2e-7)
+    np.testing.assert_allclose((merged.mean - 1e9) + merged.lo, exact_mean, atol=1e-15)
+    pooled = GaussianStats.from_groups(X, np.arange(50_000) % 3, 3, kind=kind).pooled()
+    np.testing.assert_allclose(pooled.variance, exact_var, rtol=1e-12)
+
+
+def test_regroup_and_shifted_keep_every_field():
+    X = np.array([[1.0, np.nan], [2.0, 4.0], [3.0, 5.0]])
+    s = GaussianStats.from_groups(X, [0, 0, 1], 2, missing="ignore").shifted(np.array([1e9, 0.0]))
+    moved = s.regroup([1, 3], 4)
+    assert moved.count.tolist() == [0.0, 2.0, 0.0, 1.0]
+    assert moved.feature_count.tolist()[1] == [2.0, 1.0]
+    assert np.array_equal(moved.lo[[1, 3]], s.lo)
+    assert np.array_equal(moved.mean[[1, 3]], s.mean)

@@ -3,7 +3,8 @@
 Two-pass moments of a chunk (shifted by a reference row, float64, with the
 corrected two-pass term), per group by sorting rows into contiguous blocks,
 available-case moments for data with missing values, and the exact pairwise
-(Chan et al.) merge. No E[x^2] - E[x]^2 anywhere.
+(Chan et al.) merge, with means carried as double-double sums so that merging
+statistics far from the origin loses nothing. No E[x^2] - E[x]^2 anywhere.
 """
 
 from __future__ import annotations
@@ -16,31 +17,53 @@ def safe(count: np.ndarray) -> np.ndarray:
     return np.where(count > 0, count, 1.0)
 
 
+def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Knuth's error-free sum: ``a + b == s + err`` exactly, ``s`` the rounded sum.
+
+    Examples
+    --------
+    >>> s, err = two_sum(np.array(1e9), np.array(1e-9))
+    >>> float(s), float(err)
+    (1000000000.0, 1e-09)
+    """
+    s = a + b
+    bb = s - a
+    err = (a - (s - bb)) + (b - bb)
+    return s, err
+
+
 def merge_moments(
     na: np.ndarray,
     ma: np.ndarray,
+    la: np.ndarray,
     m2a: np.ndarray,
     nb: np.ndarray,
     mb: np.ndarray,
+    lb: np.ndarray,
     m2b: np.ndarray,
     kind: str,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The weighted pairwise (Chan et al.) update on arrays with a batch shape.
 
+    Means are carried as unevaluated sums ``m + l`` (``l`` the rounding left
+    over from ``m``), so the difference of two means far from the origin keeps
+    its digits: ``delta = (mb - ma) + (lb - la)``. Returns ``(n, mean, lo, m2)``.
     Where one side has count 0 the other side is returned exactly.
 
     Examples
     --------
-    >>> n, m, m2 = merge_moments(
-    ...     np.array(1.0), np.array([0.0]), np.array([0.0]),
-    ...     np.array(1.0), np.array([2.0]), np.array([0.0]), "diag")
+    >>> z = np.array([0.0])
+    >>> n, m, lo, m2 = merge_moments(
+    ...     np.array(1.0), np.array([0.0]), z, np.array([0.0]),
+    ...     np.array(1.0), np.array([2.0]), z, np.array([0.0]), "diag")
     >>> float(n), m.tolist(), m2.tolist()
     (2.0, [1.0], [2.0])
     """
     n = na + nb
     frac_b = nb / safe(n)
-    delta = mb - ma
-    mean = ma + delta * frac_b[..., None]
+    delta = (mb - ma) + (lb - la)
+    mean, err = two_sum(ma, delta * frac_b[..., None])
+    mean, lo = two_sum(mean, la + err)  # renormalise: mean is the rounded total
     weight = (na * frac_b)[..., None]  # na * nb / n
     if kind == "diag":
         m2 = m2a + m2b + delta * delta * weight
@@ -50,12 +73,13 @@ def merge_moments(
         m2_shape_extra = (None, None)
     a_empty, b_empty = na == 0, nb == 0
     mean = np.where(a_empty[..., None], mb, np.where(b_empty[..., None], ma, mean))
+    lo = np.where(a_empty[..., None], lb, np.where(b_empty[..., None], la, lo))
     m2 = np.where(
         a_empty[(...,) + m2_shape_extra],
         m2b,
         np.where(b_empty[(...,) + m2_shape_extra], m2a, m2),
     )
-    return n, mean, m2
+    return n, mean, lo, m2
 
 
 def chunk_moments(
@@ -146,20 +170,24 @@ def chunk_group_moments(
 def merge_elementwise(
     na: np.ndarray,
     ma: np.ndarray,
+    la: np.ndarray,
     m2a: np.ndarray,
     nb: np.ndarray,
     mb: np.ndarray,
+    lb: np.ndarray,
     m2b: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The Chan update feature by feature, each with its own count."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The Chan update feature by feature, each with its own count: (n, mean, lo, m2)."""
     n = na + nb
     frac_b = nb / safe(n)
-    delta = mb - ma
-    mean = ma + delta * frac_b
+    delta = (mb - ma) + (lb - la)
+    mean, err = two_sum(ma, delta * frac_b)
+    mean, lo = two_sum(mean, la + err)
     m2 = m2a + m2b + delta * delta * (na * frac_b)
     mean = np.where(na == 0, mb, np.where(nb == 0, ma, mean))
+    lo = np.where(na == 0, lb, np.where(nb == 0, la, lo))
     m2 = np.where(na == 0, m2b, np.where(nb == 0, m2a, m2))
-    return n, mean, m2
+    return n, mean, lo, m2
 
 
 @np.errstate(invalid="ignore", over="ignore")

@@ -512,11 +512,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
 def _align(stats: GaussianStats, classes: np.ndarray, target: np.ndarray) -> GaussianStats:
     """Per-class statistics re-indexed to ``target`` classes (missing ones empty)."""
-    out = GaussianStats.empty(stats.n_features, stats.kind, (len(target),))
-    idx = np.searchsorted(target, classes)
-    count, mean, m2 = out.count.copy(), out.mean.copy(), out.m2.copy()
-    count[idx], mean[idx], m2[idx] = stats.count, stats.mean, stats.m2
-    return GaussianStats(count, mean, m2, stats.kind)
+    return stats.regroup(np.searchsorted(target, classes), len(target))
 
 
 def _is_dask(X: Any) -> bool:

@@ -41,6 +41,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -867,8 +868,7 @@ def _moved(stats: GaussianStats, shift: np.ndarray) -> GaussianStats:
     """The same statistics with ``shift`` added to the mean of every non-empty group."""
     if not np.any(shift):
         return stats
-    mean = np.where((stats.count > 0)[..., None], stats.mean + shift, stats.mean)
-    return GaussianStats(stats.count, mean, stats.m2, stats.kind)
+    return stats.shifted(shift)
 
 
 def _finish(part: tuple[Any, np.ndarray, GaussianStats]) -> tuple[Any, GaussianStats]:
@@ -889,12 +889,8 @@ def _align(
         return ref, stats
     where = np.searchsorted(target, labels)
     new_ref = np.zeros((len(target),) + ref.shape[1:])
-    count = np.zeros(len(target))
-    mean = np.zeros((len(target),) + stats.mean.shape[1:])
-    m2 = np.zeros((len(target),) + stats.m2.shape[1:])
     new_ref[where] = ref
-    count[where], mean[where], m2[where] = stats.count, stats.mean, stats.m2
-    return new_ref, GaussianStats(count, mean, m2, stats.kind)
+    return new_ref, stats.regroup(where, len(target))
 
 
 def _tree_reduce(parts: list[Any], combine: Callable[[list[Any]], Any]) -> Any:
@@ -909,7 +905,7 @@ def _tree_reduce(parts: list[Any], combine: Callable[[list[Any]], Any]) -> Any:
 
 def _fresh(stats: GaussianStats) -> GaussianStats:
     """A local copy (read-only arrays again, whatever the transport did to them)."""
-    return GaussianStats(stats.count, stats.mean, stats.m2, stats.kind)
+    return dataclasses.replace(stats)
 
 
 def _predict_block(

@@ -477,6 +477,9 @@ def _classifier_to_dict(model: GaussianClassifier) -> dict[str, Any]:
     if stats.feature_count is not None:  # available-case statistics (missing values)
         for entry, fc in zip(per_class, stats.feature_count, strict=True):
             entry["feature_count"] = _floats(fc)
+    if stats.mean_lo is not None and np.any(stats.mean_lo):  # the means' low-order parts
+        for entry, lo in zip(per_class, stats.mean_lo, strict=True):
+            entry["mean_lo"] = _floats(lo)
     doc = _header("GaussianClassifier")
     doc.update(
         {
@@ -913,10 +916,14 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
             f"statistics.per_class has {got} entries, but there are {len(labels)} classes"
         )
     m2_shape = (d,) if kind == "diag" else (d, d)
-    counts, means, m2s, feature_counts = [], [], [], []
+    counts, means, m2s, feature_counts, mean_los = [], [], [], [], []
     for i, (entry, label) in enumerate(zip(per_class, labels, strict=True)):
         at = f"statistics.per_class[{i}]"
-        _check_keys(entry, ("class", "count", "mean", "m2"), at, optional=("feature_count",))
+        _check_keys(
+            entry, ("class", "count", "mean", "m2"), at, optional=("feature_count", "mean_lo")
+        )
+        if "mean_lo" in entry:
+            mean_los.append(_array(entry["mean_lo"], (d,), f"{at}.mean_lo"))
         if "feature_count" in entry:
             if kind != "diag":
                 raise _Invalid(f"{at}.feature_count is only allowed with diag statistics")
@@ -945,7 +952,10 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
     if feature_counts and len(feature_counts) != len(counts):
         raise _Invalid("statistics.per_class has feature_count for some classes but not all")
     fc_all = np.array(feature_counts) if feature_counts else None
-    return GaussianStats(np.array(counts), np.array(means), np.array(m2s), kind, fc_all)
+    if mean_los and len(mean_los) != len(counts):
+        raise _Invalid("statistics.per_class has mean_lo for some classes but not all")
+    lo_all = np.array(mean_los) if mean_los else None
+    return GaussianStats(np.array(counts), np.array(means), np.array(m2s), kind, fc_all, lo_all)
 
 
 def _check_scatter(m2: np.ndarray, at: str) -> None:

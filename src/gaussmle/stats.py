@@ -35,6 +35,7 @@ from ._moments import (
     merge_moments,
     missing_chunk_moments,
     safe,
+    two_sum,
 )
 from ._validation import (
     STATS_KINDS,
@@ -85,6 +86,10 @@ class GaussianStats:
         missing values (available-case statistics: each feature's mean and M2
         use the rows where that feature is observed; valid when values are
         missing at random). None when every feature saw every row.
+    mean_lo : ndarray, shape batch_shape + (d,), optional
+        What rounding left over from ``mean``: the mean is ``mean + mean_lo``
+        (a double-double number). It keeps merges of statistics far from the
+        origin exact; ``mean`` alone is the float64 mean. None means zeros.
 
     Instances are immutable: the arrays are read-only copies.
 
@@ -103,6 +108,7 @@ class GaussianStats:
     m2: np.ndarray
     kind: str = "diag"
     feature_count: np.ndarray | None = None
+    mean_lo: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         check_choice(self.kind, STATS_KINDS, name="kind")
@@ -126,6 +132,16 @@ class GaussianStats:
             if fc.shape != mean.shape:
                 raise ValueError(f"feature_count has shape {fc.shape}, expected {mean.shape}")
             object.__setattr__(self, "feature_count", fc)
+        if self.mean_lo is not None:
+            lo = _readonly(self.mean_lo)
+            if lo.shape != mean.shape:
+                raise ValueError(f"mean_lo has shape {lo.shape}, expected {mean.shape}")
+            object.__setattr__(self, "mean_lo", lo)
+
+    @property
+    def lo(self) -> np.ndarray:
+        """``mean_lo``, or zeros when it is not kept."""
+        return np.zeros_like(self.mean) if self.mean_lo is None else self.mean_lo
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -195,7 +211,7 @@ class GaussianStats:
             if c > 0:
                 total = total.merge(cls(np.float64(c), mean, m2, kind))
         check_finite_result((total.mean, total.m2), X)
-        return total._shifted(ref)
+        return total.shifted(ref)
 
     @classmethod
     @np.errstate(invalid="ignore", over="ignore")  # non-finite input: reported below
@@ -244,7 +260,7 @@ class GaussianStats:
             for part in zip(counts, means, m2s, strict=True):
                 total = total.merge(cls(*part, kind))
             check_finite_result((total.mean, total.m2), X)
-            return total._shifted(ref)
+            return total.shifted(ref)
         rows = chunk_rows or default_chunk_rows(X.shape[1])
         total = cls.empty(X.shape[1], kind, (n_groups,))
         for start in range(0, X.shape[0], rows):
@@ -259,7 +275,7 @@ class GaussianStats:
             )
             total = total.merge(cls(*part, kind))
         check_finite_result((total.mean, total.m2), X)
-        return total._shifted(ref)
+        return total.shifted(ref)
 
     @classmethod
     def stack(cls, items: Iterable[GaussianStats]) -> GaussianStats:
@@ -277,11 +293,14 @@ class GaussianStats:
         kinds = {s.kind for s in items}
         if len(kinds) != 1:
             raise ValueError(f"cannot stack statistics of different kinds {sorted(kinds)}")
+        counts = [s.feature_count for s in items]
         return cls(
             np.stack([s.count for s in items]),
             np.stack([s.mean for s in items]),
             np.stack([s.m2 for s in items]),
             items[0].kind,
+            None if all(c is None for c in counts) else np.stack([s.n_per_feature for s in items]),
+            np.stack([s.lo for s in items]),
         )
 
     # ------------------------------------------------------------------ properties
@@ -305,7 +324,8 @@ class GaussianStats:
         if not self.batch_shape:
             raise TypeError("statistics of a single group cannot be indexed")
         fc = None if self.feature_count is None else self.feature_count[index]
-        return GaussianStats(self.count[index], self.mean[index], self.m2[index], self.kind, fc)
+        lo = None if self.mean_lo is None else self.mean_lo[index]
+        return GaussianStats(self.count[index], self.mean[index], self.m2[index], self.kind, fc, lo)
 
     @property
     def variance(self) -> np.ndarray:
@@ -342,9 +362,8 @@ class GaussianStats:
         """
         if self.kind == "diag":
             return self
-        return GaussianStats(
-            self.count, self.mean, np.diagonal(self.m2, axis1=-2, axis2=-1), "diag"
-        )
+        m2 = np.diagonal(self.m2, axis1=-2, axis2=-1)
+        return GaussianStats(self.count, self.mean, m2, "diag", None, self.mean_lo)
 
     # ------------------------------------------------------------------ merging
     def merge(self, other: GaussianStats) -> GaussianStats:
@@ -375,14 +394,16 @@ class GaussianStats:
                 f"with {other.batch_shape}x{other.n_features}; the features must match"
             )
         if self.feature_count is not None or other.feature_count is not None:
-            fc, mean, m2 = merge_elementwise(
-                self.n_per_feature, self.mean, self.m2, other.n_per_feature, other.mean, other.m2
-            )
-            return GaussianStats(self.count + other.count, mean, m2, self.kind, fc)
-        count, mean, m2 = merge_moments(
-            self.count, self.mean, self.m2, other.count, other.mean, other.m2, self.kind
-        )
-        return GaussianStats(count, mean, m2, self.kind)
+            fc, mean, lo, m2 = merge_elementwise(
+                self.n_per_feature, self.mean, self.lo, self.m2,
+                other.n_per_feature, other.mean, other.lo, other.m2,
+            )  # fmt: skip
+            return GaussianStats(self.count + other.count, mean, m2, self.kind, fc, lo)
+        count, mean, lo, m2 = merge_moments(
+            self.count, self.mean, self.lo, self.m2,
+            other.count, other.mean, other.lo, other.m2, self.kind,
+        )  # fmt: skip
+        return GaussianStats(count, mean, m2, self.kind, None, lo)
 
     __add__ = merge
 
@@ -402,33 +423,85 @@ class GaussianStats:
         """
         if not self.batch_shape:
             return self
-        if self.feature_count is not None:
-            fc = self.feature_count.reshape(-1, self.n_features)
-            total_f = fc.sum(axis=0)
-            mean = self.mean.reshape(fc.shape)
-            centre = (fc * mean).sum(axis=0) / safe(total_f)
-            between = (fc * (mean - centre) ** 2).sum(axis=0)
-            m2 = self.m2.reshape(fc.shape).sum(axis=0) + between
-            return GaussianStats(np.float64(self.count.sum()), centre, m2, "diag", total_f)
-        count = self.count.reshape(-1)
-        mean = self.mean.reshape(count.shape + (self.n_features,))
-        m2 = self.m2.reshape(count.shape + self.m2.shape[len(self.batch_shape) :])
-        total = float(count.sum())
-        if total == 0:
-            return GaussianStats.empty(self.n_features, self.kind)
-        centre = (count @ mean) / total
-        dev = mean - centre
+        d = self.n_features
+        weight = self.n_per_feature.reshape(-1, d)  # per feature: counts may differ
+        mean = self.mean.reshape(weight.shape)
+        lo = self.lo.reshape(weight.shape)
+        m2 = self.m2.reshape(weight.shape[:1] + self.m2.shape[len(self.batch_shape) :])
+        if float(self.count.sum()) == 0:
+            return GaussianStats.empty(d, self.kind)
+        # means relative to the best-supported group's, in double-double: exact far out
+        base = np.argmax(weight, axis=0)
+        cols = np.arange(d)
+        rel = (mean - mean[base, cols]) + (lo - lo[base, cols])
+        total_f = weight.sum(axis=0)
+        centre_rel = (weight * rel).sum(axis=0) / safe(total_f)
+        dev = rel - centre_rel
         if self.kind == "diag":
-            between = count @ (dev * dev)
+            between = (weight * dev * dev).sum(axis=0)
         else:
-            between = (dev * count[:, None]).T @ dev
-        return GaussianStats(np.float64(total), centre, m2.sum(axis=0) + between, self.kind)
+            between = (dev * weight[:, :1]).T @ dev
+        centre, err = two_sum(mean[base, cols], centre_rel)
+        centre, err = two_sum(centre, lo[base, cols] + err)
+        fc = total_f if self.feature_count is not None else None
+        return GaussianStats(
+            np.float64(self.count.sum()),
+            centre,
+            m2.sum(axis=0) + between,
+            self.kind,
+            fc,
+            err,
+        )
 
-    def _shifted(self, offset: np.ndarray) -> GaussianStats:
-        """The same statistics with ``offset`` added to the mean of every non-empty group."""
+    def shifted(self, offset: np.ndarray) -> GaussianStats:
+        """The same statistics with ``offset`` added to the mean of every non-empty group.
+
+        The sum is kept exactly (double-double), so statistics computed on data
+        shifted towards the origin come back without losing digits.
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_data([[0.5], [1.5]]).shifted(np.array([1e9]))
+        >>> s.mean.tolist(), s.m2.tolist()
+        ([1000000001.0], [0.5])
+        """
         seen = self.n_per_feature > 0 if self.kind == "diag" else (self.count > 0)[..., None]
-        mean = np.where(seen, self.mean + offset, self.mean)
-        return GaussianStats(self.count, mean, self.m2, self.kind, self.feature_count)
+        total, err = two_sum(np.broadcast_to(offset, self.mean.shape), self.mean)
+        total, err = two_sum(total, self.lo + err)
+        mean = np.where(seen, total, self.mean)
+        lo = np.where(seen, err, self.lo)
+        return GaussianStats(self.count, mean, self.m2, self.kind, self.feature_count, lo)
+
+    def regroup(self, where: Any, n_groups: int) -> GaussianStats:
+        """This batch's groups placed at positions ``where`` among ``n_groups`` groups.
+
+        The other groups are empty. Every field (per-feature counts, the
+        low-order part of the means) travels along.
+
+        Examples
+        --------
+        >>> s = GaussianStats.from_groups([[0.0], [2.0]], [0, 1], 2)
+        >>> s.regroup([2, 0], 3).count.tolist()
+        [1.0, 0.0, 1.0]
+        """
+        where = np.asarray(where)
+        k, d = int(n_groups), self.n_features
+
+        def place(values: np.ndarray, tail: tuple[int, ...]) -> np.ndarray:
+            out = np.zeros((k,) + tail)
+            out[where] = values
+            return out
+
+        fc = None if self.feature_count is None else place(self.feature_count, (d,))
+        lo = None if self.mean_lo is None else place(self.mean_lo, (d,))
+        return GaussianStats(
+            place(self.count, ()),
+            place(self.mean, (d,)),
+            place(self.m2, self.m2.shape[1:]),
+            self.kind,
+            fc,
+            lo,
+        )
 
     def allclose(self, other: GaussianStats, rtol: float = 1e-10, atol: float = 0.0) -> bool:
         """True when both hold the same statistics within tolerance (for tests)."""
@@ -480,4 +553,4 @@ def _stats_with_missing(
         wb = np.ones(g.shape[0]) if w is None else w[start : start + rows]
         parts = missing_chunk_moments(X[start : start + rows], g, wb, n_groups, ref)
         total = total.merge(GaussianStats(*parts[:3], "diag", parts[3]))
-    return total._shifted(ref)
+    return total.shifted(ref)

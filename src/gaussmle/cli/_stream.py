@@ -110,15 +110,7 @@ def _as_text_labels(labels: list[Any], stats: GaussianStats) -> tuple[list[str],
 
 def _scatter(batch: GaussianStats, where: np.ndarray, k: int) -> GaussianStats:
     """Statistics of a batch of groups placed at rows ``where`` of ``k`` groups."""
-    count = np.zeros(k)
-    mean = np.zeros((k, batch.n_features))
-    m2 = np.zeros((k,) + batch.m2.shape[1:])
-    count[where], mean[where], m2[where] = batch.count, batch.mean, batch.m2
-    feature_count = None
-    if batch.feature_count is not None:
-        feature_count = np.zeros((k, batch.n_features))
-        feature_count[where] = batch.feature_count
-    return GaussianStats(count, mean, m2, batch.kind, feature_count)
+    return batch.regroup(where, k)
 
 
 def _grow(stats: GaussianStats, k: int) -> GaussianStats:
