@@ -21,7 +21,10 @@ language::
 
 ``statistics`` holds the per-class sufficient statistics (sum of weights,
 mean, and the sums of squared deviations ``m2``: per feature for kind
-``"diag"``, the scatter matrix for kind ``"full"``). They are the model: a
+``"diag"``, the scatter matrix for kind ``"full"``), and where needed
+``feature_count`` (per-feature weights, for data with missing values) and
+``mean_lo`` (the low-order part of each mean, which keeps later merges exact
+far from the origin; readers may ignore it). They are the model: a
 loaded classifier is rebuilt from them with
 :meth:`GaussianClassifier.from_stats`, so it predicts bit for bit what the
 saved one did and can go on learning with ``partial_fit`` or be merged with
