@@ -41,6 +41,14 @@ CHUNK_BYTES = 1 << 23
 DIRECT_MAX_CLASSES = 128
 
 
+def _usable_cores() -> int:
+    """Cores this process may run on (the affinity mask, not the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def require_finite_rows(X: np.ndarray, rows: np.ndarray) -> None:
     """Raise the usual NaN/infinity error if any of ``rows`` of X is not finite.
 
@@ -302,7 +310,7 @@ class ClassDensities:
         on these small matrix products, whose threads mostly wait on each other.
         """
         chunks = list(self._rows(X.shape[0]))
-        workers = min(len(chunks), os.cpu_count() or 1)
+        workers = min(len(chunks), _usable_cores())
 
         def run(rows: slice) -> None:
             out[rows] = fn(X[rows])
