@@ -107,14 +107,7 @@ def _rows_kernel(
 ) -> np.ndarray:
     """Run a row-parallel prediction kernel into a new (n, k) array."""
     out = np.empty((X.shape[0], means.shape[0]))
-    args = [
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(means),
-        np.ascontiguousarray(params),
-        np.ascontiguousarray(const, dtype=np.float64),
-        mode,
-        out,
-    ]
+    args = [*_contiguous(X, means, params, const), mode, out]
     if name == "full_rows":
         args.append(np.empty(0, dtype=np.intp))
     getattr(_compiled(), name)(*args, _parts(X.shape[0]))
@@ -139,10 +132,16 @@ def full_rows(
     return _rows_kernel("full_rows", X, means, factors, const, mode)
 
 
-def normalise_rows(J: np.ndarray, mode: int) -> np.ndarray:
-    """Log-sum-exp normalisation of the rows of J in place (NaN rows: unresolved)."""
-    _compiled().normalise_rows(J, mode)
-    return J
+def _contiguous(
+    X: np.ndarray, means: np.ndarray, params: np.ndarray, const: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The kernels' array arguments, C-contiguous (const as float64)."""
+    return (
+        np.ascontiguousarray(X),
+        np.ascontiguousarray(means),
+        np.ascontiguousarray(params),
+        np.ascontiguousarray(const, dtype=np.float64),
+    )
 
 
 def diag_best(
@@ -150,14 +149,8 @@ def diag_best(
 ) -> np.ndarray:
     """Index of the most probable class per row (diag, direct); -1 where all underflow."""
     best = np.empty(X.shape[0], dtype=np.intp)
-    _compiled().diag_best(
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(means),
-        np.ascontiguousarray(precision),
-        np.ascontiguousarray(const, dtype=np.float64),
-        best,
-        _parts(X.shape[0]),
-    )
+    args = _contiguous(X, means, precision, const)
+    _compiled().diag_best(*args, best, _parts(X.shape[0]))
     return best
 
 
@@ -166,14 +159,7 @@ def full_best(
 ) -> np.ndarray:
     """Index of the most probable class per row (full covariances); -1 where all underflow."""
     best = np.empty(X.shape[0], dtype=np.intp)
-    _compiled().full_rows(
-        np.ascontiguousarray(X),
-        np.ascontiguousarray(means),
-        np.ascontiguousarray(factors),
-        np.ascontiguousarray(const, dtype=np.float64),
-        3,
-        np.empty((0, means.shape[0])),
-        best,
-        _parts(X.shape[0]),
-    )
+    args = _contiguous(X, means, factors, const)
+    no_output = np.empty((0, means.shape[0]))
+    _compiled().full_rows(*args, 3, no_output, best, _parts(X.shape[0]))
     return best

@@ -317,18 +317,6 @@ def normalise_row(row, top, mode):  # pragma: no cover - compiled
 
 
 @pjit
-def normalise_rows(J, mode):  # pragma: no cover - compiled
-    """Normalise every row of J in place (see :func:`normalise_row`)."""
-    for i in numba.prange(J.shape[0]):
-        row = J[i]
-        top = -np.inf
-        for c in range(row.shape[0]):
-            if row[c] > top:
-                top = row[c]
-        normalise_row(row, top, mode)
-
-
-@pjit
 def full_rows(X, means, factors, const, mode, out, best, parts):  # pragma: no cover
     """Full-covariance log densities: whitening by forward substitution per block.
 
