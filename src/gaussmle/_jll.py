@@ -104,12 +104,7 @@ class ClassDensities:
         log_weight: np.ndarray | None = None,
         labels: list[str] | None = None,
     ) -> None:
-        self.covariance_type = covariance_type
-        self.means = np.asarray(means, dtype=np.float64)
-        k, d = self.means.shape
-        self.log_weight = np.zeros(k) if log_weight is None else np.asarray(log_weight, float)
-        self.n_features = d
-        self.reference = np.asarray(reference, dtype=np.float64)
+        k, d = self._set_classes(means, covariance_type, reference, log_weight)
         self.shifted_means = self.means - self.reference  # (k, d)
         if covariance_type in ("diag", "spherical"):
             var = np.asarray(covariances, dtype=np.float64)
@@ -137,6 +132,22 @@ class ClassDensities:
             self.log_norm = -0.5 * (d * LOG_2PI + log_det(self.factors, "full", d))
         else:
             raise ValueError(f"unknown covariance_type {covariance_type!r}")
+
+    def _set_classes(
+        self,
+        means: np.ndarray,
+        covariance_type: str,
+        reference: np.ndarray,
+        log_weight: np.ndarray | None,
+    ) -> tuple[int, int]:
+        """Store what every kind of class density shares; returns (k, d)."""
+        self.covariance_type = covariance_type
+        self.means = np.asarray(means, dtype=np.float64)
+        k, d = self.means.shape
+        self.n_features = d
+        self.reference = np.asarray(reference, dtype=np.float64)
+        self.log_weight = np.zeros(k) if log_weight is None else np.asarray(log_weight, float)
+        return k, d
 
     # -------------------------------------------------------------- expanded square
     def _prepare_expanded(self, m: np.ndarray, p: np.ndarray) -> None:
@@ -422,12 +433,8 @@ class StudentDensities(ClassDensities):
     ) -> None:
         from scipy.special import gammaln
 
-        self.covariance_type = covariance_type
-        self.means = np.asarray(means, dtype=np.float64)
-        k, d = self.means.shape
-        self.n_features = d
-        self.reference = self.means.mean(axis=0)
-        self.log_weight = np.zeros(k) if log_weight is None else np.asarray(log_weight, float)
+        centre = np.asarray(means, dtype=np.float64).mean(axis=0)
+        k, d = self._set_classes(means, covariance_type, centre, log_weight)
         if covariance_type == "diag":
             nu = np.broadcast_to(np.asarray(df, dtype=np.float64), (k, d)).copy()
             self.df = nu
