@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ._jll import ClassDensities, StudentDensities
+from ._jll import ClassDensities
+from ._student import StudentDensities
 
 
 def marginal_densities(dens: ClassDensities, observed: np.ndarray) -> ClassDensities:

@@ -14,8 +14,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._jll import ClassDensities, StudentDensities
+from ._jll import ClassDensities
 from ._labels import encode_labels, unique_labels
+from ._student import StudentDensities
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
