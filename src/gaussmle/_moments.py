@@ -32,6 +32,24 @@ def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return s, err
 
 
+def _merge_means(
+    ma: np.ndarray,
+    la: np.ndarray,
+    mb: np.ndarray,
+    lb: np.ndarray,
+    frac_b: np.ndarray,
+    a_empty: np.ndarray,
+    b_empty: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """delta and the merged double-double mean (mean, lo); an empty side gives way exactly."""
+    delta = (mb - ma) + (lb - la)
+    mean, err = two_sum(ma, delta * frac_b)
+    mean, lo = two_sum(mean, la + err)  # renormalise: mean is the rounded total
+    mean = np.where(a_empty, mb, np.where(b_empty, ma, mean))
+    lo = np.where(a_empty, lb, np.where(b_empty, la, lo))
+    return delta, mean, lo
+
+
 def merge_moments(
     na: np.ndarray,
     ma: np.ndarray,
@@ -60,20 +78,16 @@ def merge_moments(
     (2.0, [1.0], [2.0])
     """
     n = na + nb
-    frac_b = nb / safe(n)
-    delta = (mb - ma) + (lb - la)
-    mean, err = two_sum(ma, delta * frac_b[..., None])
-    mean, lo = two_sum(mean, la + err)  # renormalise: mean is the rounded total
-    weight = (na * frac_b)[..., None]  # na * nb / n
+    frac_b = (nb / safe(n))[..., None]
+    a_empty, b_empty = na == 0, nb == 0
+    delta, mean, lo = _merge_means(ma, la, mb, lb, frac_b, a_empty[..., None], b_empty[..., None])
+    weight = na[..., None] * frac_b  # na * nb / n
     if kind == "diag":
         m2 = m2a + m2b + delta * delta * weight
         m2_shape_extra: tuple[None, ...] = (None,)
     else:
         m2 = m2a + m2b + (delta[..., :, None] * delta[..., None, :]) * weight[..., None]
         m2_shape_extra = (None, None)
-    a_empty, b_empty = na == 0, nb == 0
-    mean = np.where(a_empty[..., None], mb, np.where(b_empty[..., None], ma, mean))
-    lo = np.where(a_empty[..., None], lb, np.where(b_empty[..., None], la, lo))
     m2 = np.where(
         a_empty[(...,) + m2_shape_extra],
         m2b,
@@ -180,13 +194,10 @@ def merge_elementwise(
     """The Chan update feature by feature, each with its own count: (n, mean, lo, m2)."""
     n = na + nb
     frac_b = nb / safe(n)
-    delta = (mb - ma) + (lb - la)
-    mean, err = two_sum(ma, delta * frac_b)
-    mean, lo = two_sum(mean, la + err)
+    a_empty, b_empty = na == 0, nb == 0
+    delta, mean, lo = _merge_means(ma, la, mb, lb, frac_b, a_empty, b_empty)
     m2 = m2a + m2b + delta * delta * (na * frac_b)
-    mean = np.where(na == 0, mb, np.where(nb == 0, ma, mean))
-    lo = np.where(na == 0, lb, np.where(nb == 0, la, lo))
-    m2 = np.where(na == 0, m2b, np.where(nb == 0, m2a, m2))
+    m2 = np.where(a_empty, m2b, np.where(b_empty, m2a, m2))
     return n, mean, lo, m2
 
 
