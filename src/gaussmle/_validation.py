@@ -193,3 +193,18 @@ def check_level(level: float) -> float:
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must be between 0 and 1 (e.g. 0.95); got {level}")
     return level
+
+
+def feature_names_or_default(names: list[str] | None, d: int) -> list[str]:
+    """The given feature names checked against ``d``, or x0, x1, ... when there are none.
+
+    Examples
+    --------
+    >>> feature_names_or_default(None, 2)
+    ['x0', 'x1']
+    """
+    if names is None:
+        return [f"x{j}" for j in range(d)]
+    if len(names) != d:
+        raise ValueError(f"feature_names has {len(names)} names but X has {d} features")
+    return names
