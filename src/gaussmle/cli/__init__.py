@@ -22,8 +22,9 @@ from .. import __version__
 from ._app import GaussmleGroup
 from ._demo import demo_command
 from ._describe import describe_command
+from ._estimate import estimate_command
 from ._more import plot_command, select_command
-from ._train import estimate_command, fit_command, merge_command
+from ._train import fit_command, merge_command
 from ._use import evaluate_command, predict_command
 
 __all__ = ["cli", "main"]

@@ -132,7 +132,7 @@ def _missing_values(model: Any) -> float:
 
 def _settings_text(model: Any, report: dict[str, Any]) -> list[str]:
     """Lines on the estimator, the prior, the densities and missing values."""
-    from ._train import prior_text
+    from ._estimate import prior_text
 
     lines = []
     if report["estimator"] == "mle" and not report["predictive"]:
@@ -300,8 +300,8 @@ def _data_text(data: dict[str, Any]) -> str:
 
 
 def _describe_gaussian(gaussian: Any, path: str, level: float, as_json: bool) -> None:
+    from ._estimate import _loglik_at_mle
     from ._format import estimate_rows
-    from ._train import _loglik_at_mle
 
     saved = getattr(gaussian, "feature_names_in_", None)  # kept by gaussmle estimate -o
     names = (

@@ -1,4 +1,4 @@
-"""Commands that make models: ``fit``, ``estimate`` and ``merge``."""
+"""Commands that make classifiers: ``fit`` and ``merge`` (and the shared Bayes options)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import numpy as np
 from ..io import DataError
 from ._app import (
     COVARIANCE_CHOICES,
-    GAUSSIAN_CHOICES,
     batch_rows_option,
     check_output_path,
     drop_missing_option,
@@ -23,9 +22,8 @@ from ._app import (
     say,
     scheduler_option,
 )
-from ._format import fmt_count, fmt_num, json_text, render_table, wrap
-from ._models import correlation_table, gaussian_table
-from ._stream import ReadSummary, stream_class_stats, stream_stats
+from ._format import fmt_count, json_text, render_table
+from ._stream import ReadSummary, stream_class_stats
 
 COVARIANCE_HELP = (
     "diag: independent features (Gaussian naive Bayes); full: a covariance matrix per class "
@@ -341,206 +339,6 @@ def _report_fit(model: Any, data: str, output: str, summary: ReadSummary, as_jso
     say(f"Fitted one Gaussian per class ({how}) for {len(model.classes_)} classes:")
     say(render_table(["class", "rows", "share"], _classes_rows(model), align="lrr"))
     say(f"Saved the model to {output}.")
-
-
-@click.command("estimate", short_help="Gaussian MLE of unlabelled columns, with SEs.")
-@click.argument("data")
-@features_option("Columns to estimate, comma-separated (default: all columns).")
-@click.option(
-    "--covariance",
-    type=click.Choice(GAUSSIAN_CHOICES),
-    default="diag",
-    show_default=True,
-    help="diag: a variance per feature; full: the covariance matrix; spherical: one variance.",
-)
-@click.option(
-    "--level",
-    type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-    default=0.95,
-    show_default=True,
-    help="Confidence level of the intervals.",
-)
-@bayes_options
-@batch_rows_option()
-@drop_missing_option()
-@no_progress_option()
-@json_option()
-@click.option(
-    "-o", "--output", default=None, metavar="GAUSSIAN.json", help="Also save the Gaussian."
-)
-def estimate_command(
-    data: str,
-    features: str | None,
-    covariance: str,
-    level: float,
-    estimator: str,
-    prior_strength: float | None,
-    prior_variance_strength: float | None,
-    batch_rows: int,
-    drop_missing: bool,
-    no_progress: bool,
-    as_json: bool,
-    output: str | None,
-) -> None:
-    """Maximum likelihood Gaussian of the columns of DATA (no labels).
-
-    The estimates are the sample mean and the variance with divisor N, with
-    standard errors from the Fisher information and exact intervals (t for
-    means, chi-square for variances). DATA is streamed in batches. With
-    --estimator map they are the posterior mode under a conjugate prior
-    instead. The saved Gaussian (-o) keeps the column names.
-
-    \b
-    Examples:
-      gaussmle estimate skittles.csv --features "aromatic lift,elegance"
-      gaussmle estimate measurements.parquet --covariance full --json
-      gaussmle estimate few.csv --estimator map --prior-variance-strength 5
-    """
-    from ..io import table_columns
-    from ..persist import save
-
-    check_output_path(output)
-    prior = prior_from_options(estimator, prior_strength, prior_variance_strength)
-    names = parse_features(features)
-    if names is None:
-        names = table_columns(data)
-    kind = "full" if covariance == "full" else "diag"
-    stats, summary = stream_stats(
-        data,
-        names,
-        kind,
-        batch_rows=batch_rows,
-        drop_missing=drop_missing,
-        progress=not no_progress,
-    )
-    if stats is None:
-        raise DataError(f"{_quoted(data)} has no rows to estimate from; check the data")
-    gaussian = _gaussian_of(stats, covariance, estimator, prior)
-    if output is not None:
-        save(gaussian, output, feature_names=names, estimator=estimator)
-    loglik = _loglik_at_mle(gaussian) if estimator == "mle" else _loglik(stats, gaussian)
-    if as_json:
-        from ._format import estimate_rows
-
-        part = estimate_rows(gaussian, level)
-        payload = {
-            "data": data,
-            "rows": summary.rows,
-            "dropped": summary.dropped,
-            "covariance_type": covariance,
-            "estimator": estimator,
-            "prior": prior,
-            "level": level,
-            "features": [
-                {"feature": name, **{key: part[key][j] for key in part}}
-                for j, name in enumerate(names)
-            ],
-            "covariance": np.asarray(gaussian.covariance).tolist(),
-            "loglik": loglik,
-            "n_parameters": gaussian.n_parameters,
-            "model": output,
-        }
-        say(json_text(payload))
-        return
-    dropped = f", {summary.dropped:,} dropped with missing values" if summary.dropped else ""
-    title = "Maximum likelihood" if estimator == "mle" else "Maximum a posteriori"
-    say(
-        f"{title} Gaussian of {summary.rows:,} rows of {_where(data)}{dropped} "
-        f"(covariance {covariance}):"
-    )
-    say(gaussian_table(gaussian, names, level))
-    if covariance == "spherical":
-        say("  (spherical: one variance shared by all features)")
-    if covariance == "full" and len(names) > 1:
-        say("\nCorrelations:")
-        say(correlation_table(gaussian.covariance, names))
-    if estimator == "map":
-        say("\n" + wrap(prior_text(prior), width=90, indent=0))
-    at = "the MLE" if estimator == "mle" else "the MAP estimate"
-    say(
-        f"\nLog-likelihood at {at}: {fmt_num(loglik, 6)} ({gaussian.n_parameters} free "
-        "parameters). SE: standard error; intervals at "
-        f"{level:.0%}."
-    )
-    if output is not None:
-        say(f"Saved the Gaussian to {output}.")
-
-
-def prior_text(prior: Any) -> str:
-    """One sentence on the conjugate prior (None: the default one).
-
-    Examples
-    --------
-    >>> print(prior_text(None))
-    Prior: the means are centred on the mean of all the data, worth 0.01 observations; the variances on the variance of all the data, worth 1 observation.
-    """  # noqa: E501
-    from ..prior import coerce_prior
-
-    p = coerce_prior(prior)
-
-    def worth(n: float) -> str:
-        return f"worth {n:g} observation{'' if n == 1 else 's'}"
-
-    where_mean = "the mean of all the data" if p.mean is None else f"{_short(p.mean)} (given)"
-    where_var = (
-        "the variance of all the data" if p.variance is None else f"{_short(p.variance)} (given)"
-    )
-    return (
-        f"Prior: the means are centred on {where_mean}, {worth(p.mean_strength)}; the "
-        f"variances on {where_var}, {worth(p.variance_strength)}."
-    )
-
-
-def _short(values: Any) -> str:
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
-    return "[" + ", ".join(f"{v:.4g}" for v in arr[:6]) + (", ...]" if arr.size > 6 else "]")
-
-
-def _gaussian_of(stats: Any, covariance: str, estimator: str, prior: Any) -> Any:
-    """The MLE (or MAP) Gaussian of single-group statistics."""
-    from ..estimate import gaussian_from_stats
-    from ..gaussian import Gaussian
-    from ..prior import map_estimate
-
-    if estimator == "mle":
-        return gaussian_from_stats(stats, covariance)
-    mean, cov = map_estimate(stats, covariance, prior)
-    return Gaussian(mean, cov, covariance, n=float(stats.count))
-
-
-def _loglik(stats: Any, gaussian: Any) -> float:
-    """The log-likelihood of the data behind ``stats`` at any Gaussian.
-
-    ``-N/2 (d log(2 pi) + log det(Sigma)) - 1/2 tr(Sigma^-1 (S + N delta delta^T))``
-    with ``S`` the scatter of the data and ``delta`` its mean minus the Gaussian's.
-    """
-    n, d = float(stats.count), gaussian.n_features
-    delta = np.asarray(stats.mean) - gaussian.mean
-    if gaussian.covariance_type == "full":
-        cov = np.asarray(gaussian.covariance)
-        scatter = np.asarray(stats.m2) + n * np.outer(delta, delta)
-        logdet = float(np.linalg.slogdet(cov)[1])
-        quad = float(np.trace(np.linalg.solve(cov, scatter)))
-    else:
-        var = gaussian.variance
-        m2 = np.asarray(stats.to_diag().m2)
-        logdet = float(np.sum(np.log(var)))
-        quad = float(np.sum((m2 + n * delta * delta) / var))
-    return float(-0.5 * n * (d * np.log(2.0 * np.pi) + logdet) - 0.5 * quad)
-
-
-def _loglik_at_mle(gaussian: Any) -> float:
-    """The log-likelihood at the MLE, from the estimates alone.
-
-    At the MLE the Mahalanobis terms add up to ``N d``, so
-    ``LL = -N/2 (d log(2 pi) + log det(Sigma) + d)``.
-    """
-    n, d = gaussian.n, gaussian.n_features
-    if gaussian.covariance_type == "full":
-        logdet = float(np.linalg.slogdet(gaussian.covariance)[1])
-    else:
-        logdet = float(np.sum(np.log(gaussian.variance)))
-    return float(-0.5 * n * (d * np.log(2.0 * np.pi) + logdet + d))
 
 
 @click.command("merge", short_help="Merge models trained on different data.")
