@@ -46,13 +46,18 @@ def test_large_offset_through_the_kernel():
     np.testing.assert_allclose(s.variance[0], (X - 1e9).var(axis=0), rtol=1e-9)
 
 
+# d = 1, 6 and 9 reach every branch of the unrolled loops: a single feature, pairs
+# of rows with earlier rows taken four at a time and one at a time, an odd last row.
+@pytest.mark.parametrize("d", [1, 6, 9])
 @pytest.mark.parametrize("covariance_type", ["diag", "spherical", "full", "tied"])
-def test_predictions_match_numpy(numpy_only, covariance_type):
+def test_predictions_match_numpy(numpy_only, covariance_type, d):
     rng = np.random.default_rng(2)
-    X = rng.normal(size=(5000, 6)) * [1, 1e-3, 10, 1, 1, 1] + 50.0
+    scale = np.resize([1, 1e-3, 10, 1, 1, 1], d)
+    X = rng.normal(size=(5000, d)) * scale + 50.0
+    X[:, d // 2] += 0.3 * X[:, 0]  # correlated features for full and tied
     y = rng.integers(0, 5, 5000)
     X[y == 2] += 0.5
-    probe = np.vstack([X[:1000], [[1e160] * 6], [[50.0] * 6]])
+    probe = np.vstack([X[:1000], [[1e160] * d], [[50.0] * d]])
     model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
     compiled = {
         "joint": model.predict_joint_log_proba(probe),
