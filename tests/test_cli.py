@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -778,6 +779,34 @@ def test_scheduler_fit_predict_evaluate_on_parquet(files, tmp_path):
         ).stdout
     )
     assert report["rows"] == 200
+
+
+def test_scheduler_fit_marginalizes_missing_values_in_parquet(gappy, tmp_path):
+    pytest.importorskip("dask.dataframe")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    X, y = gappy["X"], gappy["y"]
+    table = pa.table({"a": X[:, 0], "b": X[:, 1], "colour": y})
+    for k in range(3):
+        pq.write_table(table.slice(70 * k, 70), tmp_path / f"gaps-{k}.parquet")
+    pattern = str(tmp_path / "gaps-*.parquet")
+    out = tmp_path / "gaps-dask.json"
+    args = ["--target", "colour", "--missing", "marginalize", "--scheduler", "synchronous"]
+    run("fit", pattern, *args, "-o", out)
+    expected = GaussianClassifier(missing="marginalize").fit(X, y)
+    model = load(out)
+    assert model.missing == "marginalize"
+    np.testing.assert_array_equal(
+        model.class_stats_.feature_count, expected.class_stats_.feature_count
+    )
+    np.testing.assert_allclose(model.means_, expected.means_, rtol=1e-12)
+    np.testing.assert_allclose(model.covariances_, expected.covariances_, rtol=1e-11)
+    # without --missing marginalize a gap is an error that says where it is
+    result = run("fit", pattern, *args[:2], "--scheduler", "synchronous", "-o", out, ok=False)
+    assert_bad_input(result, "contains NaN at row")
+    row, column = map(int, re.search(r"row (\d+), column (\d+)", result.stderr).groups())
+    assert np.isnan(X[row, column])
 
 
 # ---------------------------------------------------------------------- bad input

@@ -33,8 +33,13 @@ def _blockwise_parts(
     *,
     classes: np.ndarray | None,
     kind: str,
+    missing: str = "error",
 ) -> list[Any]:
-    """One delayed partial result per row block of ``X`` (with its ``y`` and ``w`` blocks)."""
+    """One delayed partial result per row block of ``X`` (with its ``y`` and ``w`` blocks).
+
+    ``func(X, rows, y, w, classes, kind, missing)`` summarises one block;
+    ``rows`` holds the global row numbers, for error messages.
+    """
     import dask.array as da
 
     # the first global row of each block, for error messages
@@ -49,6 +54,8 @@ def _blockwise_parts(
         classes,
         None,
         kind,
+        None,
+        missing,
         None,
         concatenate=True,
         adjust_chunks={"i": 1},
@@ -77,11 +84,14 @@ def _block_numbers(X: np.ndarray) -> np.ndarray:
     return X
 
 
-def _raise_if_non_finite(X: np.ndarray, rows: np.ndarray) -> None:
-    """Raise a ValueError naming the global row and column of the first NaN or infinity."""
+def _raise_if_non_finite(X: np.ndarray, rows: np.ndarray, allow_nan: bool = False) -> None:
+    """Raise a ValueError naming the global row and column of the first NaN or infinity.
+
+    With ``allow_nan`` (NaN marks a missing value) only infinities are reported.
+    """
     if X.dtype.kind not in "fc":
         return
-    bad = ~np.isfinite(X)
+    bad = np.isinf(X) if allow_nan else ~np.isfinite(X)
     if bad.any():
         r, c = np.argwhere(bad)[0]
         what = "NaN" if np.isnan(X[r, c]) else "infinity (inf)"
@@ -91,7 +101,9 @@ def _raise_if_non_finite(X: np.ndarray, rows: np.ndarray) -> None:
         )
 
 
-def _located(compute: Callable[[], Any], X: np.ndarray, rows: np.ndarray) -> Any:
+def _located(
+    compute: Callable[[], Any], X: np.ndarray, rows: np.ndarray, allow_nan: bool = False
+) -> Any:
     """``compute()``; a ValueError caused by NaN or infinity is re-raised with global rows.
 
     The statistics and the prediction code detect non-finite input themselves
@@ -101,7 +113,7 @@ def _located(compute: Callable[[], Any], X: np.ndarray, rows: np.ndarray) -> Any
     try:
         return compute()
     except ValueError:
-        _raise_if_non_finite(X, rows)
+        _raise_if_non_finite(X, rows, allow_nan)
         raise
 
 
@@ -124,7 +136,13 @@ def _block_weights(w: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
 
 
 def _plain_block_stats(
-    X: np.ndarray, rows: np.ndarray, _y: None, w: np.ndarray | None, _classes: None, kind: str
+    X: np.ndarray,
+    rows: np.ndarray,
+    _y: None,
+    w: np.ndarray | None,
+    _classes: None,
+    kind: str,
+    _missing: str = "error",
 ) -> np.ndarray:
     """Statistics of one block (one group), boxed as ``(None, ref, stats)``.
 
@@ -155,6 +173,7 @@ def _class_block_stats(
     w: np.ndarray | None,
     classes: np.ndarray | None,
     kind: str,
+    missing: str = "error",
 ) -> np.ndarray:
     """Per-class statistics of one block, boxed as ``(labels, ref, stats)``.
 
@@ -162,6 +181,9 @@ def _class_block_stats(
     are an error); without, the block's own sorted labels are used and the
     merge unites them. ``ref`` (k, d) holds the first row of each class in the
     block and ``stats`` are those of the rows minus their class's ``ref``.
+    With ``missing="ignore"`` NaN marks a missing value: ``ref`` then holds,
+    per class and feature, some observed value (0 where there is none) and the
+    statistics carry per-feature counts.
     """
     from ..classifier import encode_labels
 
@@ -194,20 +216,42 @@ def _class_block_stats(
         return _boxed((labels, ref, GaussianStats.empty(d, kind, (k,))))
     X = _block_numbers(X)
     w = _block_weights(w, rows)
-    # some row of each class present (which one does not matter) as its reference
-    position = np.full(k, -1, dtype=np.intp)
-    position[codes] = np.arange(codes.shape[0])
-    present = position >= 0
-    ref[present] = X[position[present]]
+    gaps = missing == "ignore" and X.dtype.kind == "f" and bool(np.isnan(X).any())
+    ref = _observed_references(X, codes, k) if gaps else _reference_rows(X, codes, k)
     if not np.isfinite(ref).all():
-        _raise_if_non_finite(X, rows)
+        _raise_if_non_finite(X, rows, allow_nan=gaps)
     if w is not None and not (w > 0).any():
         return _boxed((labels, ref, GaussianStats.empty(d, kind, (k,))))
     Z = np.take(ref, codes, axis=0)
     with np.errstate(invalid="ignore", over="ignore"):
         np.subtract(X, Z, out=Z)
-    stats = _located(lambda: GaussianStats.from_groups(Z, codes, k, w, kind=kind), X, rows)
+    skip = "ignore" if gaps else "error"
+    stats = _located(
+        lambda: GaussianStats.from_groups(Z, codes, k, w, kind=kind, missing=skip), X, rows, gaps
+    )
     return _boxed((labels, ref, stats))
+
+
+def _reference_rows(X: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """Some row of each class present (which one does not matter); zeros for the others."""
+    ref = np.zeros((k, X.shape[1]))
+    position = np.full(k, -1, dtype=np.intp)
+    position[codes] = np.arange(codes.shape[0])
+    present = position >= 0
+    ref[present] = X[position[present]]
+    return ref
+
+
+def _observed_references(X: np.ndarray, codes: np.ndarray, k: int) -> np.ndarray:
+    """Per class and feature some observed (non-NaN) value; zero where none is observed."""
+    ref = np.zeros((k, X.shape[1]))
+    for j in range(X.shape[1]):
+        seen = np.flatnonzero(~np.isnan(X[:, j]))
+        position = np.full(k, -1, dtype=np.intp)
+        position[codes[seen]] = seen
+        present = position >= 0
+        ref[present, j] = X[position[present], j]
+    return ref
 
 
 def _merge_parts(boxes: list[Any]) -> np.ndarray:
@@ -232,7 +276,7 @@ def _merge_parts(boxes: list[Any]) -> np.ndarray:
         parts = [(labels,) + _align(ref, st, lab, labels) for lab, ref, st in parts]
     _, ref, total = parts[0]
     for _, ref_b, stats_b in parts[1:]:
-        seen = (total.count > 0)[..., None]
+        seen = total.n_per_feature > 0 if total.kind == "diag" else (total.count > 0)[..., None]
         new_ref = np.where(seen, ref, ref_b)
         total = _moved(total, ref - new_ref).merge(_moved(stats_b, ref_b - new_ref))
         ref = new_ref

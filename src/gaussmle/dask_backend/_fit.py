@@ -151,7 +151,9 @@ def fit_classifier_stats(
     else:
         known = None
 
-    parts = _blockwise_parts(_class_block_stats, X, y, w, classes=known, kind=model._stats_kind())
+    kind = model._stats_kind()
+    missing = "ignore" if model._allow_nan() else "error"  # NaN marks a missing value
+    parts = _blockwise_parts(_class_block_stats, X, y, w, classes=known, kind=kind, missing=missing)
     root = _tree_reduce(parts, _merge_parts)
     labels, stats = _finish(dask.compute(root)[0])
     if known is None:
