@@ -345,3 +345,27 @@ def test_partial_fit_far_from_the_origin_equals_fit(covariance_type):
         parts.partial_fit(X[rows], y[rows], classes=[0, 1, 2])
     np.testing.assert_allclose(parts.covariances_, whole.covariances_, rtol=1e-10)
     np.testing.assert_allclose(parts.means_, whole.means_, rtol=0, atol=np.spacing(1e9))
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, 1, 3, 7, -2, 7]),  # gaps and a negative label
+        np.array([0, 2, 1, 1, 0]),  # 0..k-1: the codes are the labels
+        np.array([5, 6, 5], dtype=np.uint8),
+        np.array([2**40, 1, 2**40]),  # too wide a span for a table
+        np.array(["b", "a", "c", "a"]),
+        np.array([0.5, -1.0, 0.5]),
+        np.array([True, False, True]),
+        np.array(["x", "y", "x"], dtype=object),
+    ],
+)
+def test_labels_and_codes_equal_unique_then_encode(y):
+    from gaussmle._labels import encode_labels, labels_and_codes, unique_labels
+
+    classes, codes = labels_and_codes(y)
+    np.testing.assert_array_equal(classes, unique_labels(y))
+    assert classes.dtype == unique_labels(y).dtype
+    np.testing.assert_array_equal(codes, encode_labels(y, classes))
+    np.testing.assert_array_equal(classes[codes], y)
+    assert codes.dtype == np.intp

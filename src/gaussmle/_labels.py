@@ -32,6 +32,33 @@ def unique_labels(y: np.ndarray) -> np.ndarray:
     return (np.flatnonzero(seen) + span[0]).astype(y.dtype)
 
 
+def labels_and_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct labels of y and the code of each row among them.
+
+    What ``unique_labels`` and ``encode_labels`` give together, with one look
+    at the labels instead of two (for labels 0..k-1 the codes are y itself).
+
+    Examples
+    --------
+    >>> classes, codes = labels_and_codes(np.array([7, 3, 7]))
+    >>> classes.tolist(), codes.tolist()
+    ([3, 7], [1, 0, 1])
+    >>> classes, codes = labels_and_codes(np.array(["b", "a", "b"]))
+    >>> classes.tolist(), codes.tolist()
+    (['a', 'b'], [1, 0, 1])
+    """
+    span = _integer_span(y)
+    if span is None:
+        classes, codes = np.unique(y, return_inverse=True)
+        return classes, codes.reshape(-1).astype(np.intp, copy=False)
+    shifted = (y if span[0] == 0 else y - span[0]).astype(np.intp, copy=False)
+    present = np.bincount(shifted, minlength=1) > 0
+    classes = (np.flatnonzero(present) + span[0]).astype(y.dtype)
+    if present.all():
+        return classes, shifted
+    return classes, (np.cumsum(present) - 1)[shifted]
+
+
 def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     """Integer codes of ``y`` in the sorted ``classes``; unknown labels are an error.
 

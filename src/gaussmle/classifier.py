@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._jll import ClassDensities
-from ._labels import encode_labels, unique_labels
+from ._labels import encode_labels, labels_and_codes, unique_labels
 from ._student import StudentDensities
 from ._validation import (
     COVARIANCE_TYPES,
@@ -129,7 +129,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
             return fit_classifier_stats(self, X, y, sample_weight, first=True)
         X, y = self._validate(X, y, reset=True)
-        return self._update(X, y, unique_labels(y), sample_weight)
+        classes, codes = labels_and_codes(y)
+        return self._update(X, codes, classes, sample_weight, encoded=True)
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
@@ -189,9 +190,16 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         return X, y
 
     def _update(
-        self, X: np.ndarray, y: np.ndarray, classes: np.ndarray, sample_weight: Any
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        classes: np.ndarray,
+        sample_weight: Any,
+        *,
+        encoded: bool = False,
     ) -> GaussianClassifier:
-        codes = encode_labels(y, classes)
+        """Merge the statistics of (X, y) into the model; ``encoded``: y holds class codes."""
+        codes = y if encoded else encode_labels(y, classes)
         w = check_sample_weight(sample_weight, X.shape[0])
         skip = "ignore" if self._allow_nan() and np.isnan(X).any() else "error"
         batch = GaussianStats.from_groups(
