@@ -138,3 +138,15 @@ def test_infinity_is_refused_even_when_nan_means_missing(wine, bad):
     probe[2, 3] = bad
     with pytest.raises(ValueError, match="infinity"):
         model.predict_proba(probe)
+
+
+@pytest.mark.filterwarnings("error")
+def test_a_feature_unobserved_in_the_first_rows_gives_no_warning():
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(3000, 2))
+    X[:2000, 1] = np.nan  # nothing seen of feature 1 in the rows that set the reference
+    y = rng.integers(0, 2, 3000)
+    model = GaussianClassifier(missing="marginalize", var_smoothing=0.0).fit(X, y)
+    observed = ~np.isnan(X[:, 1])
+    want = [np.var(X[observed & (y == c), 1]) for c in (0, 1)]
+    np.testing.assert_allclose(model.covariances_[:, 1], want, rtol=1e-9)

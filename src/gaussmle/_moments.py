@@ -9,6 +9,8 @@ statistics far from the origin loses nothing. No E[x^2] - E[x]^2 anywhere.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -224,7 +226,8 @@ def missing_chunk_moments(
 
 def fill_reference_gaps(X: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """Reference rows with NaN entries filled by a column mean of the first rows."""
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # a column with nothing observed yet: NaN, then 0
+        warnings.simplefilter("ignore", RuntimeWarning)
         head_mean = np.nanmean(X[:1024], axis=0)
     return np.where(np.isnan(ref), np.nan_to_num(head_mean), ref)
 
