@@ -74,3 +74,20 @@ def test_predictions_match_numpy(numpy_only, covariance_type, d):
     np.testing.assert_allclose(np.exp(compiled["log"]), compiled["proba"], atol=1e-15)
     assert np.array_equal(compiled["label"], reference.predict(probe))
     assert np.isfinite(compiled["proba"]).all()
+
+
+def test_vectorised_exp_matches_numpy():
+    from gaussmle._kernels_numba import EXP_FLOOR, exp_nonpositive
+
+    rng = np.random.default_rng(3)
+    grid = -np.linspace(0.0, 745.5, 1_000_001)
+    x = np.concatenate([grid, -rng.exponential(3.0, 100_000), -rng.uniform(0, 1e-300, 10)])
+    x = np.concatenate([x, [-np.inf, np.nan, -0.0, EXP_FLOOR, np.nextafter(EXP_FLOOR, 0)]])
+    out = np.empty_like(x)
+    exp_nonpositive(x, out, np.empty(x.shape, dtype=np.int64), x.shape[0])
+    want = np.exp(x)
+    kept = x >= EXP_FLOOR
+    np.testing.assert_allclose(out[kept], want[kept], rtol=4e-16, atol=0)
+    flushed = x < EXP_FLOOR  # exp below 3.31e-308: returned as 0
+    assert np.all(out[flushed] == 0.0) and np.all(want[flushed] < 3.31e-308)
+    assert np.isnan(out[-4]) and out[-3] == 1.0

@@ -268,9 +268,7 @@ class ClassDensities:
     def joint(self, X: np.ndarray) -> np.ndarray:
         """log weight_c + log N(x | mu_c, Sigma_c), shape (n, k)."""
         if self._use_kernel():
-            out = self._kernel(X, _kernels.JOINT)
-            np.nan_to_num(out, copy=False, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
-            return out
+            return self._kernel(X, _kernels.JOINT)
         out = np.empty((X.shape[0], self.means.shape[0]))
         return self._map_rows(X, self._joint_chunk, out)
 
@@ -367,6 +365,8 @@ class ClassDensities:
             lost = ~np.isfinite(out.max(axis=1))  # NaN, or every density underflowed
             if lost.any():
                 require_finite_rows(X, np.flatnonzero(lost))
+            # NaN only from squares that overflowed (|x| > 1e154): a density of 0
+            np.nan_to_num(out, copy=False, nan=-np.inf, posinf=-np.inf, neginf=-np.inf)
             return out
         lost = np.isnan(out[:, 0])
         if lost.any():
