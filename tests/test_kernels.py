@@ -57,7 +57,9 @@ def test_predictions_match_numpy(numpy_only, covariance_type, d):
     X[:, d // 2] += 0.3 * X[:, 0]  # correlated features for full and tied
     y = rng.integers(0, 5, 5000)
     X[y == 2] += 0.5
-    probe = np.vstack([X[:1000], [[1e160] * d], [[50.0] * d]])
+    # far rows: one whose squares overflow, one whose rounding bound sends its block
+    # (tied) the exact way
+    probe = np.vstack([X[:1000], [[1e160] * d], [[50.0] * d], [[3e7] * d], X[1000:1100]])
     model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
     compiled = {
         "joint": model.predict_joint_log_proba(probe),
@@ -91,3 +93,56 @@ def test_vectorised_exp_matches_numpy():
     flushed = x < EXP_FLOOR  # exp below 3.31e-308: returned as 0
     assert np.all(out[flushed] == 0.0) and np.all(want[flushed] < 3.31e-308)
     assert np.isnan(out[-4]) and out[-3] == 1.0
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
+def test_nan_and_infinity_are_reported_by_row(covariance_type):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(500, 3))
+    y = rng.integers(0, 3, 500)
+    model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    bad = X.copy()
+    bad[130, 2] = np.nan
+    for method in (model.predict, model.predict_proba, model.predict_log_proba):
+        with pytest.raises(ValueError, match="NaN at row 130, column 2"):
+            method(bad)
+    bad[130, 2] = -np.inf
+    with pytest.raises(ValueError, match=r"infinity \(inf\) at row 130, column 2"):
+        model.predict_proba(bad)
+
+
+def test_tied_guard_hands_unsafe_blocks_to_the_exact_path():
+    """A 64-row block whose rounding bound fails is not scored by the linear form.
+
+    The kernel returns its rows as NaN (best: -2), exactly where the numpy
+    path's bound, computed on the same rows, fails; the classifier then
+    evaluates them by whitening, as the numpy path does.
+    """
+    from gaussmle._jll import ABS_TOL, EPS, SAFETY
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 3, 3000)
+    X = rng.multivariate_normal([0, 0, 0], np.eye(3) + 0.5, 3000) + y[:, None]
+    model = GaussianClassifier(covariance_type="tied").fit(X, y)
+    dens = model._densities
+    probe = X[:256].copy()
+    probe[64 + 10] = [3e4, -1e4, 2e4]  # the second block: far enough to fail the bound
+    probe[192 + 5, 1] = np.nan  # the fourth block: not finite
+    guard = (*dens._lin_guard, ABS_TOL)
+    bias = dens._lin_b + dens.log_weight
+    proba = _kernels.linear_rows(probe, dens.reference, dens._lin_W, bias, guard, 2)
+    best = _kernels.linear_rows(probe, dens.reference, dens._lin_W, bias, guard, 3)
+    for block in range(4):
+        rows = slice(64 * block, 64 * block + 64)
+        zmax = np.abs(probe[rows] - dens.reference).max(axis=0)
+        bound = SAFETY * EPS * (zmax @ np.abs(dens._lin_W) + np.abs(dens._lin_b))
+        unsafe = not np.all(bound <= ABS_TOL)
+        assert unsafe == (block in (1, 3))
+        assert np.isnan(proba[rows]).all() == unsafe
+        assert np.all(best[rows] == -2) == unsafe
+        assert np.isfinite(proba[rows]).all() == (not unsafe)
+    # the classifier evaluates the far block exactly as the numpy path does
+    far = probe[64:128]
+    want = np.exp(dens._normalise(dens._ranking_chunk(far), far))
+    np.testing.assert_array_equal(model.predict_proba(far), want)
+    np.testing.assert_array_equal(model.predict(far), model.classes_[want.argmax(axis=1)])

@@ -126,6 +126,9 @@ class ClassDensities:
             # term is shared by all classes, so rankings and posteriors need only z @ W + b
             self._lin_W = solve_triangular(self.factor, white.T, lower=True, trans="T")  # (d, k)
             self._lin_b = -0.5 * np.einsum("kd,kd->k", white, white)
+            # rounding bound of z @ W + b: SAFETY * EPS * (max|z| @ |W| + |b|)
+            scale = SAFETY * EPS
+            self._lin_guard = (scale * np.abs(self._lin_W), scale * np.abs(self._lin_b))
         elif covariance_type == "full":
             self.covariances = np.asarray(covariances, dtype=np.float64)
             self.factors = cholesky(self.covariances, labels)
@@ -274,6 +277,8 @@ class ClassDensities:
 
     def log_posterior(self, X: np.ndarray) -> np.ndarray:
         """Normalised log posterior by log-sum-exp, shape (n, k)."""
+        if self._use_linear_kernel():
+            return self._linear(X, _kernels.LOG_POSTERIOR)
         if self._use_kernel():
             return self._kernel(X, _kernels.LOG_POSTERIOR)
         out = np.empty((X.shape[0], self.means.shape[0]))
@@ -281,6 +286,8 @@ class ClassDensities:
 
     def posterior(self, X: np.ndarray) -> np.ndarray:
         """Posterior probabilities, shape (n, k); rows sum to one."""
+        if self._use_linear_kernel():
+            return self._linear(X, _kernels.POSTERIOR)
         if self._use_kernel():
             return self._kernel(X, _kernels.POSTERIOR)
         out = self.log_posterior(X)
@@ -289,6 +296,8 @@ class ClassDensities:
 
     def best(self, X: np.ndarray) -> np.ndarray:
         """Index of the class with the largest joint log density, shape (n,)."""
+        if self._use_linear_kernel():
+            return self._linear(X, _kernels.BEST)
         if self._use_kernel():
             const = self.log_norm + self.log_weight
             if self.covariance_type == "full":
@@ -301,14 +310,44 @@ class ClassDensities:
                 best[lost] = np.argmax(self._far_rows(X[lost]), axis=1)
             return best
 
-        def chunk_best(rows: np.ndarray) -> np.ndarray:
-            J = self._ranking_chunk(rows)
-            lost = ~np.isfinite(J.max(axis=1))
-            if lost.any():
-                J[lost] = self._far_rows(rows[lost])
-            return J.argmax(axis=1)
+        return self._map_rows(X, self._best_chunk, np.empty(X.shape[0], dtype=np.intp))
 
-        return self._map_rows(X, chunk_best, np.empty(X.shape[0], dtype=np.intp))
+    def _best_chunk(self, rows: np.ndarray) -> np.ndarray:
+        J = self._ranking_chunk(rows)
+        lost = ~np.isfinite(J.max(axis=1))
+        if lost.any():
+            J[lost] = self._far_rows(rows[lost])
+        return J.argmax(axis=1)
+
+    def _use_linear_kernel(self) -> bool:
+        """Whether tied posteriors and labels come from the compiled linear discriminant."""
+        return (
+            self.covariance_type == "tied"
+            and self.means.shape[0] <= DIRECT_MAX_CLASSES
+            and _kernels.available()
+        )
+
+    def _linear(self, X: np.ndarray, mode: int) -> np.ndarray:
+        """Tied models through the compiled linear discriminant, in ``mode``.
+
+        The rows it leaves (a block whose rounding bound fails, NaN or
+        infinity) take the exact numpy path: whitening by the Cholesky factor.
+        """
+        guard = (*self._lin_guard, ABS_TOL)
+        bias = self._lin_b + self.log_weight
+        out = _kernels.linear_rows(X, self.reference, self._lin_W, bias, guard, mode)
+        lost = out < 0 if mode == _kernels.BEST else np.isnan(out[:, 0])
+        if not lost.any():
+            return out
+        rows = np.flatnonzero(lost)
+        require_finite_rows(X, rows)
+        part = X[rows]
+        if mode == _kernels.BEST:
+            out[rows] = self._best_chunk(part)
+            return out
+        logp = self._normalise(self._ranking_chunk(part), part)
+        out[rows] = logp if mode == _kernels.LOG_POSTERIOR else np.exp(logp)
+        return out
 
     def _map_rows(
         self, X: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], out: np.ndarray

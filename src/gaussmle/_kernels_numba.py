@@ -396,6 +396,105 @@ def normalise_space(k):  # pragma: no cover - compiled
     return np.empty(ROWS), np.empty(ROWS * k), np.empty(ROWS * k), np.empty(ROWS * k, np.int64)
 
 
+@numba.njit(cache=True, fastmath={"contract"}, nogil=True, parallel=True)
+def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):  # pragma: no cover
+    """Tied covariances: class scores z @ W + bias per row (z = x - ref), normalised.
+
+    The scores differ from the joint log densities by a term shared by all
+    classes, so they rank the classes and normalise to the posteriors (modes
+    1 and 2; mode 3 writes the index of the best class to ``best``). Each
+    block of rows is guarded: where guard_b[c] + max|z| @ guard_W[:, c] (the
+    rounding bound of the products) exceeds ``tol`` for some class, the
+    block is not evaluated: its rows come back as NaN (best -2) for the
+    caller's exact path. A row with NaN or infinity ends up there too.
+    The sums run in sequential order (fused multiply-adds only).
+    """
+    n, d = X.shape
+    k = W.shape[1]
+    block = ROWS
+    for t in numba.prange(parts):
+        XT = np.zeros((d, block))
+        acc = np.empty(block)
+        zmax = np.empty(d)
+        zrow = np.empty(d)
+        poison = np.empty(d)
+        J = np.empty((block, k))
+        tops, shifted, expd, bits = normalise_space(k)
+        first, last = _block_range(n, block, parts, t)
+        for b in range(first, last):
+            start = b * block
+            m = min(n, start + block) - start
+            # z = x - ref, transposed, with the largest |z| per feature (vectorised across
+            # the features of each row); NaN or infinity makes ``poison`` non-zero
+            zmax[:] = 0.0
+            poison[:] = 0.0
+            for r in range(m):
+                x = X[start + r]
+                for j in range(d):
+                    z = x[j] - ref[j]
+                    zrow[j] = z
+                    size = abs(z)
+                    zmax[j] = size if size > zmax[j] else zmax[j]
+                    poison[j] += size * 0.0
+                for j in range(d):
+                    XT[j, r] = zrow[j]
+            for j in range(d):
+                if poison[j] != 0.0:
+                    zmax[j] = np.inf
+            safe = True
+            for c in range(k):
+                bound = guard_b[c]
+                for j in range(d):
+                    bound += zmax[j] * guard_W[j, c]
+                if not bound <= tol:
+                    safe = False
+            if not safe:
+                for r in range(m):
+                    if mode == 3:
+                        best[start + r] = -2
+                    else:
+                        for c in range(k):
+                            out[start + r, c] = np.nan
+                continue
+            for c in range(k):
+                w = W[:, c]
+                acc[:] = 0.0
+                j = 0
+                while j + 4 <= d:
+                    x0 = XT[j]
+                    x1 = XT[j + 1]
+                    x2 = XT[j + 2]
+                    x3 = XT[j + 3]
+                    w0 = w[j]
+                    w1 = w[j + 1]
+                    w2 = w[j + 2]
+                    w3 = w[j + 3]
+                    for r in range(ROWS):
+                        acc[r] = acc[r] + x0[r] * w0 + x1[r] * w1 + x2[r] * w2 + x3[r] * w3
+                    j += 4
+                while j < d:
+                    xj = XT[j]
+                    wj = w[j]
+                    for r in range(ROWS):
+                        acc[r] = acc[r] + xj[r] * wj
+                    j += 1
+                for r in range(m):
+                    J[r, c] = bias[c] + acc[r]
+            if mode == 3:
+                for r in range(m):
+                    top = -np.inf
+                    arg = -1
+                    for c in range(k):
+                        if J[r, c] > top:
+                            top = J[r, c]
+                            arg = c
+                    best[start + r] = arg
+                continue
+            rows = out[start : start + m]
+            rows[:] = J[:m]
+            normalise_block(rows, mode, tops, shifted, expd, bits)
+
+
 # Forward substitution may contract a - l * z into one fused multiply-add (one
 # rounding instead of two); the products of each step are applied in a fixed
 # order of our choosing: the error bound of the solve is unchanged. No
