@@ -38,6 +38,25 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+def paired_median_times(
+    fn_a: Callable[[], object], fn_b: Callable[[], object], repeats: int
+) -> tuple[float, float]:
+    """Median wall times of two calls timed alternately (a, b, a, b, ...).
+
+    Alternating keeps a slow spell of a shared machine from landing on one side
+    of a comparison only.
+    """
+    fn_a()
+    fn_b()
+    times_a, times_b = [], []
+    for _ in range(repeats):
+        for fn, times in ((fn_a, times_a), (fn_b, times_b)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times_a), statistics.median(times_b)
+
+
 def make_data(n: int, d: int, k: int, dtype=np.float64, seed: int = 0):
     rng = np.random.default_rng(seed)
     centres = rng.normal(0.0, 2.0, (k, d))
@@ -96,7 +115,8 @@ def main() -> None:
     if _kernels.available():
         print(
             f"compiled kernels: numba, {_kernels.n_threads()} threads over row ranges "
-            "(fit, diag/spherical predict for k <= 128, full predict); BLAS threads for the rest"
+            "(fit; diag, spherical and tied predict for k <= 128; full predict); "
+            "BLAS threads for the rest"
         )
     else:
         print("compiled kernels: off (numpy + BLAS threads)")
@@ -124,12 +144,14 @@ def main() -> None:
     X, y = make_data(n, d, k)
     X32 = X.astype(np.float32)
     ours = GaussianClassifier()
-    t64 = median_time(lambda: ours.fit(X, y), reps)
-    t32 = median_time(lambda: ours.fit(X32, y), reps)
+    t64, t32 = paired_median_times(lambda: ours.fit(X, y), lambda: ours.fit(X32, y), 2 * reps)
     print(row(f"diag fit k={k} float32 (vs float64)", t32, t64, floor))
     ours.fit(X, y)
-    t64 = median_time(lambda: ours.predict_proba(X), reps)
-    t32 = median_time(lambda: ours.predict_proba(X32), reps)
+    t64, t32 = paired_median_times(lambda: ours.predict(X), lambda: ours.predict(X32), 2 * reps)
+    print(row(f"diag predict k={k} float32 (vs float64)", t32, t64, floor))
+    t64, t32 = paired_median_times(
+        lambda: ours.predict_proba(X), lambda: ours.predict_proba(X32), 2 * reps
+    )
     print(row(f"diag predict_proba k={k} float32 (vs f64)", t32, t64, floor))
 
     full, qda = GaussianClassifier(covariance_type="full"), QuadraticDiscriminantAnalysis()
@@ -147,6 +169,9 @@ def main() -> None:
     t_ours = median_time(lambda: tied.fit(X, y), reps)
     t_sk = median_time(lambda: lda.fit(X, y), slow_reps)
     print(row(f"tied fit k={k} vs LDA", t_ours, t_sk, floor))
+    t_ours = median_time(lambda: tied.predict(X), reps)
+    t_sk = median_time(lambda: lda.predict(X), slow_reps)
+    print(row(f"tied predict k={k} vs LDA", t_ours, t_sk, floor))
     t_ours = median_time(lambda: tied.predict_proba(X), reps)
     t_sk = median_time(lambda: lda.predict_proba(X), slow_reps)
     print(row(f"tied predict_proba k={k} vs LDA", t_ours, t_sk, floor))
