@@ -103,12 +103,14 @@ def test_nan_and_infinity_are_reported_by_row(covariance_type):
     model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
     bad = X.copy()
     bad[130, 2] = np.nan
-    for method in (model.predict, model.predict_proba, model.predict_log_proba):
+    methods = [model.predict, model.predict_proba, model.predict_log_proba]
+    for method in [*methods, model.predict_joint_log_proba]:
         with pytest.raises(ValueError, match="NaN at row 130, column 2"):
             method(bad)
     bad[130, 2] = -np.inf
-    with pytest.raises(ValueError, match=r"infinity \(inf\) at row 130, column 2"):
-        model.predict_proba(bad)
+    for method in [*methods, model.predict_joint_log_proba]:
+        with pytest.raises(ValueError, match=r"infinity \(inf\) at row 130, column 2"):
+            method(bad)
 
 
 def test_tied_guard_hands_unsafe_blocks_to_the_exact_path():

@@ -414,9 +414,14 @@ class ClassDensities:
             out[lost] = far if mode == _kernels.LOG_POSTERIOR else np.exp(far)
         return out
 
-    @property
-    def checks_input(self) -> bool:
-        """True when evaluation itself detects NaN and infinity in X (and says where)."""
+    def checks_input(self, evaluation: str) -> bool:
+        """True when ``evaluation`` itself detects NaN and infinity in X (and says where).
+
+        ``evaluation`` names the method: "joint", "log_posterior", "posterior"
+        or "best".
+        """
+        if self._use_linear_kernel():
+            return evaluation in ("log_posterior", "posterior", "best")
         return self._use_kernel()
 
     def _normalise(self, J: np.ndarray, X: np.ndarray) -> np.ndarray:

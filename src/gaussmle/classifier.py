@@ -335,14 +335,15 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         return priors
 
     # ------------------------------------------------------------------ predicting
-    def _check_X(self, X: Any) -> np.ndarray:
+    def _check_X(self, X: Any, evaluation: str = "joint") -> np.ndarray:
+        """X validated for ``evaluation`` (a ClassDensities method name)."""
         check_is_fitted(self, "class_stats_")
         X = validate_data(
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
         if self._allow_nan():
             check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf, neginf=-np.inf))
-        elif not self._densities.checks_input:  # the compiled kernels check as they go
+        elif not self._densities.checks_input(evaluation):  # compiled kernels check as they go
             check_finite(X)
         return X
 
@@ -396,7 +397,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             from .dask_backend import predict_blocks
 
             return predict_blocks(self, X, method)
-        return self._check_X(X)
+        return self._check_X(X, _EVALUATION[method])
 
     # ------------------------------------------------------------------ beyond sklearn
     def loglik(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -527,5 +528,13 @@ def _align(stats: GaussianStats, classes: np.ndarray, target: np.ndarray) -> Gau
 def _is_dask(X: Any) -> bool:
     return type(X).__module__.startswith("dask.")
 
+
+#: The ClassDensities evaluation behind each prediction method.
+_EVALUATION = {
+    "predict_joint_log_proba": "joint",
+    "predict_log_proba": "log_posterior",
+    "predict_proba": "posterior",
+    "predict": "best",
+}
 
 __all__ = ["GaussianClassifier", "encode_labels", "unique_labels"]
