@@ -148,3 +148,25 @@ def test_tied_guard_hands_unsafe_blocks_to_the_exact_path():
     want = np.exp(dens._normalise(dens._ranking_chunk(far), far))
     np.testing.assert_array_equal(model.predict_proba(far), want)
     np.testing.assert_array_equal(model.predict(far), model.classes_[want.argmax(axis=1)])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_random_shapes_match_numpy(numpy_only, seed):
+    """Any number of classes and features (unrolled loops' remainders), any type."""
+    rng = np.random.default_rng(100 + seed)
+    k, d = int(rng.integers(1, 13)), int(rng.integers(1, 41))
+    covariance_type = ["diag", "spherical", "full", "tied"][seed % 4]
+    X = rng.normal(size=(400, d)) * rng.uniform(0.01, 10, d) + rng.normal(0, 100, d)
+    y = np.arange(400) % k
+    X[y == 0] += rng.normal(0, 1, d)
+    probe = X[rng.integers(0, 400, 300)] + rng.normal(0, 1, (300, d))
+    methods = ("predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba")
+    model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    compiled = {name: getattr(model, name)(probe) for name in methods}
+    numpy_only()
+    model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    assert np.array_equal(compiled["predict"], model.predict(probe))
+    np.testing.assert_allclose(compiled["predict_proba"], model.predict_proba(probe), atol=1e-12)
+    for name in ("predict_log_proba", "predict_joint_log_proba"):
+        want = getattr(model, name)(probe)
+        np.testing.assert_allclose(compiled[name], want, rtol=1e-12, atol=1e-9)
