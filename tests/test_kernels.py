@@ -170,3 +170,17 @@ def test_random_shapes_match_numpy(numpy_only, seed):
     for name in ("predict_log_proba", "predict_joint_log_proba"):
         want = getattr(model, name)(probe)
         np.testing.assert_allclose(compiled[name], want, rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
+def test_ties_go_to_the_first_class_as_in_argmax(numpy_only, covariance_type):
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(300, 4))
+    twins = np.vstack([X, X, X + 5.0])  # classes "a" and "b" are the same Gaussian
+    y = np.repeat(["a", "b", "c"], 300)
+    probe = rng.normal(size=(500, 4))
+    compiled = GaussianClassifier(covariance_type=covariance_type).fit(twins, y).predict(probe)
+    assert set(compiled) <= {"a", "c"} and "a" in set(compiled)
+    numpy_only()
+    reference = GaussianClassifier(covariance_type=covariance_type).fit(twins, y).predict(probe)
+    assert np.array_equal(compiled, reference)

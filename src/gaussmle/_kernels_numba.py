@@ -195,6 +195,51 @@ def group_scatter(X, codes, w, ref, n_parts):  # pragma: no cover - compiled
     return counts, means, m2s
 
 
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
+def diag_distances(XT, mu, p, acc):  # pragma: no cover - compiled
+    """acc[r] = sum_j (XT[j, r] - mu[j])^2 * p[j] for the ROWS columns of XT."""
+    d = XT.shape[0]
+    acc[:] = 0.0
+    j = 0
+    while j + 4 <= d:  # four features per pass over acc: a quarter of the stores
+        x0 = XT[j]
+        x1 = XT[j + 1]
+        x2 = XT[j + 2]
+        x3 = XT[j + 3]
+        m0 = mu[j]
+        m1 = mu[j + 1]
+        m2 = mu[j + 2]
+        m3 = mu[j + 3]
+        p0 = p[j]
+        p1 = p[j + 1]
+        p2 = p[j + 2]
+        p3 = p[j + 3]
+        for r in range(ROWS):
+            e0 = x0[r] - m0
+            e1 = x1[r] - m1
+            e2 = x2[r] - m2
+            e3 = x3[r] - m3
+            acc[r] += (e0 * e0 * p0 + e1 * e1 * p1) + (e2 * e2 * p2 + e3 * e3 * p3)
+        j += 4
+    while j < d:
+        xj = XT[j]
+        mj = mu[j]
+        pj = p[j]
+        for r in range(ROWS):
+            dev = xj[r] - mj
+            acc[r] += dev * dev * pj
+        j += 1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def transpose_block(X, start, m, XT):  # pragma: no cover - compiled
+    """XT[:, :m] = X[start : start + m].T (as float64): rows become SIMD lanes."""
+    d = X.shape[1]
+    for r in range(m):
+        for j in range(d):
+            XT[j, r] = X[start + r, j]
+
+
 # Sums of non-negative terms may be reassociated (SIMD) and use fused multiply-add:
 # the error bound of such a sum is the same as in sequential order. No other
 # fast-math liberties: infinities and NaN keep their meaning. Inlined (numba IR)
@@ -207,44 +252,9 @@ def diag_block(X, start, m, means, precision, const, XT, acc, J):  # pragma: no 
     The block is transposed into XT so the innermost loop runs over rows
     (SIMD without horizontal sums).
     """
-    d = X.shape[1]
-    k = means.shape[0]
-    for r in range(m):
-        for j in range(d):
-            XT[j, r] = X[start + r, j]
-    for c in range(k):
-        mu = means[c]
-        p = precision[c]
-        acc[:] = 0.0
-        j = 0
-        while j + 4 <= d:  # four features per pass over acc: a quarter of the stores
-            x0 = XT[j]
-            x1 = XT[j + 1]
-            x2 = XT[j + 2]
-            x3 = XT[j + 3]
-            m0 = mu[j]
-            m1 = mu[j + 1]
-            m2 = mu[j + 2]
-            m3 = mu[j + 3]
-            p0 = p[j]
-            p1 = p[j + 1]
-            p2 = p[j + 2]
-            p3 = p[j + 3]
-            for r in range(ROWS):
-                e0 = x0[r] - m0
-                e1 = x1[r] - m1
-                e2 = x2[r] - m2
-                e3 = x3[r] - m3
-                acc[r] += (e0 * e0 * p0 + e1 * e1 * p1) + (e2 * e2 * p2 + e3 * e3 * p3)
-            j += 4
-        while j < d:
-            xj = XT[j]
-            mj = mu[j]
-            pj = p[j]
-            for r in range(ROWS):
-                dev = xj[r] - mj
-                acc[r] += dev * dev * pj
-            j += 1
+    transpose_block(X, start, m, XT)
+    for c in range(means.shape[0]):
+        diag_distances(XT, means[c], precision[c], acc)
         for r in range(m):
             J[r, c] = const[c] - 0.5 * acc[r]
 
@@ -285,27 +295,36 @@ def diag_rows(X, means, precision, const, mode, out, parts):  # pragma: no cover
 
 @numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, parallel=True)
 def diag_best(X, means, precision, const, best, parts):  # pragma: no cover - compiled
-    """Index of the largest joint log density per row (-1 where all underflow)."""
+    """Index of the largest joint log density per row (-1 where all underflow).
+
+    The best class so far is kept per row as the classes go by (no table of
+    densities, no second pass); ties go to the first class, as in argmax.
+    """
     n, d = X.shape
     k = means.shape[0]
     block = ROWS
     for t in numba.prange(parts):
         XT = np.zeros((d, block))
         acc = np.empty(block)
-        J = np.empty((block, k))
+        top = np.empty(block)
+        arg = np.empty(block, dtype=np.intp)
         first, last = _block_range(n, block, parts, t)
         for b in range(first, last):
             start = b * block
             m = min(n, start + block) - start
-            diag_block(X, start, m, means, precision, const, XT, acc, J)
+            transpose_block(X, start, m, XT)
+            top[:] = -np.inf
+            arg[:] = -1
+            for c in range(k):
+                diag_distances(XT, means[c], precision[c], acc)
+                cc = const[c]
+                for r in range(ROWS):
+                    v = cc - 0.5 * acc[r]
+                    better = v > top[r]
+                    top[r] = v if better else top[r]
+                    arg[r] = c if better else arg[r]
             for r in range(m):
-                top = -np.inf
-                arg = -1
-                for c in range(k):
-                    if J[r, c] > top:
-                        top = J[r, c]
-                        arg = c
-                best[start + r] = arg
+                best[start + r] = arg[r]
 
 
 #: exp(x) = 2^n exp(r) with n = round(x / ln 2) and r = x - n ln 2 (Cody and Waite:
