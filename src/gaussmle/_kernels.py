@@ -59,11 +59,18 @@ def n_threads() -> int:
     return int(numba.get_num_threads())
 
 
-def _compiled() -> Any:
-    """The compiled kernels module (compiled or loaded from numba's cache on first use)."""
-    from . import _kernels_numba
+def _compiled_stats() -> Any:
+    """The fit kernels' module (compiled or loaded from numba's cache on first use)."""
+    from . import _numba_stats
 
-    return _kernels_numba
+    return _numba_stats
+
+
+def _compiled() -> Any:
+    """The prediction kernels' module (compiled or loaded from numba's cache on first use)."""
+    from . import _numba_predict
+
+    return _numba_predict
 
 
 def group_stats(
@@ -75,7 +82,8 @@ def group_stats(
     matrices. Returns ``(counts, means, m2s)`` with a leading axis of parts;
     the caller merges the parts (exactly, with the Chan update).
     """
-    kernel = _compiled().group_stats if kind == "diag" else _compiled().group_scatter
+    kernels = _compiled_stats()
+    kernel = kernels.group_stats if kind == "diag" else kernels.group_scatter
     weights = np.empty(0) if w is None else np.ascontiguousarray(w, dtype=np.float64)
     parts = _parts(X.shape[0])
     return kernel(

@@ -12,7 +12,7 @@ Numerics: everything accumulates in float64 whatever the input dtype. Within a
 chunk the statistics are computed in two passes on data shifted by a reference
 row (so values far from the origin lose nothing): the mean of the chunk, then
 the squared deviations from it (the numpy path also adds the corrected
-two-pass term; the compiled kernel needs not, see :mod:`gaussmle._kernels_numba`).
+two-pass term; the compiled kernel needs not, see :mod:`gaussmle._numba_stats`).
 Between chunks only means and deviations are combined. The raw-moment form
 E[x^2] - E[x]^2 is never used.
 """
