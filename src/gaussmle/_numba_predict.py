@@ -239,6 +239,31 @@ def normalise_space(k):  # pragma: no cover - compiled
     return np.empty(ROWS), np.empty(ROWS * k), np.empty(ROWS * k), np.empty(ROWS * k, np.int64)
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits):  # pragma: no cover
+    """A block's densities or scores J[:m] (m, k) into the output of ``mode``.
+
+    Mode 3: the index of each row's largest entry into ``best`` (-1 where none
+    is finite; ties go to the first class). Otherwise the rows are copied into
+    ``out`` and, in modes 1 and 2, normalised by :func:`normalise_block`.
+    """
+    k = J.shape[1]
+    if mode == 3:
+        for r in range(m):
+            top = -np.inf
+            arg = -1
+            for c in range(k):
+                if J[r, c] > top:
+                    top = J[r, c]
+                    arg = c
+            best[start + r] = arg
+        return
+    rows = out[start : start + m]
+    rows[:] = J[:m]
+    if mode != 0:
+        normalise_block(rows, mode, tops, shifted, expd, bits)
+
+
 @numba.njit(cache=True, fastmath={"contract"}, nogil=True, parallel=True)
 def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):  # pragma: no cover
     """Tied covariances: class scores z @ W + bias per row (z = x - ref), normalised.
@@ -323,19 +348,7 @@ def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):
                     j += 1
                 for r in range(m):
                     J[r, c] = bias[c] + acc[r]
-            if mode == 3:
-                for r in range(m):
-                    top = -np.inf
-                    arg = -1
-                    for c in range(k):
-                        if J[r, c] > top:
-                            top = J[r, c]
-                            arg = c
-                    best[start + r] = arg
-                continue
-            rows = out[start : start + m]
-            rows[:] = J[:m]
-            normalise_block(rows, mode, tops, shifted, expd, bits)
+            finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits)
 
 
 # Forward substitution may contract a - l * z into one fused multiply-add (one
@@ -435,24 +448,9 @@ def full_rows(X, means, factors, const, mode, out, best, parts):  # pragma: no c
         for b in range(first, last):
             start = b * block
             m = min(n, start + block) - start
-            for r in range(m):
-                for j in range(d):
-                    XT[j, r] = X[start + r, j]
+            transpose_block(X, start, m, XT)
             for c in range(k):
                 whitened_norms(XT, means[c], factors[c], Z, acc)
                 for r in range(m):
                     J[r, c] = const[c] - 0.5 * acc[r]
-            if mode == 3:
-                for r in range(m):
-                    top = -np.inf
-                    arg = -1
-                    for c in range(k):
-                        if J[r, c] > top:
-                            top = J[r, c]
-                            arg = c
-                    best[start + r] = arg
-                continue
-            rows = out[start : start + m]
-            rows[:] = J[:m]
-            if mode != 0:
-                normalise_block(rows, mode, tops, shifted, expd, bits)
+            finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits)
