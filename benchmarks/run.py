@@ -67,17 +67,49 @@ def make_data(n: int, d: int, k: int, dtype=np.float64, seed: int = 0):
 
 def row(name: str, ours: float, theirs: float | None, floor: float) -> str:
     if theirs is None:
-        return f"{name:<38} {ours * 1e3:9.1f} ms {'':>12} {'':>9} {ours / floor:8.1f}x"
+        return f"{name:<44} {ours * 1e3:9.1f} ms {'':>12} {'':>9} {ours / floor:8.1f}x"
     return (
-        f"{name:<38} {ours * 1e3:9.1f} ms {theirs * 1e3:9.1f} ms "
+        f"{name:<44} {ours * 1e3:9.1f} ms {theirs * 1e3:9.1f} ms "
         f"{theirs / ours:8.1f}x {ours / floor:8.1f}x"
     )
 
 
+def call(model: object, method: str, X: np.ndarray, y: np.ndarray) -> object:
+    """``model.fit(X, y)``, or ``model.<method>(X)`` for a prediction method."""
+    if method == "fit":
+        return model.fit(X, y)  # type: ignore[attr-defined]
+    return getattr(model, method)(X)
+
+
+def side_by_side(
+    kind: str,
+    ours: object,
+    theirs: tuple[object, str],
+    X: np.ndarray,
+    y: np.ndarray,
+    floor: float,
+    reps: int,
+    fit_reps: int,
+    predict_reps: int,
+) -> None:
+    """Print fit, predict and predict_proba of ours against ``theirs`` (estimator, short name).
+
+    scikit-learn's fit is repeated ``fit_reps`` times and its predictions
+    ``predict_reps`` times (some take many seconds); ours ``reps`` times.
+    """
+    k = len(np.unique(y))
+    their_model, versus = theirs
+    for method in ("fit", "predict", "predict_proba"):
+        t_ours = median_time(lambda: call(ours, method, X, y), reps)  # noqa: B023
+        their_reps = fit_reps if method == "fit" else predict_reps
+        t_sk = median_time(lambda: call(their_model, method, X, y), their_reps)  # noqa: B023
+        print(row(f"{kind} {method} k={k} vs {versus}", t_ours, t_sk, floor))
+
+
 def header() -> str:
     return (
-        f"{'benchmark':<38} {'gaussmle':>12} {'sklearn':>12} {'speed-up':>9} {'vs pass':>9}\n"
-        + "-" * 84
+        f"{'benchmark':<44} {'gaussmle':>12} {'sklearn':>12} {'speed-up':>9} {'vs pass':>9}\n"
+        + "-" * 90
     )
 
 
@@ -128,53 +160,27 @@ def main() -> None:
 
     for k in (10, 100):
         X, y = make_data(n, d, k)
-        ours = GaussianClassifier()
-        sk = GaussianNB()
-        t_ours = median_time(lambda: ours.fit(X, y), reps)  # noqa: B023
-        t_sk = median_time(lambda: sk.fit(X, y), slow_reps)  # noqa: B023
-        print(row(f"diag fit k={k} vs GaussianNB", t_ours, t_sk, floor))
-        t_ours = median_time(lambda: ours.predict(X), reps)  # noqa: B023
-        t_sk = median_time(lambda: sk.predict(X), 1)  # noqa: B023
-        print(row(f"diag predict k={k}", t_ours, t_sk, floor))
-        t_ours = median_time(lambda: ours.predict_proba(X), reps)  # noqa: B023
-        t_sk = median_time(lambda: sk.predict_proba(X), 1)  # noqa: B023
-        print(row(f"diag predict_proba k={k}", t_ours, t_sk, floor))
+        theirs = (GaussianNB(), "GaussianNB")
+        side_by_side("diag", GaussianClassifier(), theirs, X, y, floor, reps, slow_reps, 1)
 
     k = 10
     X, y = make_data(n, d, k)
     X32 = X.astype(np.float32)
     ours = GaussianClassifier()
-    t64, t32 = paired_median_times(lambda: ours.fit(X, y), lambda: ours.fit(X32, y), 2 * reps)
-    print(row(f"diag fit k={k} float32 (vs float64)", t32, t64, floor))
-    ours.fit(X, y)
-    t64, t32 = paired_median_times(lambda: ours.predict(X), lambda: ours.predict(X32), 2 * reps)
-    print(row(f"diag predict k={k} float32 (vs float64)", t32, t64, floor))
-    t64, t32 = paired_median_times(
-        lambda: ours.predict_proba(X), lambda: ours.predict_proba(X32), 2 * reps
-    )
-    print(row(f"diag predict_proba k={k} float32 (vs f64)", t32, t64, floor))
+    for method in ("fit", "predict", "predict_proba"):
+        t64, t32 = paired_median_times(
+            lambda: call(ours, method, X, y),  # noqa: B023
+            lambda: call(ours, method, X32, y),  # noqa: B023
+            2 * reps,
+        )
+        print(row(f"diag {method} k={k} float32 (vs float64)", t32, t64, floor))
 
-    full, qda = GaussianClassifier(covariance_type="full"), QuadraticDiscriminantAnalysis()
-    t_ours = median_time(lambda: full.fit(X, y), reps)
-    t_sk = median_time(lambda: qda.fit(X, y), slow_reps)
-    print(row(f"full fit k={k} vs QDA", t_ours, t_sk, floor))
-    t_ours = median_time(lambda: full.predict(X), reps)
-    t_sk = median_time(lambda: qda.predict(X), slow_reps)
-    print(row(f"full predict k={k} vs QDA", t_ours, t_sk, floor))
-    t_ours = median_time(lambda: full.predict_proba(X), reps)
-    t_sk = median_time(lambda: qda.predict_proba(X), slow_reps)
-    print(row(f"full predict_proba k={k} vs QDA", t_ours, t_sk, floor))
-
-    tied, lda = GaussianClassifier(covariance_type="tied"), LinearDiscriminantAnalysis()
-    t_ours = median_time(lambda: tied.fit(X, y), reps)
-    t_sk = median_time(lambda: lda.fit(X, y), slow_reps)
-    print(row(f"tied fit k={k} vs LDA", t_ours, t_sk, floor))
-    t_ours = median_time(lambda: tied.predict(X), reps)
-    t_sk = median_time(lambda: lda.predict(X), slow_reps)
-    print(row(f"tied predict k={k} vs LDA", t_ours, t_sk, floor))
-    t_ours = median_time(lambda: tied.predict_proba(X), reps)
-    t_sk = median_time(lambda: lda.predict_proba(X), slow_reps)
-    print(row(f"tied predict_proba k={k} vs LDA", t_ours, t_sk, floor))
+    for kind, theirs, versus in (
+        ("full", QuadraticDiscriminantAnalysis(), "QDA"),
+        ("tied", LinearDiscriminantAnalysis(), "LDA"),
+    ):
+        ours = GaussianClassifier(covariance_type=kind)
+        side_by_side(kind, ours, (theirs, versus), X, y, floor, reps, slow_reps, slow_reps)
 
     if not args.no_memory:
         k = 100
