@@ -79,7 +79,7 @@ def test_predictions_match_numpy(numpy_only, covariance_type, d):
 
 
 def test_vectorised_exp_matches_numpy():
-    from gaussmle._numba_predict import EXP_FLOOR, exp_nonpositive
+    from gaussmle._numba_softmax import EXP_FLOOR, exp_nonpositive
 
     rng = np.random.default_rng(3)
     grid = -np.linspace(0.0, 745.5, 1_000_001)
