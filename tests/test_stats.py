@@ -263,3 +263,24 @@ def test_regroup_and_shifted_keep_every_field():
     assert moved.feature_count.tolist()[1] == [2.0, 1.0]
     assert np.array_equal(moved.lo[[1, 3]], s.lo)
     assert np.array_equal(moved.mean[[1, 3]], s.mean)
+
+
+@pytest.mark.parametrize(
+    "codes",
+    [
+        np.r_[np.zeros(5000, dtype=np.intp), 2],  # group 2 only in the last row
+        np.r_[np.zeros(5000, dtype=np.intp), np.ones(3, dtype=np.intp)],  # group 2 absent
+        np.array([2, 0, 1]),
+    ],
+)
+def test_reference_rows_are_rows_of_their_group(codes):
+    from gaussmle._moments import group_reference_rows
+
+    X = np.arange(codes.size * 2, dtype=float).reshape(-1, 2) + 1.0
+    ref = group_reference_rows(X, codes, 3)
+    for g in range(3):
+        rows = X[codes == g]
+        if rows.size:
+            assert any(np.array_equal(ref[g], row) for row in rows)
+        else:
+            assert np.array_equal(ref[g], np.zeros(2))

@@ -110,19 +110,32 @@ def group_reference_rows(X: np.ndarray, codes: np.ndarray, n_groups: int) -> np.
     """One row of each group (zeros for groups without rows), float64 (k, d).
 
     Any row of the group will do; searching a growing prefix of the rows
-    finds one for every group without a pass over all of them.
+    finds one for every group without a pass over all of them. Only when some
+    group is not in the first rows are the groups counted (once), so that a
+    group absent from ``codes`` does not make the search read every row.
+
+    Examples
+    --------
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> group_reference_rows(X, np.array([1, 1, 0]), 3).tolist()
+    [[5.0, 6.0], [3.0, 4.0], [0.0, 0.0]]
     """
-    present = np.bincount(codes, minlength=n_groups) > 0
     position = np.full(n_groups, -1, dtype=np.intp)
+    present = None
     head = 1024
     while True:
         part = codes[:head]
         position[part] = np.arange(part.shape[0])
-        if head >= codes.shape[0] or np.all(position[present] >= 0):
+        found = position >= 0
+        if found.all() or head >= codes.shape[0]:
+            break
+        if present is None:
+            present = np.bincount(codes, minlength=n_groups) > 0
+        if found[present].all():
             break
         head *= 8
     ref = np.zeros((n_groups, X.shape[1]))
-    ref[present] = X[position[present]]
+    ref[found] = X[position[found]]
     return ref
 
 
