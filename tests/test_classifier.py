@@ -361,7 +361,7 @@ def test_partial_fit_far_from_the_origin_equals_fit(covariance_type):
     ],
 )
 def test_labels_and_codes_equal_unique_then_encode(y):
-    from gaussmle._labels import encode_labels, labels_and_codes, unique_labels
+    from gaussmle._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
 
     classes, codes = labels_and_codes(y)
     np.testing.assert_array_equal(classes, unique_labels(y))
@@ -369,3 +369,19 @@ def test_labels_and_codes_equal_unique_then_encode(y):
     np.testing.assert_array_equal(codes, encode_labels(y, classes))
     np.testing.assert_array_equal(classes[codes], y)
     assert codes.dtype == np.intp
+    labels = labels_of_codes(classes, codes)
+    np.testing.assert_array_equal(labels, y)
+    assert labels.dtype == classes.dtype
+
+
+@pytest.mark.parametrize("shift", [0, 5, -1])
+def test_predict_gives_labels_whether_or_not_they_are_the_codes(shift):
+    X, y = datasets.make_classification(
+        n_samples=300, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    shifted = GaussianClassifier().fit(X, y + shift)
+    plain = GaussianClassifier().fit(X, y)
+    predicted = shifted.predict(X)
+    np.testing.assert_array_equal(predicted, plain.predict(X) + shift)
+    np.testing.assert_array_equal(predicted, shifted.classes_[shifted.predict_proba(X).argmax(1)])
+    assert predicted.dtype == shifted.classes_.dtype

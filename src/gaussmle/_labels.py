@@ -92,3 +92,23 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
             "label in classes= on the first call to partial_fit"
         )
     return codes
+
+
+def labels_of_codes(classes: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``classes[codes]``: the labels of integer codes, for sorted distinct ``classes``.
+
+    When the classes are 0..k-1 in the codes' own dtype the codes are the
+    labels, and they are returned as they are (no lookup pass).
+
+    Examples
+    --------
+    >>> codes = np.array([1, 0, 1], dtype=np.intp)
+    >>> labels_of_codes(np.array(["a", "b"]), codes).tolist()
+    ['b', 'a', 'b']
+    >>> labels_of_codes(np.arange(2, dtype=np.intp), codes) is codes
+    True
+    """
+    k = classes.shape[0]
+    if classes.dtype == codes.dtype and k and classes[0] == 0 and classes[k - 1] == k - 1:
+        return codes
+    return classes.take(codes)

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._jll import ClassDensities
-from ._labels import encode_labels, labels_and_codes, unique_labels
+from ._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
 from ._student import StudentDensities
 from ._validation import (
     COVARIANCE_TYPES,
@@ -389,7 +389,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
         X = self._with_dask(X, "predict")
-        return X if not isinstance(X, np.ndarray) else self.classes_[self._evaluate(X, "best")]
+        if not isinstance(X, np.ndarray):
+            return X
+        return labels_of_codes(self.classes_, self._evaluate(X, "best"))
 
     def _with_dask(self, X: Any, method: str) -> Any:
         if _is_dask(X):
