@@ -18,6 +18,14 @@ def numpy_only(monkeypatch):
     return use_numpy
 
 
+@pytest.fixture(params=["rows", "blocks"])
+def diag_layout(request, monkeypatch):
+    """Force the diag kernels' layout: row by row, or transposed blocks of rows."""
+    by_rows = request.param == "rows"
+    monkeypatch.setattr(_kernels, "diag_by_rows", lambda n_classes, n_features: by_rows)
+    return request.param
+
+
 @pytest.mark.parametrize("kind", ["diag", "full"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("weighted", [False, True])
@@ -50,7 +58,7 @@ def test_large_offset_through_the_kernel():
 # of rows with earlier rows taken four at a time and one at a time, an odd last row.
 @pytest.mark.parametrize("d", [1, 6, 9])
 @pytest.mark.parametrize("covariance_type", ["diag", "spherical", "full", "tied"])
-def test_predictions_match_numpy(numpy_only, covariance_type, d):
+def test_predictions_match_numpy(numpy_only, diag_layout, covariance_type, d):
     rng = np.random.default_rng(2)
     scale = np.resize([1, 1e-3, 10, 1, 1, 1], d)
     X = rng.normal(size=(5000, d)) * scale + 50.0
@@ -96,7 +104,7 @@ def test_vectorised_exp_matches_numpy():
 
 
 @pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
-def test_nan_and_infinity_are_reported_by_row(covariance_type):
+def test_nan_and_infinity_are_reported_by_row(diag_layout, covariance_type):
     rng = np.random.default_rng(4)
     X = rng.normal(size=(500, 3))
     y = rng.integers(0, 3, 500)
@@ -151,7 +159,7 @@ def test_tied_guard_hands_unsafe_blocks_to_the_exact_path():
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_random_shapes_match_numpy(numpy_only, seed):
+def test_random_shapes_match_numpy(numpy_only, diag_layout, seed):
     """Any number of classes and features (unrolled loops' remainders), any type."""
     rng = np.random.default_rng(100 + seed)
     k, d = int(rng.integers(1, 13)), int(rng.integers(1, 41))
@@ -173,7 +181,7 @@ def test_random_shapes_match_numpy(numpy_only, seed):
 
 
 @pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
-def test_ties_go_to_the_first_class_as_in_argmax(numpy_only, covariance_type):
+def test_ties_go_to_the_first_class_as_in_argmax(numpy_only, diag_layout, covariance_type):
     rng = np.random.default_rng(6)
     X = rng.normal(size=(300, 4))
     twins = np.vstack([X, X, X + 5.0])  # classes "a" and "b" are the same Gaussian

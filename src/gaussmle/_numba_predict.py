@@ -4,9 +4,10 @@ Each thread takes a contiguous range of 64-row blocks; a block is transposed
 so that the rows become SIMD lanes, then every class is evaluated on it
 (diag directly, full by forward substitution, tied by the guarded linear
 discriminant) and the block is normalised by log-sum-exp or reduced to the
-best class (:mod:`gaussmle._numba_softmax`). Defined at module level so numba
-can cache the compiled code on disk (``cache=True``): only the first run on a
-machine pays for compilation.
+best class (:mod:`gaussmle._numba_softmax`). With few classes, diag blocks
+are evaluated row by row instead (SIMD along the features, no transpose).
+Defined at module level so numba can cache the compiled code on disk
+(``cache=True``): only the first run on a machine pays for compilation.
 """
 
 import numba
@@ -86,6 +87,90 @@ def diag_block(X, start, m, means, precision, const, XT, acc, J):  # pragma: no 
             J[r, c] = const[c] - 0.5 * acc[r]
 
 
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
+def row_distance(x, mu, p):  # pragma: no cover - compiled
+    """sum_j (x_j - mu_j)^2 * p_j for one row (SIMD along the features)."""
+    s = 0.0
+    for j in range(x.shape[0]):
+        e = x[j] - mu[j]
+        s += e * e * p[j]
+    return s
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
+def pair_distances(x0, x1, mu, p):  # pragma: no cover - compiled
+    """:func:`row_distance` of two rows in one loop (mu and p loaded once for both)."""
+    s0 = 0.0
+    s1 = 0.0
+    for j in range(x0.shape[0]):
+        m = mu[j]
+        q = p[j]
+        e0 = x0[j] - m
+        e1 = x1[j] - m
+        s0 += e0 * e0 * q
+        s1 += e1 * e1 * q
+    return s0, s1
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
+def diag_block_by_rows(X, start, m, means, precision, const, J):  # pragma: no cover
+    """Joint log densities of rows [start, start + m) into J[:m], two rows at a time.
+
+    For few classes this beats :func:`diag_block`: no transpose, and each
+    row is read once from memory and then from cache for every class.
+    """
+    r = 0
+    while r + 2 <= m:
+        x0 = X[start + r]
+        x1 = X[start + r + 1]
+        for c in range(means.shape[0]):
+            s0, s1 = pair_distances(x0, x1, means[c], precision[c])
+            J[r, c] = const[c] - 0.5 * s0
+            J[r + 1, c] = const[c] - 0.5 * s1
+        r += 2
+    if r < m:
+        x = X[start + r]
+        for c in range(means.shape[0]):
+            J[r, c] = const[c] - 0.5 * row_distance(x, means[c], precision[c])
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
+def best_by_rows(X, start, m, means, precision, const, best):  # pragma: no cover
+    """best[i] for rows [start, start + m): the first class of largest density, or -1.
+
+    Two rows at a time, as in :func:`diag_block_by_rows`.
+    """
+    r = 0
+    while r + 2 <= m:
+        x0 = X[start + r]
+        x1 = X[start + r + 1]
+        top0 = top1 = -np.inf
+        arg0 = arg1 = -1
+        for c in range(means.shape[0]):
+            s0, s1 = pair_distances(x0, x1, means[c], precision[c])
+            v0 = const[c] - 0.5 * s0
+            v1 = const[c] - 0.5 * s1
+            if v0 > top0:
+                top0 = v0
+                arg0 = c
+            if v1 > top1:
+                top1 = v1
+                arg1 = c
+        best[start + r] = arg0
+        best[start + r + 1] = arg1
+        r += 2
+    if r < m:
+        x = X[start + r]
+        top = -np.inf
+        arg = -1
+        for c in range(means.shape[0]):
+            v = const[c] - 0.5 * row_distance(x, means[c], precision[c])
+            if v > top:
+                top = v
+                arg = c
+        best[start + r] = arg
+
+
 @jit
 def _block_range(n, block, parts, t):  # pragma: no cover - compiled
     """The blocks [first, last) that part t of ``parts`` handles."""
@@ -95,13 +180,14 @@ def _block_range(n, block, parts, t):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, parallel=True)
-def diag_rows(X, means, precision, const, mode, out, parts):  # pragma: no cover - compiled
+def diag_rows(X, means, precision, const, mode, out, by_rows, parts):  # pragma: no cover
     """Direct diag log densities per row, optionally normalised in the same pass.
 
     out[i, c] = const[c] - 0.5 * sum_j (x_ij - mu_cj)^2 * p_cj (mode JOINT),
     or the log posterior / posterior of the row. A row whose densities all
     underflow is left as NaN for the caller. Each of ``parts`` threads owns a
-    contiguous range of 64-row blocks and its own work space.
+    contiguous range of 64-row blocks and its own work space. ``by_rows``
+    evaluates each block row by row instead of transposed (faster for few classes).
     """
     n, d = X.shape
     k = means.shape[0]
@@ -115,17 +201,21 @@ def diag_rows(X, means, precision, const, mode, out, parts):  # pragma: no cover
             start = b * block
             m = min(n, start + block) - start
             J = out[start : start + m]
-            diag_block(X, start, m, means, precision, const, XT, acc, J)
+            if by_rows:
+                diag_block_by_rows(X, start, m, means, precision, const, J)
+            else:
+                diag_block(X, start, m, means, precision, const, XT, acc, J)
             if mode != 0:
                 normalise_block(J, mode, tops, shifted, expd, bits)
 
 
 @numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, parallel=True)
-def diag_best(X, means, precision, const, best, parts):  # pragma: no cover - compiled
+def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no cover
     """Index of the largest joint log density per row (-1 where all underflow).
 
     The best class so far is kept per row as the classes go by (no table of
     densities, no second pass); ties go to the first class, as in argmax.
+    ``by_rows`` evaluates row by row instead of in transposed blocks.
     """
     n, d = X.shape
     k = means.shape[0]
@@ -139,6 +229,9 @@ def diag_best(X, means, precision, const, best, parts):  # pragma: no cover - co
         for b in range(first, last):
             start = b * block
             m = min(n, start + block) - start
+            if by_rows:
+                best_by_rows(X, start, m, means, precision, const, best)
+                continue
             transpose_block(X, start, m, XT)
             top[:] = -np.inf
             arg[:] = -1
