@@ -19,7 +19,7 @@ def numpy_only(monkeypatch):
 
 
 @pytest.fixture(params=["rows", "blocks"])
-def diag_layout(request, monkeypatch):
+def layout(request, monkeypatch):
     """Force the diag kernels' layout: row by row, or transposed blocks of rows."""
     by_rows = request.param == "rows"
     monkeypatch.setattr(_kernels, "diag_by_rows", lambda n_classes, n_features: by_rows)
@@ -58,7 +58,7 @@ def test_large_offset_through_the_kernel():
 # of rows with earlier rows taken four at a time and one at a time, an odd last row.
 @pytest.mark.parametrize("d", [1, 6, 9])
 @pytest.mark.parametrize("covariance_type", ["diag", "spherical", "full", "tied"])
-def test_predictions_match_numpy(numpy_only, diag_layout, covariance_type, d):
+def test_predictions_match_numpy(numpy_only, layout, covariance_type, d):
     rng = np.random.default_rng(2)
     scale = np.resize([1, 1e-3, 10, 1, 1, 1], d)
     X = rng.normal(size=(5000, d)) * scale + 50.0
@@ -104,7 +104,7 @@ def test_vectorised_exp_matches_numpy():
 
 
 @pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
-def test_nan_and_infinity_are_reported_by_row(diag_layout, covariance_type):
+def test_nan_and_infinity_are_reported_by_row(layout, covariance_type):
     rng = np.random.default_rng(4)
     X = rng.normal(size=(500, 3))
     y = rng.integers(0, 3, 500)
@@ -159,7 +159,7 @@ def test_tied_guard_hands_unsafe_blocks_to_the_exact_path():
 
 
 @pytest.mark.parametrize("seed", range(8))
-def test_random_shapes_match_numpy(numpy_only, diag_layout, seed):
+def test_random_shapes_match_numpy(numpy_only, layout, seed):
     """Any number of classes and features (unrolled loops' remainders), any type."""
     rng = np.random.default_rng(100 + seed)
     k, d = int(rng.integers(1, 13)), int(rng.integers(1, 41))
@@ -181,7 +181,7 @@ def test_random_shapes_match_numpy(numpy_only, diag_layout, seed):
 
 
 @pytest.mark.parametrize("covariance_type", ["diag", "full", "tied"])
-def test_ties_go_to_the_first_class_as_in_argmax(numpy_only, diag_layout, covariance_type):
+def test_ties_go_to_the_first_class_as_in_argmax(numpy_only, layout, covariance_type):
     rng = np.random.default_rng(6)
     X = rng.normal(size=(300, 4))
     twins = np.vstack([X, X, X + 5.0])  # classes "a" and "b" are the same Gaussian

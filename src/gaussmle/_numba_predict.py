@@ -247,6 +247,76 @@ def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no c
                 best[start + r] = arg[r]
 
 
+# A dot product may be summed in any order (SIMD partial sums): the rounding bound
+# the tied guard checks, SAFETY * EPS * (max|z| @ |W| + |b|), is the one the numpy
+# path also relies on with BLAS. A separate function, so that linear_rows keeps
+# its own flags (no reassociation elsewhere).
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+def pair_dots(z0, z1, w):  # pragma: no cover - compiled
+    """(z0 @ w, z1 @ w) in one loop over the features."""
+    s0 = 0.0
+    s1 = 0.0
+    for j in range(w.shape[0]):
+        wj = w[j]
+        s0 += z0[j] * wj
+        s1 += z1[j] * wj
+    return s0, s1
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+def linear_scores(ZB, m, WT, bias, J):  # pragma: no cover - compiled
+    """J[r, c] = ZB[r] @ WT[c] + bias[c] for the first m rows, two rows at a time."""
+    k = WT.shape[0]
+    r = 0
+    while r + 2 <= m:
+        for c in range(k):
+            s0, s1 = pair_dots(ZB[r], ZB[r + 1], WT[c])
+            J[r, c] = bias[c] + s0
+            J[r + 1, c] = bias[c] + s1
+        r += 2
+    if r < m:
+        for c in range(k):
+            s0, _ = pair_dots(ZB[r], ZB[r], WT[c])
+            J[r, c] = bias[c] + s0
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def shifted_rows(X, start, m, ref, ZB, zmax, poison):  # pragma: no cover - compiled
+    """ZB[:m] = X[start : start + m] - ref, with the largest |z| per feature in zmax.
+
+    ``poison`` becomes NaN where a feature holds NaN or infinity. The maxima
+    are taken four rows at a time: a quarter of the loads and stores of zmax.
+    """
+    d = X.shape[1]
+    for r in range(m):
+        x = X[start + r]
+        z = ZB[r]
+        for j in range(d):
+            z[j] = x[j] - ref[j]
+    r = 0
+    while r + 4 <= m:
+        z0 = ZB[r]
+        z1 = ZB[r + 1]
+        z2 = ZB[r + 2]
+        z3 = ZB[r + 3]
+        for j in range(d):
+            a0 = abs(z0[j])
+            a1 = abs(z1[j])
+            a2 = abs(z2[j])
+            a3 = abs(z3[j])
+            top = max(max(a0, a1), max(a2, a3))
+            zmax[j] = top if top > zmax[j] else zmax[j]
+            poison[j] += ((a0 + a1) + (a2 + a3)) * 0.0
+        r += 4
+    while r < m:
+        z0 = ZB[r]
+        for j in range(d):
+            a0 = abs(z0[j])
+            zmax[j] = a0 if a0 > zmax[j] else zmax[j]
+            poison[j] += a0 * 0.0
+        r += 1
+
+
 @numba.njit(cache=True, fastmath={"contract"}, nogil=True, parallel=True)
 def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):  # pragma: no cover
     """Tied covariances: class scores z @ W + bias per row (z = x - ref), normalised.
@@ -258,16 +328,17 @@ def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):
     rounding bound of the products) exceeds ``tol`` for some class, the
     block is not evaluated: its rows come back as NaN (best -2) for the
     caller's exact path. A row with NaN or infinity ends up there too.
-    The sums run in sequential order (fused multiply-adds only).
+    The block's rows are not transposed: each score is a dot product along
+    the features, two rows at a time (faster than transposed blocks for
+    every shape measured but d < 8 with more than 6 classes, by 5 to 10%).
     """
     n, d = X.shape
     k = W.shape[1]
     block = ROWS
     for t in numba.prange(parts):
-        XT = np.zeros((d, block))
-        acc = np.empty(block)
+        ZB = np.zeros((block, d))
+        WT = np.ascontiguousarray(W.T)
         zmax = np.empty(d)
-        zrow = np.empty(d)
         poison = np.empty(d)
         J = np.empty((block, k))
         tops, shifted, expd, bits = normalise_space(block, k)
@@ -275,20 +346,9 @@ def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):
         for b in range(first, last):
             start = b * block
             m = min(n, start + block) - start
-            # z = x - ref, transposed, with the largest |z| per feature (vectorised across
-            # the features of each row); NaN or infinity makes ``poison`` non-zero
             zmax[:] = 0.0
             poison[:] = 0.0
-            for r in range(m):
-                x = X[start + r]
-                for j in range(d):
-                    z = x[j] - ref[j]
-                    zrow[j] = z
-                    size = abs(z)
-                    zmax[j] = size if size > zmax[j] else zmax[j]
-                    poison[j] += size * 0.0
-                for j in range(d):
-                    XT[j, r] = zrow[j]
+            shifted_rows(X, start, m, ref, ZB, zmax, poison)
             for j in range(d):
                 if poison[j] != 0.0:
                     zmax[j] = np.inf
@@ -307,30 +367,7 @@ def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):
                         for c in range(k):
                             out[start + r, c] = np.nan
                 continue
-            for c in range(k):
-                w = W[:, c]
-                acc[:] = 0.0
-                j = 0
-                while j + 4 <= d:
-                    x0 = XT[j]
-                    x1 = XT[j + 1]
-                    x2 = XT[j + 2]
-                    x3 = XT[j + 3]
-                    w0 = w[j]
-                    w1 = w[j + 1]
-                    w2 = w[j + 2]
-                    w3 = w[j + 3]
-                    for r in range(ROWS):
-                        acc[r] = acc[r] + x0[r] * w0 + x1[r] * w1 + x2[r] * w2 + x3[r] * w3
-                    j += 4
-                while j < d:
-                    xj = XT[j]
-                    wj = w[j]
-                    for r in range(ROWS):
-                        acc[r] = acc[r] + xj[r] * wj
-                    j += 1
-                for r in range(m):
-                    J[r, c] = bias[c] + acc[r]
+            linear_scores(ZB, m, WT, bias, J)
             finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits)
 
 
