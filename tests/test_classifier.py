@@ -385,3 +385,25 @@ def test_predict_gives_labels_whether_or_not_they_are_the_codes(shift):
     np.testing.assert_array_equal(predicted, plain.predict(X) + shift)
     np.testing.assert_array_equal(predicted, shifted.classes_[shifted.predict_proba(X).argmax(1)])
     assert predicted.dtype == shifted.classes_.dtype
+
+
+def test_fit_does_its_small_algebra_with_blas_on_one_thread(monkeypatch):
+    """No spinning BLAS threads left behind to slow the next compiled kernel."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> set[int]:
+        return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+    seen = []
+    refresh = GaussianClassifier._refresh
+
+    def watched(self):
+        seen.append(blas_threads())
+        refresh(self)
+
+    monkeypatch.setattr(GaussianClassifier, "_refresh", watched)
+    before = blas_threads()
+    X, y = datasets.make_classification(n_samples=200, n_features=4, random_state=0)
+    GaussianClassifier(covariance_type="tied").fit(X, y)
+    assert seen == [{1}]
+    assert blas_threads() == before

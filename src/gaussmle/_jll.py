@@ -367,9 +367,7 @@ class ClassDensities:
             for rows in chunks:
                 run(rows)
             return out
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+        with _kernels.one_blas_thread(), ThreadPoolExecutor(workers) as pool:
             for _ in pool.map(run, chunks):
                 pass
         return out

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from . import _kernels
 from ._jll import ClassDensities
 from ._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
 from ._student import StudentDensities
@@ -219,7 +220,11 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             batch = self.class_stats_.merge(batch)
         self.classes_ = np.asarray(classes)
         self.class_stats_ = batch
-        self._refresh()
+        if batch.n_features <= _kernels.SMALL_ALGEBRA_FEATURES:
+            with _kernels.one_blas_thread():
+                self._refresh()
+        else:
+            self._refresh()
         return self
 
     def _refresh(self) -> None:
