@@ -26,9 +26,14 @@ from threadpoolctl import threadpool_info
 
 from gaussmle import GaussianClassifier, _kernels
 
+#: Seconds to wait before timing: OpenBLAS keeps its threads spinning for about
+#: 0.1 s after a threaded call, and they would share the cores with what comes next.
+SETTLE_S = 0.3
+
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``repeats`` calls (after one warm-up call)."""
+    """Median wall time of ``repeats`` calls (after a pause and one warm-up call)."""
+    time.sleep(SETTLE_S)
     fn()
     times = []
     for _ in range(repeats):
