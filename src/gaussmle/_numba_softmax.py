@@ -56,7 +56,10 @@ def exp_nonpositive(x, out, bits, n):  # pragma: no cover - compiled
         out[i] = value if xi >= EXP_FLOOR else (0.0 if xi < EXP_FLOOR else xi)
 
 
-@jit
+# The row sums of exponentials (non-negative terms, the largest exactly 1) may be
+# reassociated: their error bound does not depend on the order. Nothing else here
+# is a sum. 7.9 -> 6.9 cycles per value at k = 10.
+@numba.njit(cache=True, fastmath={"reassoc"}, nogil=True)
 def normalise_block(rows, mode, tops, shifted, expd, bits):  # pragma: no cover - compiled
     """Log-sum-exp normalisation of every row of ``rows`` (m, k), in place.
 
