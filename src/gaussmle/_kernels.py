@@ -103,6 +103,13 @@ def _compiled() -> Any:
     return _numba_predict
 
 
+def _compiled_linear() -> Any:
+    """The tied kernel's module (compiled or loaded from numba's cache on first use)."""
+    from . import _numba_linear
+
+    return _numba_linear
+
+
 def group_stats(
     X: np.ndarray, codes: np.ndarray, w: np.ndarray | None, ref: np.ndarray, kind: str = "diag"
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -263,7 +270,7 @@ def linear_rows(
     guard_W, guard_b, tol = guard
     out = np.empty((0 if mode == BEST else n, k))
     best = np.empty(n if mode == BEST else 0, dtype=np.intp)
-    _compiled().linear_rows(
+    _compiled_linear().linear_rows(
         np.ascontiguousarray(X),
         np.ascontiguousarray(ref, dtype=np.float64),
         np.ascontiguousarray(W, dtype=np.float64),
