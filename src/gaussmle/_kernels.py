@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-#: Rows per block inside the compiled fit kernel (block stays in L2 cache).
+#: Rows per block inside the compiled diag fit kernel (block stays in L2 cache).
 BLOCK_ROWS = 2048
 
 
