@@ -135,43 +135,6 @@ def diag_block_by_rows(X, start, m, means, precision, const, J):  # pragma: no c
             J[r, c] = const[c] - 0.5 * row_distance(x, means[c], precision[c])
 
 
-@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
-def best_by_rows(X, start, m, means, precision, const, best):  # pragma: no cover
-    """best[i] for rows [start, start + m): the first class of largest density, or -1.
-
-    Two rows at a time, as in :func:`diag_block_by_rows`.
-    """
-    r = 0
-    while r + 2 <= m:
-        x0 = X[start + r]
-        x1 = X[start + r + 1]
-        top0 = top1 = -np.inf
-        arg0 = arg1 = -1
-        for c in range(means.shape[0]):
-            s0, s1 = pair_distances(x0, x1, means[c], precision[c])
-            v0 = const[c] - 0.5 * s0
-            v1 = const[c] - 0.5 * s1
-            if v0 > top0:
-                top0 = v0
-                arg0 = c
-            if v1 > top1:
-                top1 = v1
-                arg1 = c
-        best[start + r] = arg0
-        best[start + r + 1] = arg1
-        r += 2
-    if r < m:
-        x = X[start + r]
-        top = -np.inf
-        arg = -1
-        for c in range(means.shape[0]):
-            v = const[c] - 0.5 * row_distance(x, means[c], precision[c])
-            if v > top:
-                top = v
-                arg = c
-        best[start + r] = arg
-
-
 @jit
 def block_range(n, block, parts, t):  # pragma: no cover - compiled
     """The blocks [first, last) that part t of ``parts`` handles."""
@@ -216,7 +179,8 @@ def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no c
 
     The best class so far is kept per row as the classes go by (no table of
     densities, no second pass); ties go to the first class, as in argmax.
-    ``by_rows`` evaluates row by row instead of in transposed blocks.
+    ``by_rows`` evaluates the block row by row instead (into a table of
+    densities, reduced by :func:`finish_block`, the argmax every kernel shares).
     """
     n, d = X.shape
     k = means.shape[0]
@@ -226,12 +190,16 @@ def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no c
         acc = np.empty(block)
         top = np.empty(block)
         arg = np.empty(block, dtype=np.intp)
+        J = np.empty((block, k))
+        out = np.empty((0, k))
         first, last = block_range(n, block, parts, t)
         for b in range(first, last):
             start = b * block
             m = min(n, start + block) - start
             if by_rows:
-                best_by_rows(X, start, m, means, precision, const, best)
+                diag_block_by_rows(X, start, m, means, precision, const, J)
+                # mode 3 (best) needs no output table or normalising work space
+                finish_block(J, m, start, 3, out, best, top, top, top, arg)
                 continue
             transpose_block(X, start, m, XT)
             top[:] = -np.inf
