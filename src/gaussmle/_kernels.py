@@ -156,15 +156,15 @@ def _rows_kernel(
     params: np.ndarray,
     const: np.ndarray,
     mode: int,
-    by_rows: bool = False,
+    extra: Any,
 ) -> np.ndarray:
-    """Run a row-parallel prediction kernel into a new (n, k) array."""
+    """Run a row-parallel prediction kernel into a new (n, k) array.
+
+    ``extra`` is the kernel's own argument after ``out`` (diag: the layout;
+    full: the unused array of best classes).
+    """
     out = np.empty((X.shape[0], means.shape[0]))
-    args = [*_contiguous(X, means, params, const), mode, out]
-    if name == "full_rows":
-        args.append(np.empty(0, dtype=np.intp))
-    else:
-        args.append(by_rows)
+    args = (*_contiguous(X, means, params, const), mode, out, extra)
     getattr(_compiled(), name)(*args, _parts(X.shape[0]))
     return out
 
@@ -210,7 +210,8 @@ def full_rows(
     X: np.ndarray, means: np.ndarray, factors: np.ndarray, const: np.ndarray, mode: int
 ) -> np.ndarray:
     """Full-covariance log densities plus ``const`` (n, k), by triangular solves."""
-    return _rows_kernel("full_rows", X, means, factors, const, mode)
+    no_best = np.empty(0, dtype=np.intp)
+    return _rows_kernel("full_rows", X, means, factors, const, mode, no_best)
 
 
 def _contiguous(

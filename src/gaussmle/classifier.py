@@ -7,6 +7,7 @@ discriminant analysis, ``"tied"`` is linear discriminant analysis and
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -220,10 +221,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             batch = self.class_stats_.merge(batch)
         self.classes_ = np.asarray(classes)
         self.class_stats_ = batch
-        if batch.n_features <= _kernels.SMALL_ALGEBRA_FEATURES:
-            with _kernels.one_blas_thread():
-                self._refresh()
-        else:
+        small = batch.n_features <= _kernels.SMALL_ALGEBRA_FEATURES
+        with _kernels.one_blas_thread() if small else nullcontext():
             self._refresh()
         return self
 
