@@ -17,7 +17,7 @@ import numpy as np
 
 from ..io import DataError
 from ._app import COVARIANCE_CHOICES, json_option, parse_features, say
-from ._demo_output import payload, story_text
+from ._demo_output import DemoResults, payload, story_text
 from ._format import json_text
 from ._models import class_estimates
 
@@ -91,10 +91,8 @@ def demo_command(
     proba = quiet.predict_proba(story["X_new"])
     predicted = quiet.predict(story["X_new"])
     files = _write_files(out, story, model, quiet, pair, no_plots)
-    if as_json:
-        say(json_text(payload(story, model, per_class, checks, optimiser, predicted, proba, files)))
-        return
-    say(story_text(story, model, per_class, checks, optimiser, predicted, proba, files, out))
+    results = DemoResults(story, model, per_class, checks, optimiser, predicted, proba, files)
+    say(json_text(payload(results)) if as_json else story_text(results, out))
 
 
 # ---------------------------------------------------------------------- data

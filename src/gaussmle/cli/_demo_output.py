@@ -7,6 +7,7 @@ module only lays them out.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,17 +25,25 @@ from ._models import estimates_table
 CLOSE_CALL = 0.9
 
 
-def story_text(
-    story: dict[str, Any],
-    model: Any,
-    per_class: list[dict[str, Any]],
-    checks: list[dict[str, Any]],
-    optimiser: dict[str, float],
-    predicted: np.ndarray,
-    proba: np.ndarray,
-    files: list[tuple[str, str]],
-    out: str,
-) -> str:
+@dataclass(frozen=True)
+class DemoResults:
+    """What the demo computed: the story's data, the model and its checks."""
+
+    story: dict[str, Any]
+    model: Any
+    per_class: list[dict[str, Any]]
+    checks: list[dict[str, Any]]
+    optimiser: dict[str, float]
+    predicted: np.ndarray
+    proba: np.ndarray
+    files: list[tuple[str, str]]
+
+
+def story_text(results: DemoResults, out: str) -> str:
+    """The demo's story as text: the data, the estimates, the checks, the verdict."""
+    story, model, per_class = results.story, results.model, results.per_class
+    checks, optimiser, files = results.checks, results.optimiser, results.files
+    predicted, proba = results.predicted, results.proba
     items, new, title = story["items"], story["new"], story["class_title"]
     names = story["names"]
     X, y = story["X"], story["y"]
@@ -228,16 +237,11 @@ def _prediction_lines(
     return lines
 
 
-def payload(
-    story: dict[str, Any],
-    model: Any,
-    per_class: list[dict[str, Any]],
-    checks: list[dict[str, Any]],
-    optimiser: dict[str, float],
-    predicted: np.ndarray,
-    proba: np.ndarray,
-    files: list[tuple[str, str]],
-) -> dict[str, Any]:
+def payload(results: DemoResults) -> dict[str, Any]:
+    """The same results as one JSON-ready dict."""
+    story, model, per_class = results.story, results.model, results.per_class
+    checks, optimiser, files = results.checks, results.optimiser, results.files
+    predicted, proba = results.predicted, results.proba
     classes = model.classes_.tolist()
     predictions = []
     for k in range(proba.shape[0]):
