@@ -1,9 +1,10 @@
 """Shared fixtures.
 
-The tests reach the compiled kernels' internals only through the fixtures in
-the "kernels" section below (and through ``tests/test_kernels.py``, which tests
-them directly): when the kernels move, re-point ``KERNELS`` and the few names
-the fixtures patch.
+The tests reach the internals of the compiled kernels and of the class
+densities only through the fixtures in the "kernels" and "densities" sections
+below (and through ``tests/test_kernels.py``, which tests the kernels
+directly): when those modules move, re-point ``KERNELS`` and ``DENSITIES`` and
+the few names the fixtures patch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 
 import pytest
 
+from gaussmle import _jll as DENSITIES
 from gaussmle import _kernels as KERNELS
 
 # ------------------------------------------------------------------ kernels
@@ -69,3 +71,38 @@ def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 def kernels_available() -> bool:
     """Whether the compiled kernels serve fit and predict in this run."""
     return bool(KERNELS.available())
+
+
+# ------------------------------------------------------------------ densities
+
+
+@pytest.fixture
+def no_accuracy_guard(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call the returned function to drop the numpy path's rounding guard: every term
+    of the diag/tied densities then goes through the expanded square."""
+
+    def drop() -> None:
+        monkeypatch.setattr(DENSITIES, "ABS_TOL", float("inf"))
+
+    return drop
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
+    """Call the returned function to make the numpy path evaluate the fewest rows per
+    chunk (256); it returns a list that receives each evaluation's number of chunks."""
+
+    def shrink() -> list[int]:
+        seen: list[int] = []
+        rows = DENSITIES.ClassDensities._rows
+
+        def counted(self: object, n: int) -> list[slice]:
+            chunks = list(rows(self, n))
+            seen.append(len(chunks))
+            return chunks
+
+        monkeypatch.setattr(DENSITIES, "CHUNK_BYTES", 1)
+        monkeypatch.setattr(DENSITIES.ClassDensities, "_rows", counted)
+        return seen
+
+    return shrink
