@@ -106,3 +106,29 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
         return seen
 
     return shrink
+
+
+@pytest.fixture
+def parts_used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of row ranges (threads) each kernel call chose, in order (a spy)."""
+    seen: list[int] = []
+    choose = KERNELS._parts
+
+    def spy(n_rows: int) -> int:
+        seen.append(choose(n_rows))
+        return seen[-1]
+
+    monkeypatch.setattr(KERNELS, "_parts", spy)
+    return seen
+
+
+@pytest.fixture
+def kernel_threads() -> int:
+    """Threads the compiled kernels may use (numba's setting)."""
+    return int(KERNELS.n_threads())
+
+
+@pytest.fixture
+def parallel_min_rows() -> int:
+    """From this many rows the kernels split the rows across threads."""
+    return int(KERNELS.PARALLEL_MIN_ROWS)
