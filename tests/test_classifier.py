@@ -413,3 +413,57 @@ def test_fit_does_its_small_algebra_with_blas_on_one_thread(monkeypatch):
     GaussianClassifier(covariance_type="tied").fit(X, y)
     assert seen == [{1}]
     assert blas_threads() == before
+
+
+def _correlated_classes(seed: int, n_per_class: int = 200, d: int = 5, k: int = 4):
+    """k classes of equal size with their own means and correlated covariances."""
+    rng = np.random.default_rng(seed)
+    X = np.concatenate(
+        [
+            rng.normal(size=(n_per_class, d)) @ rng.normal(size=(d, d)) + rng.normal(0, 2, d)
+            for _ in range(k)
+        ]
+    )
+    return X, np.repeat(np.arange(k), n_per_class)
+
+
+def test_tied_matches_linear_discriminant_analysis():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    X, y = _correlated_classes(20)
+    ours = GaussianClassifier(covariance_type="tied", var_smoothing=0.0).fit(X, y)
+    # equal class sizes and equal priors: scikit-learn's prior-weighted within-class
+    # covariance is then the pooled MLE
+    theirs = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=None, priors=[0.25] * 4)
+    theirs.fit(X, y)
+    np.testing.assert_allclose(ours.class_prior_, theirs.priors_, rtol=1e-15)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.covariances_, theirs.covariance_, rtol=1e-10, atol=1e-12)
+    probe = X + np.random.default_rng(21).normal(0, 0.5, X.shape)
+    proba = theirs.predict_proba(probe)
+    assert 0.01 < (proba.max(axis=1) < 0.99).mean()  # not all posteriors 0 or 1
+    np.testing.assert_allclose(ours.predict_proba(probe), proba, rtol=0, atol=1e-10)
+    kept = proba > 1e-300
+    np.testing.assert_allclose(
+        ours.predict_log_proba(probe)[kept], theirs.predict_log_proba(probe)[kept], atol=1e-10
+    )
+    assert np.array_equal(ours.predict(probe), theirs.predict(probe))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_full_and_tied_densities_match_scipy(covariance_type):
+    X, y = _correlated_classes(22)
+    model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    eye = np.eye(X.shape[1])
+    covs = np.stack([np.cov(X[y == c].T, ddof=0) for c in range(4)])
+    want_cov = covs if covariance_type == "full" else covs.mean(axis=0)  # equal class sizes
+    np.testing.assert_allclose(model.covariances_, want_cov + model.epsilon_ * eye, rtol=1e-10)
+    probe = X + np.random.default_rng(23).normal(0, 0.5, X.shape)
+    want = direct_joint_log_proba(model, probe)  # scipy's multivariate_normal, class by class
+    np.testing.assert_allclose(model.predict_joint_log_proba(probe), want, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        model.predict_log_proba(probe),
+        want - logsumexp(want, axis=1, keepdims=True),
+        rtol=1e-10,
+        atol=1e-10,
+    )
