@@ -31,8 +31,9 @@ test: $(STAMP)
 	echo "== exit codes: compiled $$first, numpy $$second"; \
 	if [ $$first -ne 0 ]; then exit $$first; fi; exit $$second
 
+# Writes docs/benchmarks.md (date, CPU, BLAS, the table); the README links to it.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --output docs/benchmarks.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
