@@ -20,7 +20,7 @@ demo: $(STAMP)
 # The whole suite twice: with the compiled kernels (a test asserts they are active), then
 # with the numpy reference path. Both runs always run; the target fails if either failed
 # (pytest's exit code: 1 failures, 2 interrupted, 3 internal error, 4 usage, 5 no tests).
-PYTEST := $(BIN)/python -m pytest -n 2 -p no:cacheprovider -rs
+PYTEST := $(BIN)/python -m pytest -n 2 -p no:cacheprovider
 
 test: $(STAMP)
 	@first=0; second=0; \

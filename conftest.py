@@ -35,9 +35,6 @@ COMPILED_REASON = "compiled kernels against the numpy path; GAUSSMLE_NO_NUMBA=1 
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "compiled: compares the compiled kernels with the numpy path (needs numba)"
-    )
     config.stash[_DESELECTED] = []
 
 

@@ -38,6 +38,8 @@ from gaussmle import GaussianClassifier, _kernels
 
 #: Every line printed, kept for the Markdown file of ``--output``.
 LINES: list[str] = []
+#: The load average (1, 5, 15 minutes) when the run started.
+LOAD = os.getloadavg()
 
 
 def emit(line: str = "") -> None:
@@ -207,7 +209,8 @@ def write_markdown(path: str, command: str) -> None:
             "",
             f"- date: {now}",
             f"- command: `{command}`",
-            f"- CPU: {cpu_name()}, {os.cpu_count()} logical cores",
+            f"- CPU: {cpu_name()}, {os.cpu_count()} logical cores; load average "
+            f"{LOAD[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end",
             f"- Python {platform.python_version()}, numpy {np.__version__}, "
             f"scikit-learn {sklearn_version()}, gaussmle {gaussmle.__version__}",
             "",
@@ -219,9 +222,12 @@ def write_markdown(path: str, command: str) -> None:
     )
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".benchmarks.", suffix=".tmp", dir=folder)
+    mask = os.umask(0)
+    os.umask(mask)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(tmp, 0o666 & ~mask)  # as for any new file (mkstemp makes it private)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
