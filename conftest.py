@@ -64,8 +64,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    for line in config.stash.get(_DESELECTED, []):
+    lines = config.stash.get(_DESELECTED, [])
+    for line in lines:
         terminalreporter.write_line(f"deselected {line}")
+    if NO_NUMBA and not lines:  # with pytest-xdist the workers collect, and count
+        terminalreporter.write_line(f"deselected the tests marked compiled: {COMPILED_REASON}")
 
 
 def _fail_skip_in_ci(report: pytest.CollectReport | pytest.TestReport, what: str) -> None:
