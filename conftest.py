@@ -35,11 +35,21 @@ COMPILED_REASON = "compiled kernels against the numpy path; GAUSSMLE_NO_NUMBA=1 
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_DESELECTED] = []
+    config.stash[_SUMMARY] = []
 
 
-_DESELECTED = pytest.StashKey[list]()
-HAVE_NUMBA = importlib.util.find_spec("numba") is not None
+_SUMMARY = pytest.StashKey[list]()
+
+
+def _installed(name: str) -> bool:
+    """Whether ``name`` can be imported (found without importing it)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ImportError:
+        return False
+
+
+HAVE_NUMBA = _installed("numba")
 _IMPORTS_NUMBA = re.compile(r"^(import numba|from numba)\b", re.MULTILINE)
 
 
@@ -48,7 +58,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
     if HAVE_NUMBA or collection_path.suffix != ".py" or "src" not in collection_path.parts:
         return None
     if _IMPORTS_NUMBA.search(collection_path.read_text(encoding="utf-8")):
-        config.stash[_DESELECTED].append(f"{collection_path.name}: imports numba (not installed)")
+        config.stash[_SUMMARY].append(
+            f"not collected {collection_path.name}: it imports numba, which is not installed"
+        )
         return True
     return None
 
@@ -60,13 +72,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if dropped:
         items[:] = [item for item in items if not item.get_closest_marker("compiled")]
         config.hook.pytest_deselected(items=dropped)
-        config.stash[_DESELECTED].append(f"{len(dropped)} tests: {COMPILED_REASON}")
+        config.stash[_SUMMARY].append(f"deselected {len(dropped)} tests: {COMPILED_REASON}")
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    lines = config.stash.get(_DESELECTED, [])
+    lines = config.stash.get(_SUMMARY, [])
     for line in lines:
-        terminalreporter.write_line(f"deselected {line}")
+        terminalreporter.write_line(line)
     if NO_NUMBA and not lines:  # with pytest-xdist the workers collect, and count
         terminalreporter.write_line(f"deselected the tests marked compiled: {COMPILED_REASON}")
 
