@@ -77,17 +77,19 @@ def test_diag_matches_gaussian_nb_on_real_data(load):
     np.testing.assert_allclose(ours.predict_proba(X), direct_diag_proba(ours, X), atol=1e-10)
 
 
-def test_digits_needs_the_accuracy_guard():
-    """Digits has within-class variances at the epsilon floor: the plain expanded
-    square would be off by about 1e-8 there; the guarded kernel is not."""
+def test_digits_needs_the_accuracy_guard(numpy_only, no_accuracy_guard):
+    """Digits has within-class variances at the epsilon floor: the numpy path's plain
+    expanded square is off by about 2e-8 there; its guarded form, and the compiled
+    direct loop, are not."""
     X, y = datasets.load_digits(return_X_y=True)
     model = GaussianClassifier().fit(X, y)
     assert (model.covariances_ < 1e-7).any()
-    rng = np.random.default_rng(0)
-    probe = X + rng.normal(0, 0.3, X.shape)
-    np.testing.assert_allclose(
-        model.predict_proba(probe), direct_diag_proba(model, probe), atol=1e-10
-    )
+    want = direct_diag_proba(model, X)  # the training rows: posteriors not all 0 or 1
+    np.testing.assert_allclose(model.predict_proba(X), want, rtol=0, atol=1e-12)
+    numpy_only()
+    np.testing.assert_allclose(model.predict_proba(X), want, rtol=0, atol=1e-12)
+    no_accuracy_guard()
+    assert np.abs(model.predict_proba(X) - want).max() > 1e-9  # the guard is what helps
 
 
 @pytest.mark.parametrize("covariance_type", TYPES)
@@ -321,17 +323,21 @@ def test_class_stats_are_the_sufficient_statistics():
     assert np.array_equal(rebuilt.predict_proba(X), model.predict_proba(X))
 
 
-def test_predict_in_chunks_matches_one_chunk(monkeypatch):
-    import gaussmle._jll as module
-
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_numpy_path_in_chunks_matches_one_chunk(numpy_only, small_chunks, covariance_type):
+    # the compiled kernels have their own blocks (tests/test_threads.py); row chunks
+    # are the numpy path's
+    numpy_only()
     rng = np.random.default_rng(8)
     X = rng.normal(size=(3000, 5))
     y = rng.integers(0, 7, 3000)
-    model = GaussianClassifier(covariance_type="full").fit(X, y)
-    whole = model.predict_proba(X)
-    monkeypatch.setattr(module, "CHUNK_BYTES", 1)
-    chunked = model.predict_proba(X)
-    np.testing.assert_allclose(chunked, whole, rtol=0, atol=1e-15)
+    model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    methods = ("predict", "predict_proba", "predict_log_proba", "predict_joint_log_proba")
+    whole = {name: getattr(model, name)(X) for name in methods}
+    chunks = small_chunks()
+    for name in methods:
+        np.testing.assert_allclose(getattr(model, name)(X), whole[name], rtol=1e-15, atol=1e-15)
+    assert chunks == [12] * len(methods)  # 3000 rows in chunks of 256
 
 
 @pytest.mark.parametrize("covariance_type", TYPES)
@@ -407,3 +413,57 @@ def test_fit_does_its_small_algebra_with_blas_on_one_thread(monkeypatch):
     GaussianClassifier(covariance_type="tied").fit(X, y)
     assert seen == [{1}]
     assert blas_threads() == before
+
+
+def _correlated_classes(seed: int, n_per_class: int = 200, d: int = 5, k: int = 4):
+    """k classes of equal size with their own means and correlated covariances."""
+    rng = np.random.default_rng(seed)
+    X = np.concatenate(
+        [
+            rng.normal(size=(n_per_class, d)) @ rng.normal(size=(d, d)) + rng.normal(0, 2, d)
+            for _ in range(k)
+        ]
+    )
+    return X, np.repeat(np.arange(k), n_per_class)
+
+
+def test_tied_matches_linear_discriminant_analysis():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    X, y = _correlated_classes(20)
+    ours = GaussianClassifier(covariance_type="tied", var_smoothing=0.0).fit(X, y)
+    # equal class sizes and equal priors: scikit-learn's prior-weighted within-class
+    # covariance is then the pooled MLE
+    theirs = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=None, priors=[0.25] * 4)
+    theirs.fit(X, y)
+    np.testing.assert_allclose(ours.class_prior_, theirs.priors_, rtol=1e-15)
+    np.testing.assert_allclose(ours.means_, theirs.means_, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours.covariances_, theirs.covariance_, rtol=1e-10, atol=1e-12)
+    probe = X + np.random.default_rng(21).normal(0, 0.5, X.shape)
+    proba = theirs.predict_proba(probe)
+    assert 0.01 < (proba.max(axis=1) < 0.99).mean()  # not all posteriors 0 or 1
+    np.testing.assert_allclose(ours.predict_proba(probe), proba, rtol=0, atol=1e-10)
+    kept = proba > 1e-300
+    np.testing.assert_allclose(
+        ours.predict_log_proba(probe)[kept], theirs.predict_log_proba(probe)[kept], atol=1e-10
+    )
+    assert np.array_equal(ours.predict(probe), theirs.predict(probe))
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied"])
+def test_full_and_tied_densities_match_scipy(covariance_type):
+    X, y = _correlated_classes(22)
+    model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    eye = np.eye(X.shape[1])
+    covs = np.stack([np.cov(X[y == c].T, ddof=0) for c in range(4)])
+    want_cov = covs if covariance_type == "full" else covs.mean(axis=0)  # equal class sizes
+    np.testing.assert_allclose(model.covariances_, want_cov + model.epsilon_ * eye, rtol=1e-10)
+    probe = X + np.random.default_rng(23).normal(0, 0.5, X.shape)
+    want = direct_joint_log_proba(model, probe)  # scipy's multivariate_normal, class by class
+    np.testing.assert_allclose(model.predict_joint_log_proba(probe), want, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        model.predict_log_proba(probe),
+        want - logsumexp(want, axis=1, keepdims=True),
+        rtol=1e-10,
+        atol=1e-10,
+    )

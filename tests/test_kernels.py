@@ -5,25 +5,9 @@ import pytest
 
 from gaussmle import GaussianClassifier, GaussianStats, _kernels
 
-pytestmark = pytest.mark.skipif(not _kernels.available(), reason="numba not installed")
-
-
-@pytest.fixture
-def numpy_only(monkeypatch):
-    """Run the body with the compiled kernels switched off."""
-
-    def use_numpy():
-        monkeypatch.setattr(_kernels, "available", lambda: False)
-
-    return use_numpy
-
-
-@pytest.fixture(params=["rows", "blocks"])
-def layout(request, monkeypatch):
-    """Force the diag kernels' layout: row by row, or transposed blocks of rows."""
-    by_rows = request.param == "rows"
-    monkeypatch.setattr(_kernels, "diag_by_rows", lambda n_classes, n_features: by_rows)
-    return request.param
+# Deselected (and said so) in the run with GAUSSMLE_NO_NUMBA=1; the fixtures
+# numpy_only and layout are in conftest.py.
+pytestmark = pytest.mark.compiled
 
 
 @pytest.mark.parametrize("kind", ["diag", "full"])

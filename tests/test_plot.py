@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import warnings
 from pathlib import Path
@@ -303,9 +304,27 @@ def test_unwritable_figure_path(skittles: Skittles, tmp_path: Path) -> None:
         plot_unlabelled(skittles.X_new, path=tmp_path / "missing" / "f.png")
 
 
-def test_no_pyplot_state(skittles: Skittles) -> None:
-    had_pyplot = "matplotlib.pyplot" in sys.modules
-    plot_labelled(skittles.X, skittles.y)
-    plot_unlabelled(skittles.X_new)
-    if not had_pyplot:
-        assert "matplotlib.pyplot" not in sys.modules
+def test_no_pyplot_state(
+    skittles: Skittles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Figures never go through pyplot: no figure is registered with it, and the
+    plots work where importing pyplot fails (whether or not it was imported)."""
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import now fails
+    monkeypatch.delattr(matplotlib, "pyplot")
+    with pytest.raises(ImportError):
+        importlib.import_module("matplotlib.pyplot")
+    with pytest.raises(ImportError):
+        from matplotlib import pyplot  # noqa: F401
+    clf = GaussianClassifier().fit(skittles.X, skittles.y)
+    figures = [
+        plot_labelled(skittles.X, skittles.y),
+        plot_unlabelled(skittles.X_new),
+        plot_class_densities(clf, skittles.X, skittles.y),
+        plot_decision(clf, skittles.X_new, path=tmp_path / "d.png"),
+        plot_loglik_profile(skittles.X[:, 0]),
+    ]
+    assert all(isinstance(fig, Figure) for fig in figures)
+    assert plt.get_fignums() == before

@@ -10,6 +10,7 @@ for lines left out; timings such as ``(0.1 s)`` and numbers below 1e-10
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 import re
@@ -171,15 +172,55 @@ def test_tutorial_runs_as_written(tmp_path, monkeypatch):
     assert n_commands >= 10
 
 
-def test_readme_python_example_runs(tmp_path, monkeypatch):
+def _statements_with_values(source: str, filename: str) -> dict[str, object]:
+    """Run ``source`` statement by statement; the value of each expression statement,
+    keyed by its source line (comment included)."""
+    lines = source.splitlines()
+    namespace: dict[str, object] = {"__name__": "readme"}
+    values: dict[str, object] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Expr):
+            code = compile(ast.Expression(node.value), filename, "eval")
+            values[lines[node.lineno - 1]] = eval(code, namespace)
+        else:
+            exec(compile(ast.Module([node], []), filename, "exec"), namespace)
+    return values
+
+
+def _value_of(values: dict[str, object], call: str) -> tuple[str, object]:
+    """The one README line that calls ``call``, and the value it gave."""
+    found = [(line, value) for line, value in values.items() if call in line]
+    assert len(found) == 1, f"the README should call {call} once: {list(values)}"
+    return found[0]
+
+
+def test_readme_python_example_does_what_its_comments_say(tmp_path, monkeypatch):
+    import json
+
+    import numpy as np
+
+    import gaussmle
+
     monkeypatch.chdir(tmp_path)
     readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
     python = [body for lang, body in blocks(readme) if lang == "python"]
-    assert python, "the README has no Python example"
-    namespace: dict[str, object] = {"__name__": "readme"}
-    for body in python:
-        exec(compile(body, "README.md", "exec"), namespace)
-    assert (tmp_path / "skittles.json").is_file()
+    assert len(python) == 1, "the README should have one Python example"
+    values = _statements_with_values(python[0], "README.md")
+    line, labels = _value_of(values, "model.predict(")
+    shown = re.search(r"# array\((\[.*?\])", line)
+    assert shown, line
+    assert list(labels) == ast.literal_eval(shown.group(1))
+    _, proba = _value_of(values, "model.predict_proba(")
+    assert proba.shape == (3, 2) and np.allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-15)
+    _, errors = _value_of(values, ".standard_errors()")
+    assert set(errors) == {"mean", "covariance"}
+    _, score = _value_of(values, ".score(")
+    gradient = np.concatenate([np.ravel(part) for part in score.values()])
+    assert np.abs(gradient).max() < 1e-9  # zero at the MLE, up to rounding
+    document = json.loads((tmp_path / "skittles.json").read_text(encoding="utf-8"))
+    assert {"format", "format_version", "gaussmle_version"} <= set(document)
+    model = gaussmle.load(tmp_path / "skittles.json")
+    assert list(model.predict(gaussmle.datasets.make_skittles().X_new[:3])) == list(labels)
 
 
 @pytest.mark.parametrize(

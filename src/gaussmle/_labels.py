@@ -1,11 +1,26 @@
-"""Class labels to integer codes and back: any sortable labels, fast for integers."""
+"""Class labels to integer codes and back: any sortable labels, fast for integers and strings.
+
+Integer labels over a small span are encoded by table lookup. Strings are
+encoded by hashing, and only the k distinct labels are sorted: fixed-width
+numpy strings (``<U``, ``S``) by a vectorised hash of their code units (every
+row then compared with its class's label, so a hash collision cannot go
+unnoticed), object arrays (what a DataFrame column gives) by
+``pandas.factorize`` where pandas is installed, else by Arrow's dictionary
+encoding (strings only). Everything else, and labels with missing values, go
+through ``np.unique``, which sorts every row (as Python objects, for an object
+array: the slow way that this module avoids).
+"""
 
 from __future__ import annotations
+
+from types import ModuleType
 
 import numpy as np
 
 #: Integer labels spanning fewer values than this are encoded by table lookup.
 _LOOKUP_SPAN = 1 << 20
+#: Multiplier of the fixed-width string hash (FNV-style: multiply, then xor a code unit).
+_HASH_PRIME = np.uint64(0x100000001B3)
 
 
 def _integer_span(*arrays: np.ndarray) -> tuple[int, int] | None:
@@ -17,6 +32,83 @@ def _integer_span(*arrays: np.ndarray) -> tuple[int, int] | None:
     return (low, high) if high - low < _LOOKUP_SPAN else None
 
 
+def _hash_fixed_width(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(uniques, codes) of fixed-width strings by hashing; None after a hash collision."""
+    unit = np.uint32 if y.dtype.kind == "U" else np.uint8
+    units = np.ascontiguousarray(y).view(unit).reshape(y.shape[0], -1)
+    h = np.zeros(y.shape[0], dtype=np.uint64)
+    for j in range(units.shape[1]):
+        h *= _HASH_PRIME
+        h ^= units[:, j]
+    _, first, codes = np.unique(h, return_index=True, return_inverse=True)
+    uniques = y[first]
+    codes = codes.reshape(-1).astype(np.intp, copy=False)
+    if not np.array_equal(uniques[codes], y):  # two labels with one hash: rare
+        return None
+    return uniques, codes
+
+
+def _pandas() -> ModuleType | None:
+    """pandas, where installed (an optional dependency: imported on first use)."""
+    try:
+        import pandas
+    except ImportError:
+        return None
+    return pandas
+
+
+def _factorize_objects(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(uniques, codes) of an object array by hashing; None with missing values or
+    where neither pandas nor Arrow can hash the values."""
+    pd = _pandas()
+    if pd is None:
+        return _arrow_strings(y)
+    try:
+        codes, uniques = pd.factorize(y)
+    except TypeError:  # unhashable values
+        return None
+    if codes.size and codes.min() < 0:  # None or NaN: np.unique decides what they mean
+        return None
+    return np.asarray(uniques, dtype=object), codes.astype(np.intp, copy=False)
+
+
+def _arrow_strings(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(uniques, codes) of an object array of strings by Arrow's dictionary encoding."""
+    import pyarrow as pa
+
+    try:
+        encoded = pa.array(y).dictionary_encode()
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if encoded.null_count or not pa.types.is_string(encoded.dictionary.type):
+        return None  # missing values, or not strings: np.unique keeps the dtype
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp, copy=False)
+    return np.array(encoded.dictionary.to_pylist(), dtype=object), codes
+
+
+def _factorize(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Distinct labels (unsorted) and the code of each row among them, by hashing.
+
+    None where hashing does not apply (numbers, empty or 0-wide labels,
+    missing values): the caller then uses ``np.unique``.
+    """
+    if y.ndim != 1 or y.shape[0] == 0:
+        return None
+    if y.dtype.kind in "US" and y.dtype.itemsize:
+        return _hash_fixed_width(y)
+    if y.dtype.kind == "O":
+        return _factorize_objects(y)
+    return None
+
+
+def _sorted(uniques: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort the k distinct labels and renumber the codes to match."""
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(order.shape[0], dtype=np.intp)
+    rank[order] = np.arange(order.shape[0])
+    return uniques[order], rank[codes]
+
+
 def unique_labels(y: np.ndarray) -> np.ndarray:
     """The sorted distinct labels of y (a counting pass for small integer labels).
 
@@ -24,12 +116,17 @@ def unique_labels(y: np.ndarray) -> np.ndarray:
     --------
     >>> unique_labels(np.array([3, 1, 3, 7])).tolist()
     [1, 3, 7]
+    >>> unique_labels(np.array(["b", "a", "b"], dtype=object)).tolist()
+    ['a', 'b']
     """
     span = _integer_span(y)
-    if span is None:
+    if span is not None:
+        seen = np.bincount((y - span[0]).astype(np.intp, copy=False), minlength=1) > 0
+        return (np.flatnonzero(seen) + span[0]).astype(y.dtype)
+    factorized = _factorize(y)
+    if factorized is None:
         return np.unique(y)
-    seen = np.bincount((y - span[0]).astype(np.intp, copy=False), minlength=1) > 0
-    return (np.flatnonzero(seen) + span[0]).astype(y.dtype)
+    return np.sort(factorized[0], kind="stable")
 
 
 def labels_and_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +146,9 @@ def labels_and_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     span = _integer_span(y)
     if span is None:
+        factorized = _factorize(y)
+        if factorized is not None:
+            return _sorted(*factorized)
         classes, codes = np.unique(y, return_inverse=True)
         return classes, codes.reshape(-1).astype(np.intp, copy=False)
     shifted = (y if span[0] == 0 else y - span[0]).astype(np.intp, copy=False)
@@ -70,13 +170,23 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     [1, 0, 1]
     """
     classes = np.asarray(classes)
-    span = _integer_span(np.asarray(y), classes)
+    y = np.asarray(y)
+    span = _integer_span(y, classes)
     if span is not None:
         table = np.full(span[1] - span[0] + 1, -1, dtype=np.intp)
         table[classes - span[0]] = np.arange(classes.size)
         codes = table[y - span[0]]
         if codes.min() >= 0:
             return codes
+    factorized = _factorize(y)
+    if factorized is None:
+        return _search(y, classes)
+    uniques, codes = factorized
+    return _search(uniques, classes)[codes]  # only the distinct labels are searched
+
+
+def _search(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Codes of ``y`` in the sorted ``classes`` by binary search; unknown labels are an error."""
     try:
         codes = np.searchsorted(classes, y)
     except TypeError as exc:

@@ -27,6 +27,9 @@ def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> s, err = two_sum(np.array(1e9), np.array(1e-9))
     >>> float(s), float(err)
     (1000000000.0, 1e-09)
+    >>> from fractions import Fraction
+    >>> Fraction(float(s)) + Fraction(float(err)) == Fraction(1e9) + Fraction(1e-9)
+    True
     """
     s = a + b
     bb = s - a

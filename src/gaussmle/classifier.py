@@ -188,7 +188,13 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
         if y.dtype.kind not in "iubUS":  # integers and strings are labels by nature
-            check_classification_targets(y)
+            # the distinct labels decide (a float label that is not an integer is
+            # continuous); scikit-learn's check would sort every row
+            try:
+                distinct = unique_labels(y)
+            except TypeError:  # labels that cannot be sorted: scikit-learn says why
+                distinct = y
+            check_classification_targets(distinct)
         return X, y
 
     def _update(

@@ -52,7 +52,7 @@ class Gaussian:
     >>> round(float(g.logpdf([[0.0]])[0]), 6)
     -0.918939
     >>> g
-    Gaussian(mean=[0.0], covariance(diag)=[1.0], n=10)
+    Gaussian(mean=[0.], covariance(diag)=[1.], n=10)
     """
 
     mean: np.ndarray

@@ -186,9 +186,14 @@ class GaussianStats:
 
         Examples
         --------
-        >>> s = GaussianStats.from_data([1e9 + 0.001, 1e9 - 0.001])
-        >>> float(s.m2[0] / s.count)  # the variance, exact despite the offset
-        1e-06
+        >>> x = np.array([1e9 + 0.001, 1e9 - 0.001])  # stored as 1e9 +- 0.00100004673...
+        >>> s = GaussianStats.from_data(x)
+        >>> float(s.m2[0] / s.count)  # the variance of the stored values, despite the offset
+        1.0000934622667046e-06
+        >>> float(s.m2[0] / s.count) == float(((x[0] - x[1]) / 2) ** 2)
+        True
+        >>> float(np.mean(x**2) - np.mean(x) ** 2)  # the raw-moment form: all digits lost
+        0.0
         """
         check_choice(kind, STATS_KINDS, name="kind")
         if _check_missing(missing, kind):

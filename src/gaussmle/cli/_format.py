@@ -232,7 +232,7 @@ def estimate_rows(gaussian: Any, level: float = 0.95) -> dict[str, Any]:
     >>> import gaussmle
     >>> r = estimate_rows(gaussmle.fit([[1.0], [2.0], [3.0], [4.0]]))
     >>> r["mean"], r["variance"], [round(v, 4) for v in r["mean_ci"][0]]
-    ([2.5], [1.25], [0.4458, 4.5542])
+    ([2.5], [1.25], [0.4457, 4.5543])
     """
     d = gaussian.n_features
     nan = float("nan")

@@ -147,7 +147,15 @@ def read_parquet_xy(
 
     Examples
     --------
-    >>> X, y, names = read_parquet_xy("data/*.parquet", target="label")  # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> import pyarrow as pa, pyarrow.parquet as pq
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for part in range(2):
+    ...     table = pa.table({"a": [1.0, 2.0], "b": [3.0, 4.0], "label": ["x", "y"]})
+    ...     pq.write_table(table, folder / f"part-{part}.parquet")
+    >>> X, y, names = read_parquet_xy(str(folder / "part-*.parquet"), target="label")
+    >>> names, X.compute().tolist(), y.compute().tolist()
+    (['a', 'b'], [[1.0, 3.0], [2.0, 4.0], [1.0, 3.0], [2.0, 4.0]], ['x', 'y', 'x', 'y'])
     """
     import dask
     import dask.dataframe as dd

@@ -1,0 +1,134 @@
+"""Shared fixtures.
+
+The tests reach the internals of the compiled kernels and of the class
+densities only through the fixtures in the "kernels" and "densities" sections
+below (and through ``tests/test_kernels.py``, which tests the kernels
+directly): when those modules move, re-point ``KERNELS`` and ``DENSITIES`` and
+the few names the fixtures patch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from gaussmle import _jll as DENSITIES
+from gaussmle import _kernels as KERNELS
+
+# ------------------------------------------------------------------ kernels
+
+
+@pytest.fixture
+def numpy_only(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call the returned function to switch the compiled kernels off for the rest of the test."""
+
+    def use_numpy() -> None:
+        monkeypatch.setattr(KERNELS, "available", lambda: False)
+
+    return use_numpy
+
+
+@pytest.fixture(params=["rows", "blocks"])
+def layout(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Force the diag kernels' layout: row by row, or transposed blocks of rows."""
+    by_rows = request.param == "rows"
+    monkeypatch.setattr(KERNELS, "diag_by_rows", lambda n_classes, n_features: by_rows)
+    return request.param
+
+
+@pytest.fixture
+def split_rows(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """Call the returned function with ``parts`` to split every kernel's rows into that
+    many contiguous ranges, one per thread, whatever the number of rows (the kernels
+    do so on their own only from ``PARALLEL_MIN_ROWS`` = 262,144 rows)."""
+
+    def split(parts: int) -> None:
+        monkeypatch.setattr(KERNELS, "_parts", lambda n_rows: parts)
+
+    return split
+
+
+@pytest.fixture
+def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Count the calls into the compiled modules (fit statistics, predict, tied)."""
+    calls = {"stats": 0, "predict": 0, "linear": 0}
+
+    def counting(name: str, loader: Callable[[], object]) -> Callable[[], object]:
+        def load() -> object:
+            calls[name] += 1
+            return loader()
+
+        return load
+
+    monkeypatch.setattr(KERNELS, "_compiled_stats", counting("stats", KERNELS._compiled_stats))
+    monkeypatch.setattr(KERNELS, "_compiled", counting("predict", KERNELS._compiled))
+    monkeypatch.setattr(KERNELS, "_compiled_linear", counting("linear", KERNELS._compiled_linear))
+    return calls
+
+
+@pytest.fixture
+def kernels_available() -> bool:
+    """Whether the compiled kernels serve fit and predict in this run."""
+    return bool(KERNELS.available())
+
+
+# ------------------------------------------------------------------ densities
+
+
+@pytest.fixture
+def no_accuracy_guard(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call the returned function to drop the numpy path's rounding guard: every term
+    of the diag/tied densities then goes through the expanded square."""
+
+    def drop() -> None:
+        monkeypatch.setattr(DENSITIES, "ABS_TOL", float("inf"))
+
+    return drop
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
+    """Call the returned function to make the numpy path evaluate the fewest rows per
+    chunk (256); it returns a list that receives each evaluation's number of chunks."""
+
+    def shrink() -> list[int]:
+        seen: list[int] = []
+        rows = DENSITIES.ClassDensities._rows
+
+        def counted(self: object, n: int) -> list[slice]:
+            chunks = list(rows(self, n))
+            seen.append(len(chunks))
+            return chunks
+
+        monkeypatch.setattr(DENSITIES, "CHUNK_BYTES", 1)
+        monkeypatch.setattr(DENSITIES.ClassDensities, "_rows", counted)
+        return seen
+
+    return shrink
+
+
+@pytest.fixture
+def parts_used(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The number of row ranges (threads) each kernel call chose, in order (a spy)."""
+    seen: list[int] = []
+    choose = KERNELS._parts
+
+    def spy(n_rows: int) -> int:
+        seen.append(choose(n_rows))
+        return seen[-1]
+
+    monkeypatch.setattr(KERNELS, "_parts", spy)
+    return seen
+
+
+@pytest.fixture
+def kernel_threads() -> int:
+    """Threads the compiled kernels may use (numba's setting)."""
+    return int(KERNELS.n_threads())
+
+
+@pytest.fixture
+def parallel_min_rows() -> int:
+    """From this many rows the kernels split the rows across threads."""
+    return int(KERNELS.PARALLEL_MIN_ROWS)
