@@ -1,0 +1,406 @@
+"""Export a fitted :class:`~gaussmle.GaussianClassifier` to ONNX, for onnxruntime and friends.
+
+:func:`to_onnx` builds the graph with ``onnx.helper`` directly (the ``onnx``
+package is only imported when a graph is built; install ``gaussmle[onnx]``).
+The graph has one input and three outputs, all plain tensors (no ZipMap):
+
+- ``X`` (n, d), float32 or float64 (the ``dtype`` of the export);
+- ``label`` (n,): the most probable class, as int64, float64, bool or string
+  (whatever ``classes_`` holds);
+- ``probabilities`` (n, k): p(c | x), in the order of ``classes_``;
+- ``log_likelihood`` (n, k): the joint log-likelihood
+  ``log prior_c + log N(x | mu_c, Sigma_c)``, what
+  :meth:`~gaussmle.GaussianClassifier.predict_joint_log_proba` returns.
+
+The graph evaluates the densities the way gaussmle does:
+
+1. **Centred first.** ``z = x - r`` with ``r`` the training mean, rounded to
+   the graph's dtype; the class means are shifted by ``r`` in float64 and only
+   then rounded. In float32, ``x - r`` is exact wherever ``x`` lies within a
+   factor 2 of ``r`` (Sterbenz), so data far from the origin (an offset of
+   1e4, say) keep every digit of their spread; a graph that rounds the means
+   to float32 without centring loses about 5e-4 of each mean there.
+2. **Whitened directly.** The deviations ``z - (mu_c - r)`` are formed before
+   anything is squared (never the expanded square). Diagonal and spherical
+   models multiply them by ``1 / sigma``; full and tied models multiply them by
+   the transposed inverse ``L^-1`` of the Cholesky factor (computed once in
+   float64 by a triangular solve, then rounded). **Error bound:** with ``u``
+   the unit roundoff of the graph's dtype (2**-24 for float32, 2**-53 for
+   float64) and ``dev = x - mu_c``, the whitened vector satisfies, elementwise,
+   ``|w_hat - w| <= (d + 2) u |L^-1| |dev|`` (to first order: rounding the
+   inverse, the d-term dot products, and the float64 inverse itself, whose
+   error ``d u64 |L^-1| |L| |L^-1|`` is negligible next to float32). Hence
+   the squared Mahalanobis distance ``q = |w|^2`` is off by at most about
+   ``2 (d + 2) u kappa(L) q`` with ``kappa(L) = || |L^-1| |L| ||`` the
+   condition number of the factor (the square root of that of the covariance),
+   compared with ``2 d u kappa(L) q`` for the triangular solve gaussmle uses.
+3. **Log-sum-exp.** ``probabilities = exp(J - max J - log sum exp(J - max J))``
+   row by row, and ``label = classes_[argmax J]``.
+
+Classes without training data (or with prior 0) get a joint log-likelihood of
+-inf and probability 0, as in gaussmle. The graph does not check its input:
+NaN in ``X`` gives NaN, and a point so far away that its squared whitened
+distance overflows the dtype (beyond about 1e19 standard deviations in
+float32, 1e154 in float64) gets -inf for every class and NaN probabilities,
+where gaussmle raises or falls back to the nearest class. Student t predictive
+models and models that marginalise missing values are refused with a message.
+
+Examples
+--------
+>>> import numpy as np
+>>> import onnxruntime as ort
+>>> from gaussmle import GaussianClassifier, to_onnx
+>>> X = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.4], [5.0, 6.0], [6.0, 5.0], [5.2, 5.7]])
+>>> clf = GaussianClassifier().fit(X, ["a", "a", "a", "b", "b", "b"])
+>>> session = ort.InferenceSession(to_onnx(clf).SerializeToString())
+>>> label, proba, joint = session.run(None, {"X": np.array([[0.2, 0.3], [5.5, 5.5]])})
+>>> label.tolist(), proba.round(6).tolist()
+(['a', 'b'], [[1.0, 0.0], [0.0, 1.0]])
+>>> bool(np.abs(joint - clf.predict_joint_log_proba([[0.2, 0.3], [5.5, 5.5]])).max() < 1e-12)
+True
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.linalg import solve_triangular
+from sklearn.utils.validation import check_is_fitted
+
+from .covariance import LOG_2PI, cholesky, log_det
+
+if TYPE_CHECKING:  # pragma: no cover - for type hints only
+    import onnx
+
+#: The ONNX operator set the graphs use (every operator here is stable since opset 13).
+OPSET = 17
+#: The ONNX IR version written (that of opset 17), so older runtimes read the files too.
+IR_VERSION = 8
+#: The dtypes a graph can compute in.
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+__all__ = [
+    "DTYPES",
+    "GraphParameters",
+    "build_graph",
+    "graph_parameters",
+    "require_onnx",
+    "to_onnx",
+]
+
+
+@dataclass(frozen=True)
+class GraphParameters:
+    """Everything the graph needs, in float64, with ``reference`` exact in the graph's dtype.
+
+    Attributes
+    ----------
+    reference : ndarray (d,)
+        The point subtracted from X first.
+    shifted_means : ndarray (k, d)
+        ``means_ - reference`` (unseen classes: zeros).
+    scale : ndarray
+        Per-feature inverse standard deviations (k, d), or the transposed
+        inverse Cholesky factors (k, d, d) (tied: (1, d, d)).
+    log_const : ndarray (k,)
+        ``log prior - (d log 2 pi + log det Sigma) / 2`` (-inf: a class that never wins).
+    classes : ndarray (k,)
+    """
+
+    reference: np.ndarray
+    shifted_means: np.ndarray
+    scale: np.ndarray
+    log_const: np.ndarray
+    classes: np.ndarray
+
+    @property
+    def triangular(self) -> bool:
+        """Whether whitening is a matrix product (full and tied) rather than a scaling."""
+        return self.scale.ndim == 3
+
+
+# ---------------------------------------------------------------------- parameters
+def _per_feature(variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse standard deviations and log-determinants of per-feature variances (k, d)."""
+    return 1.0 / np.sqrt(variances), log_det(variances, "diag", variances.shape[1])
+
+
+def _diag_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    return _per_feature(np.where(seen[:, None], cov, 1.0))
+
+
+def _spherical_whitening(
+    cov: np.ndarray, seen: np.ndarray, d: int
+) -> tuple[np.ndarray, np.ndarray]:
+    variances = np.broadcast_to(np.where(seen, cov, 1.0)[:, None], (seen.size, d))
+    return _per_feature(variances)
+
+
+def _inverse_factors(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transposed inverse Cholesky factors and log-determinants of covariances (m, d, d)."""
+    factors = cholesky(cov)
+    d = cov.shape[-1]
+    eye = np.eye(d)
+    inverse = np.stack([solve_triangular(f, eye, lower=True) for f in factors])
+    return inverse.transpose(0, 2, 1).copy(), log_det(factors, "full", d)
+
+
+def _full_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    return _inverse_factors(np.where(seen[:, None, None], cov, np.eye(d)))
+
+
+def _tied_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    scale, logdet = _inverse_factors(cov[None])
+    return scale, np.repeat(logdet, seen.size)
+
+
+#: How each covariance type whitens a deviation (the one place that looks at the type).
+_WHITENING = {
+    "diag": _diag_whitening,
+    "spherical": _spherical_whitening,
+    "full": _full_whitening,
+    "tied": _tied_whitening,
+}
+
+
+def _check_exportable(model: Any) -> None:
+    """Refuse what the graph cannot compute exactly, with what to do instead."""
+    from .classifier import GaussianClassifier
+
+    if not isinstance(model, GaussianClassifier):
+        raise ValueError(
+            f"to_onnx exports a fitted GaussianClassifier, not {type(model).__name__}; "
+            "fit a GaussianClassifier (or load one with gaussmle.load) first"
+        )
+    check_is_fitted(model, ["means_", "covariances_", "class_prior_", "classes_"])
+    if model.predictive:
+        raise ValueError(
+            "to_onnx cannot export a model with predictive=True (Student t predictive "
+            "densities are not in the graph); export the MAP model instead: a copy with "
+            "set_params(predictive=False) refitted, or estimator='map'"
+        )
+    if model.missing != "error":
+        raise ValueError(
+            f"to_onnx cannot export a model with missing={model.missing!r} (the graph does "
+            "not marginalise NaN features); impute missing values before serving and export "
+            "a copy with set_params(missing='error'), which scores complete rows identically"
+        )
+
+
+def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
+    """The float64 parameters of the graph of a fitted classifier, for the graph's ``dtype``.
+
+    Only public fitted attributes are used: ``means_``, ``covariances_``
+    (which include ``epsilon_``), ``class_prior_``, ``class_count_`` and
+    ``classes_``. The reference point is the training mean (the
+    count-weighted mean of the class means) rounded to ``dtype``.
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> clf = GaussianClassifier().fit([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1])
+    >>> p = graph_parameters(clf)
+    >>> p.reference.tolist(), p.shifted_means.tolist(), p.scale.tolist()
+    ([6.0], [[-5.0], [5.0]], [[1.0], [1.0]])
+    >>> p.log_const.round(4).tolist()
+    [-1.6121, -1.6121]
+    """
+    _check_exportable(model)
+    dtype = _check_dtype(dtype)
+    counts = np.asarray(model.class_count_, dtype=np.float64)
+    seen = counts > 0
+    means = np.asarray(model.means_, dtype=np.float64)
+    k, d = means.shape
+    reference = (counts[seen] @ means[seen]) / counts[seen].sum()
+    reference = reference.astype(dtype).astype(np.float64)
+    shifted = np.where(seen[:, None], means - reference, 0.0)
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    scale, logdet = _WHITENING[model.covariance_type](cov, seen, d)
+    with np.errstate(divide="ignore"):
+        log_prior = np.where(
+            seen, np.log(np.asarray(model.class_prior_, dtype=np.float64)), -np.inf
+        )
+    log_const = log_prior - 0.5 * (d * LOG_2PI + logdet)
+    return GraphParameters(reference, shifted, scale, log_const, np.asarray(model.classes_))
+
+
+def require_onnx() -> None:
+    """Raise an ImportError that says how to install ``onnx`` when it is missing."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "exporting to ONNX needs the onnx package, which is not installed; install it "
+            "with pip install 'gaussmle[onnx]'"
+        ) from exc
+
+
+def _check_dtype(dtype: Any) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    return resolved
+
+
+# ---------------------------------------------------------------------- graph
+def _class_tensor(classes: np.ndarray) -> onnx.TensorProto:
+    """The constant tensor of class labels that ``label`` gathers from."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    kind = classes.dtype.kind
+    if kind in "iu" and (classes.size == 0 or int(classes.max()) <= np.iinfo(np.int64).max):
+        return numpy_helper.from_array(classes.astype(np.int64), "classes")
+    if kind in "fb":
+        values = classes.astype(np.float64 if kind == "f" else np.bool_)
+        return numpy_helper.from_array(values, "classes")
+    if kind in "US" or (kind == "O" and all(isinstance(c, str) for c in classes)):
+        text = [str(c).encode("utf-8") for c in classes]
+        return helper.make_tensor("classes", TensorProto.STRING, [len(text)], text)
+    raise ValueError(
+        f"to_onnx cannot write class labels of type {classes.dtype} into a graph; "
+        "use integer, float, boolean or string labels"
+    )
+
+
+def _whitening_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
+    """deviations (n, k, d) -> whitened (n, k, d)."""
+    from onnx import helper
+
+    if not params.triangular:
+        return [helper.make_node("Mul", ["deviations", "scale"], ["whitened"])]
+    # (k, n, d) @ (k or 1, d, d): one matrix product per class, batched
+    return [
+        helper.make_node("Transpose", ["deviations"], ["by_class"], perm=[1, 0, 2]),
+        helper.make_node("MatMul", ["by_class", "scale"], ["whitened_by_class"]),
+        helper.make_node("Transpose", ["whitened_by_class"], ["whitened"], perm=[1, 0, 2]),
+    ]
+
+
+def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> onnx.GraphProto:
+    """The ONNX graph (``onnx.GraphProto``) evaluating ``params`` in ``dtype``."""
+    from onnx import helper, numpy_helper
+
+    dtype = _check_dtype(dtype)
+    elem = helper.np_dtype_to_tensor_dtype(dtype)
+    k, d = params.shifted_means.shape
+    label_tensor = _class_tensor(params.classes)
+
+    def const(value: Any, const_name: str, as_dtype: Any = dtype) -> Any:
+        return numpy_helper.from_array(np.asarray(value, dtype=as_dtype), const_name)
+
+    initializers = [
+        const(params.reference, "reference"),
+        const(params.shifted_means, "shifted_means"),
+        const(params.scale, "scale"),
+        const(params.log_const, "log_const"),
+        const(-0.5, "minus_half"),
+        const([1], "axis_1", np.int64),
+        const([2], "axis_2", np.int64),
+        label_tensor,
+    ]
+    node = helper.make_node
+    nodes = [
+        node("Sub", ["X", "reference"], ["centred"]),
+        node("Unsqueeze", ["centred", "axis_1"], ["centred_rows"]),  # (n, 1, d)
+        node("Sub", ["centred_rows", "shifted_means"], ["deviations"]),  # (n, k, d)
+        *_whitening_nodes(params),
+        node("Mul", ["whitened", "whitened"], ["squares"]),
+        node("ReduceSum", ["squares", "axis_2"], ["distances"], keepdims=0),  # (n, k)
+        node("Mul", ["distances", "minus_half"], ["log_kernel"]),
+        node("Add", ["log_kernel", "log_const"], ["log_likelihood"]),
+        node("ArgMax", ["log_likelihood"], ["code"], axis=1, keepdims=0),
+        node("Gather", ["classes", "code"], ["label"], axis=0),
+        node("ReduceMax", ["log_likelihood"], ["top"], axes=[1], keepdims=1),
+        node("Sub", ["log_likelihood", "top"], ["relative"]),
+        node("Exp", ["relative"], ["relative_exp"]),
+        node("ReduceSum", ["relative_exp", "axis_1"], ["total"], keepdims=1),
+        node("Log", ["total"], ["log_total"]),
+        node("Sub", ["relative", "log_total"], ["log_posterior"]),
+        node("Exp", ["log_posterior"], ["probabilities"]),
+    ]
+    inputs = [helper.make_tensor_value_info("X", elem, ["n", d])]
+    outputs = [
+        helper.make_tensor_value_info("label", label_tensor.data_type, ["n"]),
+        helper.make_tensor_value_info("probabilities", elem, ["n", k]),
+        helper.make_tensor_value_info("log_likelihood", elem, ["n", k]),
+    ]
+    return helper.make_graph(nodes, name, inputs, outputs, initializers)
+
+
+def _metadata(model: Any, dtype: np.dtype) -> dict[str, str]:
+    from . import __version__
+
+    names = getattr(model, "feature_names_in_", None)
+    features = [f"x{j}" for j in range(model.n_features_in_)] if names is None else names
+    return {
+        "producer": "gaussmle",
+        "gaussmle_version": __version__,
+        "covariance_type": str(model.covariance_type),
+        "dtype": dtype.name,
+        "feature_names": json.dumps([str(f) for f in features]),
+        "classes": json.dumps([str(c) for c in np.asarray(model.classes_)]),
+    }
+
+
+def to_onnx(
+    model: Any, dtype: Any = "float64", path: str | os.PathLike[str] | None = None
+) -> onnx.ModelProto:
+    """An ONNX model (``onnx.ModelProto``) computing a fitted classifier's predictions.
+
+    Parameters
+    ----------
+    model : GaussianClassifier
+        Fitted, any ``covariance_type``; not ``predictive=True`` nor
+        ``missing="marginalize"`` (refused with a ValueError).
+    dtype : {"float32", "float64"}, default "float64"
+        The type of the input ``X`` and of all arithmetic in the graph.
+    path : str or path-like, optional
+        Also write the model there (atomically: a temporary file and a rename).
+
+    Returns
+    -------
+    onnx.ModelProto
+        Input ``X`` (n, d); outputs ``label`` (n,), ``probabilities`` (n, k)
+        and ``log_likelihood`` (n, k), the joint log-likelihood. The model's
+        metadata holds the feature names and classes (as JSON lists).
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> clf = GaussianClassifier("full").fit([[0, 1], [1, 0], [1, 1], [5, 6], [6, 5], [6, 6]],
+    ...                                      [1, 1, 1, 2, 2, 2])
+    >>> proto = to_onnx(clf, dtype="float32")
+    >>> [o.name for o in proto.graph.output], proto.opset_import[0].version
+    (['label', 'probabilities', 'log_likelihood'], 17)
+    """
+    require_onnx()
+    from onnx import checker, helper
+
+    dtype = _check_dtype(dtype)
+    params = graph_parameters(model, dtype)
+    graph = build_graph(params, dtype, name=f"gaussmle_{model.covariance_type}")
+    proto = helper.make_model(
+        graph,
+        producer_name="gaussmle",
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        doc_string=(
+            f"gaussmle GaussianClassifier (covariance_type={model.covariance_type!r}) in "
+            f"{dtype.name}: label, probabilities (in the order of classes) and the joint "
+            "log-likelihood log p(x, c)"
+        ),
+    )
+    proto.ir_version = IR_VERSION
+    helper.set_model_props(proto, _metadata(model, dtype))
+    checker.check_model(proto)
+    if path is not None:
+        from .persist import atomic_write
+
+        atomic_write(path, proto.SerializeToString(), what="the ONNX model")
+    return proto
