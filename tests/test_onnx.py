@@ -156,6 +156,44 @@ def test_unseen_class_and_zero_prior_never_win():
             _assert_parity(clf, X, dtype)
 
 
+@pytest.mark.parametrize("covariance", COVARIANCE_TYPES)
+def test_far_points_go_to_the_nearest_class_without_nan(covariance):
+    """Squared distances that overflow the dtype: one-hot at the nearest class, as gaussmle."""
+    rng = np.random.default_rng(7)
+    codes = np.arange(90) % 3
+    X = rng.normal(size=(90, 3)) * [1.0, 0.01, 3.0] + np.outer(codes, [1.0, 0.0, 0.0])
+    clf = GaussianClassifier(covariance).fit(X, codes)
+    for dtype, far in (("float64", 1e200), ("float32", 1e30)):
+        Z = np.array([[0.1, 0, 0], [far, 0, 0], [-far, far, 1], [0, -far, 0], [0.5, 0, 3]])
+        Z = Z.astype(dtype)
+        out = _run(to_onnx(clf, dtype=dtype), Z)
+        proba = out["probabilities"]
+        assert np.isfinite(proba).all()
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-6)
+        assert np.all(proba[1:4].max(axis=1) == 1.0)  # wholly one class
+        assert np.all(out["log_likelihood"][1:4] == -np.inf)
+        expected = clf.predict_proba(Z.astype(np.float64))
+        decided = expected.max(axis=1) == 1.0  # gaussmle, too, has a winner...
+        # ...except tied in float32 at 1e30, whose float64 joints (about -1e60) tie exactly
+        assert decided.tolist() == [False] + [covariance != "tied" or dtype == "float64"] * 3 + [
+            False
+        ]
+        compare = decided | np.isin(np.arange(5), [0, 4])
+        np.testing.assert_allclose(proba[compare], expected[compare], rtol=0, atol=1e-5)
+        assert out["label"][compare].tolist() == clf.predict(Z[compare]).tolist()
+
+
+def test_rows_with_nan_or_infinity_give_nan_not_a_confident_answer():
+    X, codes = _data(2, seed=3)
+    clf = GaussianClassifier("full").fit(X, codes)
+    Z = np.vstack([X[:2], [[np.nan] + [0.0] * 4], [[0.0, np.inf, 0.0, 0.0, 0.0]]])
+    for dtype in ("float64", "float32"):
+        out = _run(to_onnx(clf, dtype=dtype), Z.astype(dtype))
+        assert np.isnan(out["probabilities"][2:]).all()
+        assert np.isnan(out["log_likelihood"][2:]).all()
+        assert np.isfinite(out["probabilities"][:2]).all()
+
+
 def test_variance_smoothing_is_part_of_the_graph():
     """A feature constant within each class: its variance is epsilon_ alone."""
     X, codes = _data(2, seed=6)

@@ -38,12 +38,15 @@ The graph evaluates the densities the way gaussmle does:
    row by row, and ``label = classes_[argmax J]``.
 
 Classes without training data (or with prior 0) get a joint log-likelihood of
--inf and probability 0, as in gaussmle. The graph does not check its input:
-NaN in ``X`` gives NaN, and a point so far away that its squared whitened
-distance overflows the dtype (beyond about 1e19 standard deviations in
-float32, 1e154 in float64) gets -inf for every class and NaN probabilities,
-where gaussmle raises or falls back to the nearest class. Student t predictive
-models and models that marginalise missing values are refused with a message.
+-inf and probability 0, as in gaussmle. A point so far away that every
+squared distance overflows the dtype (beyond about 1e19 standard deviations
+in float32, 1e154 in float64) has log-likelihood -inf for every class; as in
+gaussmle, it goes wholly to the class with the smallest Mahalanobis distance,
+compared in log space from rescaled deviations (an ``If`` branch that only
+runs for a batch holding such a row). The graph does not raise: a row with NaN
+or infinity in ``X`` gets NaN probabilities and log-likelihoods (and an
+arbitrary label), where gaussmle raises. Student t predictive models and
+models that marginalise missing values are refused with a message.
 
 Examples
 --------
@@ -269,22 +272,86 @@ def _class_tensor(classes: np.ndarray) -> onnx.TensorProto:
     )
 
 
-def _whitening_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
-    """deviations (n, k, d) -> whitened (n, k, d)."""
+def _whitening_nodes(params: GraphParameters, source: str, target: str) -> list[onnx.NodeProto]:
+    """Deviations ``source`` (n, k, d) -> whitened ``target`` (n, k, d)."""
     from onnx import helper
 
     if not params.triangular:
-        return [helper.make_node("Mul", ["deviations", "scale"], ["whitened"])]
+        return [helper.make_node("Mul", [source, "scale"], [target])]
     # (k, n, d) @ (k or 1, d, d): one matrix product per class, batched
     return [
-        helper.make_node("Transpose", ["deviations"], ["by_class"], perm=[1, 0, 2]),
-        helper.make_node("MatMul", ["by_class", "scale"], ["whitened_by_class"]),
-        helper.make_node("Transpose", ["whitened_by_class"], ["whitened"], perm=[1, 0, 2]),
+        helper.make_node("Transpose", [source], [f"{source}_by_class"], perm=[1, 0, 2]),
+        helper.make_node("MatMul", [f"{source}_by_class", "scale"], [f"{target}_by_class"]),
+        helper.make_node("Transpose", [f"{target}_by_class"], [target], perm=[1, 0, 2]),
     ]
 
 
+def _far_branch(params: GraphParameters, elem: int) -> onnx.GraphProto:
+    """The If branch for a batch with far rows: every class density underflowed to 0.
+
+    As gaussmle does, such a row goes wholly to the class with the smallest
+    Mahalanobis distance, compared in log space from deviations scaled by
+    their largest magnitude (so nothing overflows); classes that can never
+    win are left out.
+    """
+    from onnx import TensorProto, helper
+
+    node = helper.make_node
+    nodes = [
+        node("Abs", ["deviations"], ["far_abs"]),
+        node("ReduceMax", ["far_abs"], ["far_top"], axes=[2], keepdims=1),  # (n, k, 1)
+        node("Greater", ["far_top", "zero"], ["far_positive"]),
+        node("Where", ["far_positive", "far_top", "one"], ["far_scale"]),
+        node("Div", ["deviations", "far_scale"], ["far_unit"]),
+        *_whitening_nodes(params, "far_unit", "far_white"),
+        node("Mul", ["far_white", "far_white"], ["far_squares"]),
+        node("ReduceSum", ["far_squares", "axis_2"], ["far_q"], keepdims=0),  # (n, k)
+        node("Squeeze", ["far_scale", "axis_2"], ["far_scale_2d"]),
+        node("Log", ["far_scale_2d"], ["far_log_scale"]),
+        node("Add", ["far_log_scale", "far_log_scale"], ["far_log_scale_sq"]),
+        node("Log", ["far_q"], ["far_log_q"]),
+        node("Add", ["far_log_scale_sq", "far_log_q"], ["far_log_distance"]),
+        node("Add", ["far_log_distance", "never"], ["far_rank"]),
+        node("ArgMin", ["far_rank"], ["far_winner"], axis=1, keepdims=1),  # (n, 1)
+        node("Equal", ["far_winner", "class_index"], ["far_onehot"]),  # (n, k)
+        node("Where", ["far_onehot", "zero", "minus_inf"], ["far_log_posterior"]),
+        node("Where", ["far_rows", "far_log_posterior", "main_log_posterior"], ["out_post"]),
+        node("Squeeze", ["far_winner", "axis_1"], ["far_code"]),
+        node("Squeeze", ["far_rows", "axis_1"], ["far_flags"]),
+        node("Where", ["far_flags", "far_code", "main_code"], ["out_code"]),
+    ]
+    outputs = [
+        helper.make_tensor_value_info("out_code", TensorProto.INT64, None),
+        helper.make_tensor_value_info("out_post", elem, None),
+    ]
+    return helper.make_graph(nodes, "far_rows_present", [], outputs)
+
+
+def _near_branch(elem: int) -> onnx.GraphProto:
+    """The If branch for a batch without far rows: the main results as they are."""
+    from onnx import TensorProto, helper
+
+    nodes = [
+        helper.make_node("Identity", ["main_code"], ["same_code"]),
+        helper.make_node("Identity", ["main_log_posterior"], ["same_post"]),
+    ]
+    outputs = [
+        helper.make_tensor_value_info("same_code", TensorProto.INT64, None),
+        helper.make_tensor_value_info("same_post", elem, None),
+    ]
+    return helper.make_graph(nodes, "no_far_rows", [], outputs)
+
+
 def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> onnx.GraphProto:
-    """The ONNX graph (``onnx.GraphProto``) evaluating ``params`` in ``dtype``."""
+    """The ONNX graph (``onnx.GraphProto``) evaluating ``params`` in ``dtype``.
+
+    The main path: centre, deviations from every class mean, whiten, sum of
+    squares, joint log-likelihood, log-sum-exp. Rows whose densities all
+    underflow (only far beyond the data: the squared distance overflows the
+    dtype) take the far-point rule in an ``If`` branch that runs only when a
+    batch has such rows. Rows with NaN or infinity in X get NaN
+    probabilities and log-likelihoods.
+    """
     from onnx import helper, numpy_helper
 
     dtype = _check_dtype(dtype)
@@ -295,35 +362,60 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
     def const(value: Any, const_name: str, as_dtype: Any = dtype) -> Any:
         return numpy_helper.from_array(np.asarray(value, dtype=as_dtype), const_name)
 
+    never = np.where(np.isfinite(params.log_const), 0.0, np.inf)
     initializers = [
         const(params.reference, "reference"),
         const(params.shifted_means, "shifted_means"),
         const(params.scale, "scale"),
         const(params.log_const, "log_const"),
+        const(never, "never"),
         const(-0.5, "minus_half"),
+        const(0.0, "zero"),
+        const(1.0, "one"),
+        const(-np.inf, "minus_inf"),
         const([1], "axis_1", np.int64),
         const([2], "axis_2", np.int64),
+        const(np.arange(k), "class_index", np.int64),
         label_tensor,
     ]
     node = helper.make_node
     nodes = [
+        # 0 for a finite row, NaN for a row with NaN or infinity (added to the outputs)
+        node("Mul", ["X", "zero"], ["x_zeros"]),
+        node("ReduceSum", ["x_zeros", "axis_1"], ["poison"], keepdims=1),  # (n, 1)
         node("Sub", ["X", "reference"], ["centred"]),
         node("Unsqueeze", ["centred", "axis_1"], ["centred_rows"]),  # (n, 1, d)
         node("Sub", ["centred_rows", "shifted_means"], ["deviations"]),  # (n, k, d)
-        *_whitening_nodes(params),
+        *_whitening_nodes(params, "deviations", "whitened"),
         node("Mul", ["whitened", "whitened"], ["squares"]),
         node("ReduceSum", ["squares", "axis_2"], ["distances"], keepdims=0),  # (n, k)
         node("Mul", ["distances", "minus_half"], ["log_kernel"]),
-        node("Add", ["log_kernel", "log_const"], ["log_likelihood"]),
-        node("ArgMax", ["log_likelihood"], ["code"], axis=1, keepdims=0),
-        node("Gather", ["classes", "code"], ["label"], axis=0),
-        node("ReduceMax", ["log_likelihood"], ["top"], axes=[1], keepdims=1),
-        node("Sub", ["log_likelihood", "top"], ["relative"]),
+        node("Add", ["log_kernel", "log_const"], ["joint_raw"]),
+        # NaN here only from overflowed products (inf - inf): a density of 0
+        node("IsNaN", ["joint_raw"], ["joint_nan"]),
+        node("Where", ["joint_nan", "minus_inf", "joint_raw"], ["joint"]),
+        node("Add", ["joint", "poison"], ["log_likelihood"]),
+        node("ArgMax", ["joint"], ["main_code"], axis=1, keepdims=0),
+        node("ReduceMax", ["joint"], ["top"], axes=[1], keepdims=1),
+        node("Sub", ["joint", "top"], ["relative"]),
         node("Exp", ["relative"], ["relative_exp"]),
         node("ReduceSum", ["relative_exp", "axis_1"], ["total"], keepdims=1),
         node("Log", ["total"], ["log_total"]),
-        node("Sub", ["relative", "log_total"], ["log_posterior"]),
-        node("Exp", ["log_posterior"], ["probabilities"]),
+        node("Sub", ["relative", "log_total"], ["main_log_posterior"]),
+        node("IsInf", ["top"], ["far_rows"], detect_positive=0),  # (n, 1)
+        node("Cast", ["far_rows"], ["far_count_each"], to=elem),
+        node("ReduceSum", ["far_count_each"], ["far_count"], keepdims=0),
+        node("Greater", ["far_count", "zero"], ["any_far"]),
+        node(
+            "If",
+            ["any_far"],
+            ["code", "log_posterior"],
+            then_branch=_far_branch(params, elem),
+            else_branch=_near_branch(elem),
+        ),
+        node("Gather", ["classes", "code"], ["label"], axis=0),
+        node("Add", ["log_posterior", "poison"], ["log_posterior_checked"]),
+        node("Exp", ["log_posterior_checked"], ["probabilities"]),
     ]
     inputs = [helper.make_tensor_value_info("X", elem, ["n", d])]
     outputs = [
