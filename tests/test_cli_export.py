@@ -103,7 +103,7 @@ def test_refused_models_are_one_line_errors_and_leave_the_output_alone(skittles,
     out.write_bytes(b"keep me")
     cases = [
         (GaussianClassifier(predictive=True), "predictive=True"),
-        (GaussianClassifier(missing="marginalize"), "missing='marginalize'"),
+        (GaussianClassifier("full", missing="marginalize"), "missing='marginalize'"),
     ]
     for clf, fragment in cases:
         path = tmp_path / "refused.json"

@@ -194,6 +194,24 @@ def test_rows_with_nan_or_infinity_give_nan_not_a_confident_answer():
         assert np.isfinite(out["probabilities"][:2]).all()
 
 
+@pytest.mark.parametrize("covariance", ["diag", "spherical"])
+def test_marginalising_models_integrate_missing_features_out(covariance):
+    X, codes = _data(3, seed=11)
+    rng = np.random.default_rng(11)
+    gappy = np.where(rng.random(X.shape) < 0.2, np.nan, X)
+    clf = GaussianClassifier(covariance, missing="marginalize").fit(gappy, codes)
+    Z = gappy[:60].copy()
+    Z[0] = np.nan  # nothing observed: the priors alone
+    Z[1, :-1] = np.nan
+    assert 20 < np.isnan(Z).any(axis=1).sum() < 60  # complete rows too
+    for dtype in ("float64", "float32"):
+        _assert_parity(clf, Z, dtype)
+    out = _run(to_onnx(clf), Z)
+    np.testing.assert_allclose(out["probabilities"][0], clf.class_prior_, rtol=1e-12)
+    Z[2, 0] = np.inf  # infinity is not missing
+    assert np.isnan(_run(to_onnx(clf), Z)["probabilities"][2]).all()
+
+
 def test_variance_smoothing_is_part_of_the_graph():
     """A feature constant within each class: its variance is epsilon_ alone."""
     X, codes = _data(2, seed=6)
@@ -239,7 +257,8 @@ def test_refusals_name_the_option_and_what_to_do():
     X, codes = _data(2, seed=3)
     cases = [
         (GaussianClassifier(predictive=True).fit(X, codes), {}, "predictive=True"),
-        (GaussianClassifier(missing="marginalize").fit(X, codes), {}, "missing='marginalize'"),
+        (GaussianClassifier("full", missing="marginalize").fit(X, codes), {}, "'marginalize'"),
+        (GaussianClassifier("tied", missing="marginalize").fit(X, codes), {}, "set_params("),
         (GaussianClassifier().fit(X, codes), {"dtype": "float16"}, "dtype must be"),
         (GaussianClassifier().fit(X, codes), {"dtype": "bogus"}, "dtype must be"),
         (GaussianClassifier("full"), {}, "not fitted"),

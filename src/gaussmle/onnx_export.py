@@ -45,8 +45,14 @@ gaussmle, it goes wholly to the class with the smallest Mahalanobis distance,
 compared in log space from rescaled deviations (an ``If`` branch that only
 runs for a batch holding such a row). The graph does not raise: a row with NaN
 or infinity in ``X`` gets NaN probabilities and log-likelihoods (and an
-arbitrary label), where gaussmle raises. Student t predictive models and
-models that marginalise missing values are refused with a message.
+arbitrary label), where gaussmle raises.
+
+Diag and spherical models fitted with ``missing="marginalize"`` integrate NaN
+features out in the graph, exactly as gaussmle does (their terms drop out of
+the distance and of the normaliser; a row with nothing observed gets the
+priors). Full and tied ones are refused (each missing-value pattern would
+need its own Cholesky factor), as are Student t predictive models
+(``predictive=True``), with a message that says what to do.
 
 Examples
 --------
@@ -74,7 +80,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from sklearn.utils.validation import check_is_fitted
 
-from .covariance import LOG_2PI, cholesky, log_det
+from .covariance import LOG_2PI, cholesky
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import onnx
@@ -110,8 +116,12 @@ class GraphParameters:
         Per-feature inverse standard deviations (k, d), or the transposed
         inverse Cholesky factors (k, d, d) (tied: (1, d, d)).
     log_const : ndarray (k,)
-        ``log prior - (d log 2 pi + log det Sigma) / 2`` (-inf: a class that never wins).
+        ``log prior - (d log 2 pi + log det Sigma) / 2`` (-inf: a class that never wins);
+        for a marginalising model the log priors alone.
     classes : ndarray (k,)
+    feature_log_norm : ndarray (k, d) or None
+        For a model that marginalises missing features (diag and spherical):
+        ``-(log 2 pi + log var_cj) / 2``, added for the observed features only.
     """
 
     reference: np.ndarray
@@ -119,6 +129,7 @@ class GraphParameters:
     scale: np.ndarray
     log_const: np.ndarray
     classes: np.ndarray
+    feature_log_norm: np.ndarray | None = None
 
     @property
     def triangular(self) -> bool:
@@ -128,8 +139,8 @@ class GraphParameters:
 
 # ---------------------------------------------------------------------- parameters
 def _per_feature(variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse standard deviations and log-determinants of per-feature variances (k, d)."""
-    return 1.0 / np.sqrt(variances), log_det(variances, "diag", variances.shape[1])
+    """Inverse standard deviations and log-variances of per-feature variances (k, d)."""
+    return 1.0 / np.sqrt(variances), np.log(variances)
 
 
 def _diag_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -144,12 +155,15 @@ def _spherical_whitening(
 
 
 def _inverse_factors(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Transposed inverse Cholesky factors and log-determinants of covariances (m, d, d)."""
+    """Transposed inverse Cholesky factors of covariances (m, d, d), and their log pivots.
+
+    The log pivots ``2 log L_jj`` (m, d) sum to the log-determinant.
+    """
     factors = cholesky(cov)
-    d = cov.shape[-1]
-    eye = np.eye(d)
+    eye = np.eye(cov.shape[-1])
     inverse = np.stack([solve_triangular(f, eye, lower=True) for f in factors])
-    return inverse.transpose(0, 2, 1).copy(), log_det(factors, "full", d)
+    pivots = 2.0 * np.log(np.diagonal(factors, axis1=1, axis2=2))
+    return inverse.transpose(0, 2, 1).copy(), pivots
 
 
 def _full_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
@@ -157,11 +171,13 @@ def _full_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarr
 
 
 def _tied_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    scale, logdet = _inverse_factors(cov[None])
-    return scale, np.repeat(logdet, seen.size)
+    scale, pivots = _inverse_factors(cov[None])
+    return scale, np.repeat(pivots, seen.size, axis=0)
 
 
-#: How each covariance type whitens a deviation (the one place that looks at the type).
+#: How each covariance type whitens a deviation (the one place that looks at the type):
+#: the whitening (see GraphParameters.scale) and per-feature log terms (k, d) that sum to
+#: the log-determinants.
 _WHITENING = {
     "diag": _diag_whitening,
     "spherical": _spherical_whitening,
@@ -183,14 +199,8 @@ def _check_exportable(model: Any) -> None:
     if model.predictive:
         raise ValueError(
             "to_onnx cannot export a model with predictive=True (Student t predictive "
-            "densities are not in the graph); export the MAP model instead: a copy with "
-            "set_params(predictive=False) refitted, or estimator='map'"
-        )
-    if model.missing != "error":
-        raise ValueError(
-            f"to_onnx cannot export a model with missing={model.missing!r} (the graph does "
-            "not marginalise NaN features); impute missing values before serving and export "
-            "a copy with set_params(missing='error'), which scores complete rows identically"
+            "densities are not in the graph); fit it with predictive=False to export it "
+            "(estimator='map' keeps the MAP means and covariances)"
         )
 
 
@@ -200,7 +210,9 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     Only public fitted attributes are used: ``means_``, ``covariances_``
     (which include ``epsilon_``), ``class_prior_``, ``class_count_`` and
     ``classes_``. The reference point is the training mean (the
-    count-weighted mean of the class means) rounded to ``dtype``.
+    count-weighted mean of the class means) rounded to ``dtype``. A diag or
+    spherical model with ``missing="marginalize"`` gets ``feature_log_norm``
+    (the graph then integrates NaN features out); a full or tied one is refused.
 
     Examples
     --------
@@ -222,13 +234,27 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     reference = reference.astype(dtype).astype(np.float64)
     shifted = np.where(seen[:, None], means - reference, 0.0)
     cov = np.asarray(model.covariances_, dtype=np.float64)
-    scale, logdet = _WHITENING[model.covariance_type](cov, seen, d)
+    scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
     with np.errstate(divide="ignore"):
         log_prior = np.where(
             seen, np.log(np.asarray(model.class_prior_, dtype=np.float64)), -np.inf
         )
-    log_const = log_prior - 0.5 * (d * LOG_2PI + logdet)
-    return GraphParameters(reference, shifted, scale, log_const, np.asarray(model.classes_))
+    classes = np.asarray(model.classes_)
+    if model.missing != "marginalize":
+        log_const = log_prior - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
+        return GraphParameters(reference, shifted, scale, log_const, classes)
+    params = GraphParameters(
+        reference, shifted, scale, log_prior, classes, -0.5 * (LOG_2PI + log_terms)
+    )
+    if params.triangular:
+        raise ValueError(
+            f"to_onnx cannot export a {model.covariance_type!r} model with "
+            "missing='marginalize': the marginal of each missing-value pattern needs its own "
+            "Cholesky factor, which the graph does not compute; impute missing values before "
+            "serving and export a copy with set_params(missing='error') (it scores complete "
+            "rows identically), or use covariance_type='diag'"
+        )
+    return params
 
 
 def require_onnx() -> None:
@@ -342,6 +368,62 @@ def _near_branch(elem: int) -> onnx.GraphProto:
     return helper.make_graph(nodes, "no_far_rows", [], outputs)
 
 
+def _deviation_nodes(params: GraphParameters, elem: int) -> list[onnx.NodeProto]:
+    """X -> ``x_used`` (what the poison check sees) and ``deviations`` (n, k, d).
+
+    A marginalising graph replaces NaN by the reference point and zeroes the
+    deviations of missing features, so they drop out of every distance.
+    """
+    from onnx import helper
+
+    node = helper.make_node
+    common = [
+        node("Sub", ["x_used", "reference"], ["centred"]),
+        node("Unsqueeze", ["centred", "axis_1"], ["centred_rows"]),  # (n, 1, d)
+    ]
+    if params.feature_log_norm is None:
+        return [
+            node("Identity", ["X"], ["x_used"]),
+            *common,
+            node("Sub", ["centred_rows", "shifted_means"], ["deviations"]),
+        ]
+    return [
+        node("IsNaN", ["X"], ["x_missing"]),
+        node("Where", ["x_missing", "reference", "X"], ["x_used"]),
+        node("Not", ["x_missing"], ["x_observed"]),
+        node("Cast", ["x_observed"], ["observed"], to=elem),  # (n, d) of 0/1
+        node("Unsqueeze", ["observed", "axis_1"], ["observed_rows"]),
+        *common,
+        node("Sub", ["centred_rows", "shifted_means"], ["all_deviations"]),
+        node("Mul", ["all_deviations", "observed_rows"], ["deviations"]),
+    ]
+
+
+def _normaliser_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
+    """``log_kernel`` (n, k) -> ``joint_raw``: plus the log priors and normalisers."""
+    from onnx import helper
+
+    if params.feature_log_norm is None:
+        return [helper.make_node("Add", ["log_kernel", "log_const"], ["joint_raw"])]
+    return [
+        helper.make_node("MatMul", ["observed", "feature_log_norm"], ["observed_norm"]),
+        helper.make_node("Add", ["log_kernel", "observed_norm"], ["log_density"]),
+        helper.make_node("Add", ["log_density", "log_const"], ["joint_raw"]),
+    ]
+
+
+def _optional_const(
+    value: np.ndarray | None, name: str, dtype: np.dtype, transpose: bool = False
+) -> list[onnx.TensorProto]:
+    """A constant tensor, or none when ``value`` is None."""
+    from onnx import numpy_helper
+
+    if value is None:
+        return []
+    array = np.asarray(value.T if transpose else value, dtype=dtype)
+    return [numpy_helper.from_array(np.ascontiguousarray(array), name)]
+
+
 def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> onnx.GraphProto:
     """The ONNX graph (``onnx.GraphProto``) evaluating ``params`` in ``dtype``.
 
@@ -350,7 +432,8 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
     underflow (only far beyond the data: the squared distance overflows the
     dtype) take the far-point rule in an ``If`` branch that runs only when a
     batch has such rows. Rows with NaN or infinity in X get NaN
-    probabilities and log-likelihoods.
+    probabilities and log-likelihoods, except that a marginalising graph
+    (``params.feature_log_norm`` set) integrates NaN features out.
     """
     from onnx import helper, numpy_helper
 
@@ -368,6 +451,7 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
         const(params.shifted_means, "shifted_means"),
         const(params.scale, "scale"),
         const(params.log_const, "log_const"),
+        *_optional_const(params.feature_log_norm, "feature_log_norm", dtype, transpose=True),
         const(never, "never"),
         const(-0.5, "minus_half"),
         const(0.0, "zero"),
@@ -380,17 +464,15 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
     ]
     node = helper.make_node
     nodes = [
+        *_deviation_nodes(params, elem),  # (n, k, d)
         # 0 for a finite row, NaN for a row with NaN or infinity (added to the outputs)
-        node("Mul", ["X", "zero"], ["x_zeros"]),
+        node("Mul", ["x_used", "zero"], ["x_zeros"]),
         node("ReduceSum", ["x_zeros", "axis_1"], ["poison"], keepdims=1),  # (n, 1)
-        node("Sub", ["X", "reference"], ["centred"]),
-        node("Unsqueeze", ["centred", "axis_1"], ["centred_rows"]),  # (n, 1, d)
-        node("Sub", ["centred_rows", "shifted_means"], ["deviations"]),  # (n, k, d)
         *_whitening_nodes(params, "deviations", "whitened"),
         node("Mul", ["whitened", "whitened"], ["squares"]),
         node("ReduceSum", ["squares", "axis_2"], ["distances"], keepdims=0),  # (n, k)
         node("Mul", ["distances", "minus_half"], ["log_kernel"]),
-        node("Add", ["log_kernel", "log_const"], ["joint_raw"]),
+        *_normaliser_nodes(params),
         # NaN here only from overflowed products (inf - inf): a density of 0
         node("IsNaN", ["joint_raw"], ["joint_nan"]),
         node("Where", ["joint_nan", "minus_inf", "joint_raw"], ["joint"]),
@@ -449,8 +531,9 @@ def to_onnx(
     Parameters
     ----------
     model : GaussianClassifier
-        Fitted, any ``covariance_type``; not ``predictive=True`` nor
-        ``missing="marginalize"`` (refused with a ValueError).
+        Fitted, any ``covariance_type``; not ``predictive=True``, and
+        ``missing="marginalize"`` only for diag and spherical (the others
+        are refused with a ValueError).
     dtype : {"float32", "float64"}, default "float64"
         The type of the input ``X`` and of all arithmetic in the graph.
     path : str or path-like, optional
