@@ -5,6 +5,7 @@ the origin too; what cannot be exported is refused with a message."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,8 @@ def test_float_and_bool_labels():
         out = _run(to_onnx(clf), X)
         assert out["label"].dtype == labels.dtype
         assert out["label"].tolist() == clf.predict(X).tolist()
+        meta = {p.key: p.value for p in to_onnx(clf).metadata_props}
+        assert json.loads(meta["classes"]) == np.unique(labels).tolist()
 
 
 def test_model_is_valid_and_carries_metadata(tmp_path):

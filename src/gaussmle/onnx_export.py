@@ -519,8 +519,14 @@ def _metadata(model: Any, dtype: np.dtype) -> dict[str, str]:
         "covariance_type": str(model.covariance_type),
         "dtype": dtype.name,
         "feature_names": json.dumps([str(f) for f in features]),
-        "classes": json.dumps([str(c) for c in np.asarray(model.classes_)]),
+        "classes": json.dumps([_plain(c) for c in np.asarray(model.classes_)]),
     }
+
+
+def _plain(label: Any) -> Any:
+    """A class label as a JSON value (numbers stay numbers)."""
+    value = label.item() if isinstance(label, np.generic) else label
+    return value if isinstance(value, int | float | bool) else str(value)
 
 
 def to_onnx(
