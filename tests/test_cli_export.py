@@ -102,7 +102,7 @@ def test_refused_models_are_one_line_errors_and_leave_the_output_alone(skittles,
     out = tmp_path / "model.onnx"
     out.write_bytes(b"keep me")
     cases = [
-        (GaussianClassifier(predictive=True), "predictive=True"),
+        (GaussianClassifier(predictive=True, missing="marginalize"), "predictive=True"),
         (GaussianClassifier("full", missing="marginalize"), "missing='marginalize'"),
     ]
     for clf, fragment in cases:

@@ -213,6 +213,50 @@ def test_marginalising_models_integrate_missing_features_out(covariance):
     assert np.isnan(_run(to_onnx(clf), Z)["probabilities"][2]).all()
 
 
+@pytest.mark.parametrize("covariance", COVARIANCE_TYPES)
+def test_student_t_predictive_densities(covariance):
+    """predictive=True: small classes, so the t tails matter; points out in them too."""
+    X, codes = _data(3, n=30, d=4, offset=50.0, seed=12)
+    clf = GaussianClassifier(covariance, predictive=True).fit(X, _labels(codes, "str"))
+    Z = np.vstack([X, 50.0 + 3.0 * (X[:10] - 50.0), X[:3] + 40.0])
+    for dtype in ("float64", "float32"):
+        _assert_parity(clf, Z, dtype)
+    # t densities fall polynomially: far out (1e200), the weighted far-point rule of gaussmle
+    far = np.array([[1e200, 0.0, 0.0, 0.0], [0.0, -1e200, 1e200, 0.0]])
+    out = _run(to_onnx(clf), far)
+    np.testing.assert_array_equal(out["probabilities"], clf.predict_proba(far))
+    assert out["label"].tolist() == clf.predict(far).tolist()
+
+
+def test_log1p_in_the_graph_keeps_tiny_arguments():
+    """The Student t kernel needs log1p, which ONNX lacks; the graph's stays accurate."""
+    from onnx import helper, numpy_helper
+
+    from gaussmle.onnx_export import _log1p_nodes
+
+    x = np.array([0.0, 1e-30, 1e-17, 3e-9, 1e-4, 0.5, 1.0, 7.0, 1e10, 1e300])
+    for dtype in (np.float64, np.float32):
+        elem = helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+        graph = helper.make_graph(
+            _log1p_nodes("x", "y"),
+            "log1p",
+            [helper.make_tensor_value_info("x", elem, [None])],
+            [helper.make_tensor_value_info("y", elem, [None])],
+            [
+                numpy_helper.from_array(np.array(1.0, dtype), "one"),
+                numpy_helper.from_array(np.array(0.0, dtype), "zero"),
+            ],
+        )
+        proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        proto.ir_version = IR_VERSION
+        values = x[x < np.finfo(dtype).max].astype(dtype)
+        (y,) = _session(proto).run(None, {"x": values})
+        want = np.log1p(values.astype(np.float64))
+        ok = np.isfinite(want)
+        rel = np.abs(y[ok] - want[ok]) / np.maximum(np.abs(want[ok]), np.finfo(dtype).tiny)
+        assert rel.max() < 8 * np.finfo(dtype).eps, (dtype, rel)
+
+
 def test_variance_smoothing_is_part_of_the_graph():
     """A feature constant within each class: its variance is epsilon_ alone."""
     X, codes = _data(2, seed=6)
@@ -259,7 +303,7 @@ def test_model_is_valid_and_carries_metadata(tmp_path):
 def test_refusals_name_the_option_and_what_to_do():
     X, codes = _data(2, seed=3)
     cases = [
-        (GaussianClassifier(predictive=True).fit(X, codes), {}, "predictive=True"),
+        (GaussianClassifier(predictive=True, missing="marginalize").fit(X, codes), {}, "both"),
         (GaussianClassifier("full", missing="marginalize").fit(X, codes), {}, "'marginalize'"),
         (GaussianClassifier("tied", missing="marginalize").fit(X, codes), {}, "set_params("),
         (GaussianClassifier().fit(X, codes), {"dtype": "float16"}, "dtype must be"),

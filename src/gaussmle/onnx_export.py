@@ -51,8 +51,16 @@ Diag and spherical models fitted with ``missing="marginalize"`` integrate NaN
 features out in the graph, exactly as gaussmle does (their terms drop out of
 the distance and of the normaliser; a row with nothing observed gets the
 priors). Full and tied ones are refused (each missing-value pattern would
-need its own Cholesky factor), as are Student t predictive models
-(``predictive=True``), with a message that says what to do.
+need its own Cholesky factor), with a message that says what to do.
+
+Models with ``predictive=True`` export their Student t posterior predictive
+densities: the same centring and whitening (by the t scale), then
+``-(df + 1)/2 log1p(z^2 / df)`` per feature (diag) or
+``-(df + d)/2 log1p(q / df)`` per class, with ``log1p`` built from ``Log`` by
+Goldberg's trick (ONNX has no Log1p; a plain ``log(1 + x)`` would lose all
+digits of small ``x``). In float32, a point beyond about 1e19 scale units
+overflows the squared distance and takes the far-point rule, where gaussmle
+(in float64) still has finite t densities.
 
 Examples
 --------
@@ -122,6 +130,15 @@ class GraphParameters:
     feature_log_norm : ndarray (k, d) or None
         For a model that marginalises missing features (diag and spherical):
         ``-(log 2 pi + log var_cj) / 2``, added for the observed features only.
+    inv_df, tail : ndarray or None
+        For Student t predictive densities: ``1 / df`` and the exponent
+        ``-(df + 1) / 2`` per feature (k, d) for a product of univariate t
+        (diag), or ``1 / df`` and ``-(df + d) / 2`` per class (k,) for a
+        d-variate t. The log kernel is then ``tail * log1p(q * inv_df)``
+        instead of ``-q / 2``. None for Gaussian densities.
+    far_weight : ndarray (k,) or None
+        Multiplies each class's log distance when far points are ranked
+        (t densities fall like ``-(df + d) / 2 log q``); None means 1.
     """
 
     reference: np.ndarray
@@ -130,6 +147,9 @@ class GraphParameters:
     log_const: np.ndarray
     classes: np.ndarray
     feature_log_norm: np.ndarray | None = None
+    inv_df: np.ndarray | None = None
+    tail: np.ndarray | None = None
+    far_weight: np.ndarray | None = None
 
     @property
     def triangular(self) -> bool:
@@ -196,11 +216,12 @@ def _check_exportable(model: Any) -> None:
             "fit a GaussianClassifier (or load one with gaussmle.load) first"
         )
     check_is_fitted(model, ["means_", "covariances_", "class_prior_", "classes_"])
-    if model.predictive:
+    if model.predictive and model.missing == "marginalize":
         raise ValueError(
-            "to_onnx cannot export a model with predictive=True (Student t predictive "
-            "densities are not in the graph); fit it with predictive=False to export it "
-            "(estimator='map' keeps the MAP means and covariances)"
+            "to_onnx cannot export a model with both predictive=True and "
+            "missing='marginalize' (marginal Student t densities are not in the graph); "
+            "impute missing values before serving and export a copy with "
+            "set_params(missing='error'), or fit with predictive=False"
         )
 
 
@@ -233,13 +254,15 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     reference = (counts[seen] @ means[seen]) / counts[seen].sum()
     reference = reference.astype(dtype).astype(np.float64)
     shifted = np.where(seen[:, None], means - reference, 0.0)
-    cov = np.asarray(model.covariances_, dtype=np.float64)
-    scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
     with np.errstate(divide="ignore"):
         log_prior = np.where(
             seen, np.log(np.asarray(model.class_prior_, dtype=np.float64)), -np.inf
         )
     classes = np.asarray(model.classes_)
+    if model.predictive:
+        return _student_parameters(model, reference, log_prior)
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
     if model.missing != "marginalize":
         log_const = log_prior - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
         return GraphParameters(reference, shifted, scale, log_const, classes)
@@ -255,6 +278,80 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
             "rows identically), or use covariance_type='diag'"
         )
     return params
+
+
+# ---------------------------------------------------------------------- Student t
+def _t_per_feature(location, scale, df, d):
+    """diag: a product of univariate t densities, df per feature (k, d)."""
+    from scipy.special import gammaln
+
+    log_norm = gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * np.log(df * np.pi * scale)
+    extra = {"inv_df": 1.0 / df, "tail": -(df + 1.0) / 2, "far_weight": df.mean(axis=1) + 1}
+    return 1.0 / np.sqrt(scale), log_norm.sum(axis=1), extra
+
+
+def _t_multivariate(scale_whitening, log_det_scale, df, d):
+    """A d-variate t per class, df (k,)."""
+    from scipy.special import gammaln
+
+    log_norm = (
+        gammaln((df + d) / 2) - gammaln(df / 2) - 0.5 * d * np.log(df * np.pi) - log_det_scale / 2
+    )
+    extra = {"inv_df": 1.0 / df, "tail": -(df + d) / 2, "far_weight": df + d}
+    return scale_whitening, log_norm, extra
+
+
+def _t_diagonal_scale(location, scale, df, d):
+    """spherical: a d-variate t with a diagonal scale (k, d)."""
+    return _t_multivariate(1.0 / np.sqrt(scale), np.log(scale).sum(axis=1), df, d)
+
+
+def _t_scale_matrix(location, scale, df, d):
+    """full and tied: a d-variate t with a scale matrix per class (k, d, d)."""
+    whitening, pivots = _inverse_factors(scale)
+    return _t_multivariate(whitening, pivots.sum(axis=1), df, d)
+
+
+#: The Student t predictive density of each covariance type.
+_STUDENT = {
+    "diag": _t_per_feature,
+    "spherical": _t_diagonal_scale,
+    "full": _t_scale_matrix,
+    "tied": _t_scale_matrix,
+}
+
+
+def _student_parameters(
+    model: Any, reference: np.ndarray, log_prior: np.ndarray
+) -> GraphParameters:
+    """Graph parameters of the posterior predictive (Student t) class densities.
+
+    The predictive parameters come from the model's public ``class_stats_``
+    and ``prior`` through :func:`gaussmle.prior.predictive_parameters`, as
+    the classifier computes them.
+    """
+    from .prior import predictive_parameters
+
+    stats = model.class_stats_
+    if model.covariance_type == "diag":
+        stats = stats.to_diag()
+    location, scale, df = predictive_parameters(
+        stats, model.covariance_type, model.prior, model.class_stats_.pooled()
+    )
+    location = np.asarray(location, dtype=np.float64)
+    d = location.shape[1]
+    df = np.asarray(df, dtype=np.float64)
+    whitening, log_norm, extra = _STUDENT[model.covariance_type](
+        location, np.asarray(scale, dtype=np.float64), df, d
+    )
+    return GraphParameters(
+        reference,
+        location - reference,
+        whitening,
+        log_prior + log_norm,
+        np.asarray(model.classes_),
+        **extra,
+    )
 
 
 def require_onnx() -> None:
@@ -337,7 +434,8 @@ def _far_branch(params: GraphParameters, elem: int) -> onnx.GraphProto:
         node("Add", ["far_log_scale", "far_log_scale"], ["far_log_scale_sq"]),
         node("Log", ["far_q"], ["far_log_q"]),
         node("Add", ["far_log_scale_sq", "far_log_q"], ["far_log_distance"]),
-        node("Add", ["far_log_distance", "never"], ["far_rank"]),
+        node("Mul", ["far_log_distance", "far_weight"], ["far_weighted"]),
+        node("Add", ["far_weighted", "never"], ["far_rank"]),
         node("ArgMin", ["far_rank"], ["far_winner"], axis=1, keepdims=1),  # (n, 1)
         node("Equal", ["far_winner", "class_index"], ["far_onehot"]),  # (n, k)
         node("Where", ["far_onehot", "zero", "minus_inf"], ["far_log_posterior"]),
@@ -399,6 +497,56 @@ def _deviation_nodes(params: GraphParameters, elem: int) -> list[onnx.NodeProto]
     ]
 
 
+def _log1p_nodes(source: str, target: str) -> list[onnx.NodeProto]:
+    """``target = log(1 + source)``, accurate for small values (ONNX has no Log1p).
+
+    Goldberg's trick: with ``u = 1 + x`` rounded, ``log(u) * x / (u - 1)``
+    is within a few units in the last place of ``log1p(x)``; ``x`` itself
+    where ``u`` rounds to 1.
+    """
+    from onnx import helper
+
+    node = helper.make_node
+    return [
+        node("Add", [source, "one"], [f"{target}_u"]),
+        node("Sub", [f"{target}_u", "one"], [f"{target}_du"]),
+        node("Log", [f"{target}_u"], [f"{target}_log_u"]),
+        node("Div", [source, f"{target}_du"], [f"{target}_ratio"]),
+        node("Mul", [f"{target}_log_u", f"{target}_ratio"], [f"{target}_general"]),
+        node("Equal", [f"{target}_du", "zero"], [f"{target}_tiny"]),
+        node("Where", [f"{target}_tiny", source, f"{target}_general"], [target]),
+    ]
+
+
+def _kernel_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
+    """``squares`` (n, k, d) of whitened deviations -> ``log_kernel`` (n, k).
+
+    Gaussian: ``-q / 2``. Student t: ``tail * log1p(q / df)``, per feature
+    (then summed) for a product of univariate t, per class for a d-variate t.
+    """
+    from onnx import helper
+
+    node = helper.make_node
+    if params.tail is None:
+        return [
+            node("ReduceSum", ["squares", "axis_2"], ["distances"], keepdims=0),
+            node("Mul", ["distances", "minus_half"], ["log_kernel"]),
+        ]
+    if params.tail.ndim == 2:  # one t per feature
+        return [
+            node("Mul", ["squares", "inv_df"], ["t_ratio"]),
+            *_log1p_nodes("t_ratio", "t_log1p"),
+            node("Mul", ["t_log1p", "tail"], ["t_terms"]),
+            node("ReduceSum", ["t_terms", "axis_2"], ["log_kernel"], keepdims=0),
+        ]
+    return [
+        node("ReduceSum", ["squares", "axis_2"], ["distances"], keepdims=0),
+        node("Mul", ["distances", "inv_df"], ["t_ratio"]),
+        *_log1p_nodes("t_ratio", "t_log1p"),
+        node("Mul", ["t_log1p", "tail"], ["log_kernel"]),
+    ]
+
+
 def _normaliser_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
     """``log_kernel`` (n, k) -> ``joint_raw``: plus the log priors and normalisers."""
     from onnx import helper
@@ -452,8 +600,11 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
         const(params.scale, "scale"),
         const(params.log_const, "log_const"),
         *_optional_const(params.feature_log_norm, "feature_log_norm", dtype, transpose=True),
+        *_optional_const(params.inv_df, "inv_df", dtype),
+        *_optional_const(params.tail, "tail", dtype),
+        const(np.ones(k) if params.far_weight is None else params.far_weight, "far_weight"),
         const(never, "never"),
-        const(-0.5, "minus_half"),
+        *_optional_const(None if params.tail is not None else np.array(-0.5), "minus_half", dtype),
         const(0.0, "zero"),
         const(1.0, "one"),
         const(-np.inf, "minus_inf"),
@@ -470,8 +621,7 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
         node("ReduceSum", ["x_zeros", "axis_1"], ["poison"], keepdims=1),  # (n, 1)
         *_whitening_nodes(params, "deviations", "whitened"),
         node("Mul", ["whitened", "whitened"], ["squares"]),
-        node("ReduceSum", ["squares", "axis_2"], ["distances"], keepdims=0),  # (n, k)
-        node("Mul", ["distances", "minus_half"], ["log_kernel"]),
+        *_kernel_nodes(params),  # (n, k)
         *_normaliser_nodes(params),
         # NaN here only from overflowed products (inf - inf): a density of 0
         node("IsNaN", ["joint_raw"], ["joint_nan"]),
@@ -537,9 +687,9 @@ def to_onnx(
     Parameters
     ----------
     model : GaussianClassifier
-        Fitted, any ``covariance_type``; not ``predictive=True``, and
-        ``missing="marginalize"`` only for diag and spherical (the others
-        are refused with a ValueError).
+        Fitted, any ``covariance_type``, also ``predictive=True`` (Student t);
+        ``missing="marginalize"`` only for diag and spherical Gaussian
+        models (the others are refused with a ValueError).
     dtype : {"float32", "float64"}, default "float64"
         The type of the input ``X`` and of all arithmetic in the graph.
     path : str or path-like, optional
