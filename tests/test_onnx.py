@@ -232,7 +232,7 @@ def test_log1p_in_the_graph_keeps_tiny_arguments():
     """The Student t kernel needs log1p, which ONNX lacks; the graph's stays accurate."""
     from onnx import helper, numpy_helper
 
-    from gaussmle.onnx_export import _log1p_nodes
+    from gaussmle.onnx_export._graph import _log1p_nodes
 
     x = np.array([0.0, 1e-30, 1e-17, 3e-9, 1e-4, 0.5, 1.0, 7.0, 1e10, 1e300])
     for dtype in (np.float64, np.float32):
