@@ -133,18 +133,15 @@ def test_without_the_onnx_package_says_what_to_install(skittles, tmp_path, monke
     assert list(tmp_path.iterdir()) == []
 
 
-def test_console_script_exit_codes(skittles, tmp_path):
+def test_console_script_exit_code_and_one_line(tmp_path):
     if not SCRIPT.exists():
         pytest.skip("the gaussmle console script is not installed next to this python")
-    model = _fit(skittles, "tied")
-    good = subprocess.run(
-        [SCRIPT, "export", model, "-o", tmp_path / "m.onnx"], capture_output=True, text=True
-    )
-    assert good.returncode == 0, good.stderr
     bad = subprocess.run(
-        [SCRIPT, "export", tmp_path / "m.onnx", "-o", tmp_path / "x.onnx"],
+        [SCRIPT, "export", tmp_path / "none.json", "-o", tmp_path / "x.onnx"],
         capture_output=True,
         text=True,
     )
     assert bad.returncode == 2
     assert bad.stderr.startswith("error: ") and len(bad.stderr.splitlines()) == 1
+    assert "none.json" in bad.stderr and "Traceback" not in bad.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -51,11 +51,11 @@ def export_command(model_path: str, fmt: str, dtype: str, output: str) -> None:
     if output == "-":
         raise DataError("an ONNX model is binary: write it to a file with -o MODEL.onnx")
     check_output_path(output)
+    model = load_classifier(model_path)
     try:
         require_onnx()
     except ImportError as exc:
         raise DataError(str(exc)) from None
-    model = load_classifier(model_path)
     to_onnx(model, dtype=dtype, path=output)
     size = os.path.getsize(output)
     say(
