@@ -11,6 +11,9 @@ float32 and float64 and run by onnxruntime on the same rows as gaussmle:
 - onnxruntime's time for all three outputs against gaussmle's predict_proba
   on the same rows, as a ratio (medians of repeats, same process).
 
+Rows marked "t" are Student t predictive models (``predictive=True``), fitted
+on 40 rows per class so that the t tails matter (accuracy only).
+
     python benchmarks/onnx_export.py            # d=32, k=10, n=100,000 timed
     python benchmarks/onnx_export.py --quick    # n=10,000 timed
 """
@@ -80,10 +83,11 @@ def main() -> None:
         f"{'labels':>7} {'bytes':>9} {'ort/gaussmle':>12}"
     )
     print(header)
-    for covariance in COVARIANCE_TYPES:
+    for covariance, predictive in [(c, p) for p in (False, True) for c in COVARIANCE_TYPES]:
         for offset in (0.0, 1e4):
-            X, codes = make_data(20_000, d, k, offset)
-            clf = GaussianClassifier(covariance).fit(X, codes)
+            X, codes = make_data(20_000 if not predictive else 40 * k, d, k, offset)
+            clf = GaussianClassifier(covariance, predictive=predictive).fit(X, codes)
+            name = covariance + (" t" if predictive else "")
             X_test, _ = make_data(max(5_000, n_time), d, k, offset, seed=1)
             for dtype in ("float32", "float64"):
                 proto = to_onnx(clf, dtype=dtype)
@@ -92,13 +96,15 @@ def main() -> None:
                 Xt = X_test.astype(dtype)
                 dp, dj, agree = differences(clf, session, Xt[:5_000])
                 ratio = ""
-                if offset == 0.0:
+                if offset == 0.0 and not predictive:
                     rows = Xt[:n_time]
-                    t_ort = median_time(lambda s=session, r=rows: s.run(None, {"X": r}), 3)
-                    t_gm = median_time(lambda c=clf, r=rows: c.predict_proba(r), 3)
+                    t_ort = median_time(
+                        lambda s=session, r=rows: s.run(None, {"X": r}), args.repeats
+                    )
+                    t_gm = median_time(lambda c=clf, r=rows: c.predict_proba(r), args.repeats)
                     ratio = f"{t_ort / t_gm:.2f}"
                 print(
-                    f"{covariance:10} {dtype:7} {offset:6g} {dp:9.2e} {dj:11.2e} "
+                    f"{name:10} {dtype:7} {offset:6g} {dp:9.2e} {dj:11.2e} "
                     f"{agree:7.2%} {len(raw):9,} {ratio:>12}"
                 )
 
