@@ -257,6 +257,20 @@ def test_log1p_in_the_graph_keeps_tiny_arguments():
         assert rel.max() < 8 * np.finfo(dtype).eps, (dtype, rel)
 
 
+def test_one_class_one_feature_and_an_empty_batch():
+    X = np.random.default_rng(1).normal(size=(20, 1))
+    for covariance in COVARIANCE_TYPES:
+        clf = GaussianClassifier(covariance).fit(X, np.full(20, "only"))
+        out = _run(to_onnx(clf), X)
+        assert out["label"].tolist() == ["only"] * 20
+        assert np.all(out["probabilities"] == 1.0)
+        np.testing.assert_allclose(
+            out["log_likelihood"], clf.predict_joint_log_proba(X), rtol=1e-13
+        )
+        empty = _run(to_onnx(clf, dtype="float32"), np.empty((0, 1), np.float32))
+        assert [a.shape for a in empty.values()] == [(0,), (0, 1), (0, 1)]
+
+
 def test_variance_smoothing_is_part_of_the_graph():
     """A feature constant within each class: its variance is epsilon_ alone."""
     X, codes = _data(2, seed=6)
