@@ -83,6 +83,21 @@ def test_exported_file_runs_like_the_saved_model(skittles, tmp_path, covariance,
     assert json.loads(meta["classes"]) == ["purple", "yellow"]
 
 
+def test_a_saved_student_t_model_exports_exactly(skittles, tmp_path):
+    model_path = tmp_path / "t.json"
+    run("fit", skittles["data"], "--target", "colour", "--predictive", "-o", model_path)
+    out = tmp_path / "t.onnx"
+    run("export", model_path, "-o", out)
+    model = unnamed(load(model_path))
+    assert model.predictive
+    X = skittles["ds"].X_new
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    label, proba, joint = session.run(None, {"X": X})
+    assert label.tolist() == model.predict(X).tolist()
+    assert np.abs(proba - model.predict_proba(X)).max() <= 1e-10
+    assert np.abs(joint - model.predict_joint_log_proba(X)).max() <= 1e-10
+
+
 def test_default_format_and_dtype_and_replacing_a_file(skittles, tmp_path):
     out = tmp_path / "model.onnx"
     out.write_bytes(b"an older file")

@@ -249,11 +249,9 @@ def _student_parameters(
     """
     from ..prior import predictive_parameters
 
-    stats = model.class_stats_
-    if model.covariance_type == "diag":
-        stats = stats.to_diag()
+    stats = model.class_stats_  # per-feature (diag) statistics for diag and spherical
     location, scale, df = predictive_parameters(
-        stats, model.covariance_type, model.prior, model.class_stats_.pooled()
+        stats, model.covariance_type, model.prior, stats.pooled()
     )
     location = np.asarray(location, dtype=np.float64)
     d = location.shape[1]
