@@ -24,16 +24,26 @@ The graph evaluates the densities the way gaussmle does:
    anything is squared (never the expanded square). Diagonal and spherical
    models multiply them by ``1 / sigma``; full and tied models multiply them by
    the transposed inverse ``L^-1`` of the Cholesky factor (computed once in
-   float64 by a triangular solve, then rounded). **Error bound:** with ``u``
-   the unit roundoff of the graph's dtype (2**-24 for float32, 2**-53 for
-   float64) and ``dev = x - mu_c``, the whitened vector satisfies, elementwise,
-   ``|w_hat - w| <= (d + 2) u |L^-1| |dev|`` (to first order: rounding the
-   inverse, the d-term dot products, and the float64 inverse itself, whose
-   error ``d u64 |L^-1| |L| |L^-1|`` is negligible next to float32). Hence
-   the squared Mahalanobis distance ``q = |w|^2`` is off by at most about
-   ``2 (d + 2) u kappa(L) q`` with ``kappa(L) = || |L^-1| |L| ||`` the
-   condition number of the factor (the square root of that of the covariance),
-   compared with ``2 d u kappa(L) q`` for the triangular solve gaussmle uses.
+   float64 by a triangular solve, then rounded).
+
+   **Error bound** (to first order in ``u``, the unit roundoff of the graph's
+   dtype: 2**-24 for float32, 2**-53 for float64; ``|.|`` elementwise;
+   ``dev = x - mu_c``, ``w = L^-1 dev``). The deviation is formed with an
+   error of at most ``u (|dev| + |mu_c - r|)`` (plus ``u |x - r|`` where
+   ``x`` is not within a factor 2 of ``r``); the rounded ``L^-1`` and the
+   d-term dot products add ``(d + 1) u |L^-1| |dev|``. So::
+
+       |w_hat - w| <= u |L^-1| ((d + 2) |dev| + |mu_c - r| + |x - r|)
+
+   and, as ``|L^-1| |dev| <= |L^-1| |L| |w|``, the squared Mahalanobis
+   distance ``q = |w|^2`` is off by at most about
+   ``(2 (d + 2) kappa(L) + d) u q`` plus ``2 u |w| || |L^-1| (|mu_c - r| +
+   |x - r|) ||`` from the centring, with ``kappa(L) = || |L^-1| |L| ||`` the
+   condition number of the factor (about the square root of the
+   covariance's); gaussmle's own float64 triangular solve is off by about
+   ``2 d u kappa(L) q`` with the float64 ``u``. The float64 inverse's own error
+   (``d u64 |L^-1| |L| |L^-1|``) is negligible in a float32 graph. Diagonal
+   and spherical models are the case ``L = diag(sigma)``, ``kappa(L) = 1``.
 3. **Log-sum-exp.** ``probabilities = exp(J - max J - log sum exp(J - max J))``
    row by row, and ``label = classes_[argmax J]``.
 
