@@ -40,6 +40,7 @@ _LAZY = {
     "to_dict": "persist",
     "SelectionResult": "selection",
     "select": "selection",
+    "to_onnx": "onnx_export",
 }
 _LAZY_MODULES = ("plot", "datasets", "io")
 

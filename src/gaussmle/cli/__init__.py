@@ -23,6 +23,7 @@ from ._app import GaussmleGroup
 from ._demo import demo_command
 from ._describe import describe_command
 from ._estimate import estimate_command
+from ._export import export_command
 from ._more import plot_command, select_command
 from ._train import fit_command, merge_command
 from ._use import evaluate_command, predict_command
@@ -34,6 +35,7 @@ Start here:
   gaussmle demo                          the worked example, with pictures
   gaussmle fit data.csv --target label -o model.json
   gaussmle predict model.json new.csv --proba
+  gaussmle export model.json -o model.onnx
 DATA is a CSV, Parquet or .npy file, a glob of them, or - for CSV on
 standard input. Set GAUSSMLE_DEBUG=1 to see tracebacks."""
 
@@ -64,6 +66,7 @@ for _command in (
     merge_command,
     select_command,
     plot_command,
+    export_command,
 ):
     cli.add_command(_command)
 

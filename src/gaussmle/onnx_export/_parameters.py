@@ -1,0 +1,279 @@
+"""The numbers an exported graph holds, computed in float64 from a fitted classifier.
+
+Only the model's public fitted attributes are read (``means_``,
+``covariances_``, ``class_prior_``, ``class_count_``, ``classes_``; for
+``predictive=True`` the public ``class_stats_`` and ``prior`` through
+:func:`gaussmle.prior.predictive_parameters`). No onnx import here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.linalg import solve_triangular
+from sklearn.utils.validation import check_is_fitted
+
+from ..covariance import LOG_2PI, cholesky
+
+#: The dtypes a graph can compute in.
+DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@dataclass(frozen=True)
+class GraphParameters:
+    """Everything the graph needs, in float64, with ``reference`` exact in the graph's dtype.
+
+    Attributes
+    ----------
+    reference : ndarray (d,)
+        The point subtracted from X first.
+    shifted_means : ndarray (k, d)
+        ``means_ - reference`` (unseen classes: zeros).
+    scale : ndarray
+        Per-feature inverse standard deviations (k, d), or the transposed
+        inverse Cholesky factors (k, d, d) (tied: (1, d, d)).
+    log_const : ndarray (k,)
+        ``log prior - (d log 2 pi + log det Sigma) / 2`` (-inf: a class that never wins);
+        for a marginalising model the log priors alone.
+    classes : ndarray (k,)
+    feature_log_norm : ndarray (k, d) or None
+        For a model that marginalises missing features (diag and spherical):
+        ``-(log 2 pi + log var_cj) / 2``, added for the observed features only.
+    inv_df, tail : ndarray or None
+        For Student t predictive densities: ``1 / df`` and the exponent
+        ``-(df + 1) / 2`` per feature (k, d) for a product of univariate t
+        (diag), or ``1 / df`` and ``-(df + d) / 2`` per class (k,) for a
+        d-variate t. The log kernel is then ``tail * log1p(q * inv_df)``
+        instead of ``-q / 2``. None for Gaussian densities.
+    far_weight : ndarray (k,) or None
+        Multiplies each class's log distance when far points are ranked
+        (t densities fall like ``-(df + d) / 2 log q``); None means 1.
+    """
+
+    reference: np.ndarray
+    shifted_means: np.ndarray
+    scale: np.ndarray
+    log_const: np.ndarray
+    classes: np.ndarray
+    feature_log_norm: np.ndarray | None = None
+    inv_df: np.ndarray | None = None
+    tail: np.ndarray | None = None
+    far_weight: np.ndarray | None = None
+
+    @property
+    def triangular(self) -> bool:
+        """Whether whitening is a matrix product (full and tied) rather than a scaling."""
+        return self.scale.ndim == 3
+
+
+# ---------------------------------------------------------------------- parameters
+def _per_feature(variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse standard deviations and log-variances of per-feature variances (k, d)."""
+    return 1.0 / np.sqrt(variances), np.log(variances)
+
+
+def _diag_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    return _per_feature(np.where(seen[:, None], cov, 1.0))
+
+
+def _spherical_whitening(
+    cov: np.ndarray, seen: np.ndarray, d: int
+) -> tuple[np.ndarray, np.ndarray]:
+    variances = np.broadcast_to(np.where(seen, cov, 1.0)[:, None], (seen.size, d))
+    return _per_feature(variances)
+
+
+def _inverse_factors(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Transposed inverse Cholesky factors of covariances (m, d, d), and their log pivots.
+
+    The log pivots ``2 log L_jj`` (m, d) sum to the log-determinant.
+    """
+    factors = cholesky(cov)
+    eye = np.eye(cov.shape[-1])
+    inverse = np.stack([solve_triangular(f, eye, lower=True) for f in factors])
+    pivots = 2.0 * np.log(np.diagonal(factors, axis1=1, axis2=2))
+    return inverse.transpose(0, 2, 1).copy(), pivots
+
+
+def _full_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    return _inverse_factors(np.where(seen[:, None, None], cov, np.eye(d)))
+
+
+def _tied_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
+    scale, pivots = _inverse_factors(cov[None])
+    return scale, np.repeat(pivots, seen.size, axis=0)
+
+
+#: How each covariance type whitens a deviation (the one place that looks at the type):
+#: the whitening (see GraphParameters.scale) and per-feature log terms (k, d) that sum to
+#: the log-determinants.
+_WHITENING = {
+    "diag": _diag_whitening,
+    "spherical": _spherical_whitening,
+    "full": _full_whitening,
+    "tied": _tied_whitening,
+}
+
+
+def _check_exportable(model: Any) -> None:
+    """Refuse what the graph cannot compute exactly, with what to do instead."""
+    from ..classifier import GaussianClassifier
+
+    if not isinstance(model, GaussianClassifier):
+        raise ValueError(
+            f"to_onnx exports a fitted GaussianClassifier, not {type(model).__name__}; "
+            "fit a GaussianClassifier (or load one with gaussmle.load) first"
+        )
+    check_is_fitted(model, ["means_", "covariances_", "class_prior_", "classes_"])
+    if model.predictive and model.missing == "marginalize":
+        raise ValueError(
+            "to_onnx cannot export a model with both predictive=True and "
+            "missing='marginalize' (marginal Student t densities are not in the graph); "
+            "impute missing values before serving and export a copy with "
+            "set_params(missing='error'), or fit with predictive=False"
+        )
+
+
+def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
+    """The float64 parameters of the graph of a fitted classifier, for the graph's ``dtype``.
+
+    Only public fitted attributes are used: ``means_``, ``covariances_``
+    (which include ``epsilon_``), ``class_prior_``, ``class_count_`` and
+    ``classes_``. The reference point is the training mean (the
+    count-weighted mean of the class means) rounded to ``dtype``. A diag or
+    spherical model with ``missing="marginalize"`` gets ``feature_log_norm``
+    (the graph then integrates NaN features out); a full or tied one is refused.
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> clf = GaussianClassifier().fit([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1])
+    >>> p = graph_parameters(clf)
+    >>> p.reference.tolist(), p.shifted_means.tolist(), p.scale.tolist()
+    ([6.0], [[-5.0], [5.0]], [[1.0], [1.0]])
+    >>> p.log_const.round(4).tolist()
+    [-1.6121, -1.6121]
+    """
+    _check_exportable(model)
+    dtype = check_dtype(dtype)
+    counts = np.asarray(model.class_count_, dtype=np.float64)
+    seen = counts > 0
+    means = np.asarray(model.means_, dtype=np.float64)
+    k, d = means.shape
+    reference = (counts[seen] @ means[seen]) / counts[seen].sum()
+    reference = reference.astype(dtype).astype(np.float64)
+    shifted = np.where(seen[:, None], means - reference, 0.0)
+    with np.errstate(divide="ignore"):
+        log_prior = np.where(
+            seen, np.log(np.asarray(model.class_prior_, dtype=np.float64)), -np.inf
+        )
+    classes = np.asarray(model.classes_)
+    if model.predictive:
+        return _student_parameters(model, reference, log_prior)
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
+    if model.missing != "marginalize":
+        log_const = log_prior - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
+        return GraphParameters(reference, shifted, scale, log_const, classes)
+    params = GraphParameters(
+        reference, shifted, scale, log_prior, classes, -0.5 * (LOG_2PI + log_terms)
+    )
+    if params.triangular:
+        raise ValueError(
+            f"to_onnx cannot export a {model.covariance_type!r} model with "
+            "missing='marginalize': the marginal of each missing-value pattern needs its own "
+            "Cholesky factor, which the graph does not compute; impute missing values before "
+            "serving and export a copy with set_params(missing='error') (it scores complete "
+            "rows identically), or use covariance_type='diag'"
+        )
+    return params
+
+
+# ---------------------------------------------------------------------- Student t
+#: A t density's whitening, log normalisers (k,), and the GraphParameters t fields.
+_TDensity = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
+
+
+def _t_per_feature(scale: np.ndarray, df: np.ndarray, d: int) -> _TDensity:
+    """diag: a product of univariate t densities, df per feature (k, d)."""
+    from scipy.special import gammaln
+
+    log_norm = gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * np.log(df * np.pi * scale)
+    extra = {"inv_df": 1.0 / df, "tail": -(df + 1.0) / 2, "far_weight": df.mean(axis=1) + 1}
+    return 1.0 / np.sqrt(scale), log_norm.sum(axis=1), extra
+
+
+def _t_multivariate(
+    whitening: np.ndarray, log_det_scale: np.ndarray, df: np.ndarray, d: int
+) -> _TDensity:
+    """A d-variate t per class, df (k,)."""
+    from scipy.special import gammaln
+
+    log_norm = (
+        gammaln((df + d) / 2) - gammaln(df / 2) - 0.5 * d * np.log(df * np.pi) - log_det_scale / 2
+    )
+    extra = {"inv_df": 1.0 / df, "tail": -(df + d) / 2, "far_weight": df + d}
+    return whitening, log_norm, extra
+
+
+def _t_diagonal_scale(scale: np.ndarray, df: np.ndarray, d: int) -> _TDensity:
+    """spherical: a d-variate t with a diagonal scale (k, d)."""
+    return _t_multivariate(1.0 / np.sqrt(scale), np.log(scale).sum(axis=1), df, d)
+
+
+def _t_scale_matrix(scale: np.ndarray, df: np.ndarray, d: int) -> _TDensity:
+    """full and tied: a d-variate t with a scale matrix per class (k, d, d)."""
+    whitening, pivots = _inverse_factors(scale)
+    return _t_multivariate(whitening, pivots.sum(axis=1), df, d)
+
+
+#: The Student t predictive density of each covariance type.
+_STUDENT = {
+    "diag": _t_per_feature,
+    "spherical": _t_diagonal_scale,
+    "full": _t_scale_matrix,
+    "tied": _t_scale_matrix,
+}
+
+
+def _student_parameters(
+    model: Any, reference: np.ndarray, log_prior: np.ndarray
+) -> GraphParameters:
+    """Graph parameters of the posterior predictive (Student t) class densities.
+
+    The predictive parameters come from the model's public ``class_stats_``
+    and ``prior`` through :func:`gaussmle.prior.predictive_parameters`, as
+    the classifier computes them.
+    """
+    from ..prior import predictive_parameters
+
+    stats = model.class_stats_  # per-feature (diag) statistics for diag and spherical
+    location, scale, df = predictive_parameters(
+        stats, model.covariance_type, model.prior, stats.pooled()
+    )
+    location = np.asarray(location, dtype=np.float64)
+    d = location.shape[1]
+    df = np.asarray(df, dtype=np.float64)
+    whitening, log_norm, extra = _STUDENT[model.covariance_type](
+        np.asarray(scale, dtype=np.float64), df, d
+    )
+    return GraphParameters(
+        reference,
+        location - reference,
+        whitening,
+        log_prior + log_norm,
+        np.asarray(model.classes_),
+        **extra,
+    )
+
+
+def check_dtype(dtype: Any) -> np.dtype:
+    try:
+        resolved = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved.name not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64'; got {dtype!r}")
+    return resolved
