@@ -41,7 +41,7 @@ _LAZY = {
     "SelectionResult": "selection",
     "select": "selection",
 }
-_LAZY_MODULES = ("plot", "datasets", "io")
+_LAZY_MODULES = ("plot", "datasets", "io", "inference")
 
 
 def __getattr__(name: str) -> Any:
