@@ -15,6 +15,7 @@ from gaussmle.inference import (
     hotelling,
     manova,
     mardia,
+    model_tests,
 )
 
 sm_multi = pytest.importorskip("statsmodels.stats.multivariate")
@@ -215,7 +216,7 @@ def test_structure_test_detects_correlation_and_keeps_independence():
 def test_class_statistics_skips_empty_classes_and_needs_a_fit():
     s = GaussianStats.from_groups([[0.0], [1.0], [5.0]], [0, 0, 2], 3)
     stats, labels = class_statistics(s)
-    assert labels == ["0", "2"] and stats.count.tolist() == [2.0, 1.0]
+    assert labels == ["group 0", "group 2"] and stats.count.tolist() == [2.0, 1.0]
     with pytest.raises(ValueError, match="not fitted"):
         class_statistics(GaussianClassifier())
 
@@ -270,3 +271,40 @@ def test_results_are_frozen_and_serialisable():
 
 def test_inference_is_lazy_public():
     assert gaussmle.inference.box_m is box_m
+
+
+# ---------------------------------------------------------------------- model_tests
+def test_model_tests_of_a_full_classifier_with_data():
+    X, y = _classes(k=2, d=2)
+    model = _full_model(X, y)
+    rows = model_tests(model, X, y)
+    tests = [(r.test, r.group) for r in rows]
+    assert ("Box's M", "all classes") in tests and ("Wilks' lambda", "all classes") in tests
+    assert ("Hotelling's T^2", "class '0' vs class '1'") in tests
+    assert ("tied < full", "all classes") in tests
+    assert ("Henze-Zirkler", "class '1'") in tests and ("Mardia skewness", "class '0'") in tests
+    by = {(r.test, r.group): r.result for r in rows}
+    assert by[("Box's M", "all classes")].statistic == box_m(model).statistic
+    two = hotelling(X[y == 0], X[y == 1])
+    assert by[("Hotelling's T^2", "class '0' vs class '1'")].t2 == pytest.approx(two.t2, rel=1e-10)
+    assert by[("Henze-Zirkler", "class '1'")].statistic == henze_zirkler(X[y == 1]).statistic
+    assert all(r.note is None for r in rows)
+
+
+def test_model_tests_say_why_a_test_cannot_run():
+    X, y = _classes(k=2, d=2)
+    rows = model_tests(GaussianClassifier().fit(X, y))
+    notes = {r.test: r.note for r in rows if r.result is None}
+    assert "covariance_type='full'" in notes["Box's M"] and "MANOVA" in notes
+    assert any(r.test == "spherical < diag" and r.result is not None for r in rows)
+
+
+def test_model_tests_of_a_gaussian_match_its_class_tests():
+    X, y = _classes(k=2, d=3)
+    rows = model_tests(gaussmle.fit(X[y == 0], "full"), X[y == 0])
+    per_class = covariance_structure_tests(_full_model(X, y))
+    expected = {(t.null, t.alternative): t.statistic for t in per_class if t.group == "class '0'"}
+    for r in rows[:2]:
+        null, alt = r.test.split(" < ")
+        assert r.result.statistic == pytest.approx(expected[(null, alt)], rel=1e-9)
+    assert [r.test for r in rows[2:]] == ["Mardia skewness", "Mardia kurtosis", "Henze-Zirkler"]

@@ -48,6 +48,7 @@ __all__ = [
     "MultivariateResult",
     "StructureTest",
     "TestResult",
+    "TestRow",
     "box_m",
     "class_statistics",
     "covariance_structure_tests",
@@ -55,6 +56,7 @@ __all__ = [
     "hotelling",
     "manova",
     "mardia",
+    "model_tests",
 ]
 
 #: Rows per block when summing over pairs of rows (a block pair is BLOCK x BLOCK floats).
@@ -162,21 +164,25 @@ class MardiaResult:
 
 # ---------------------------------------------------------------------- statistics
 def class_statistics(model: Any) -> tuple[GaussianStats, list[str]]:
-    """The per-class sufficient statistics of a fitted model, and the class labels.
+    """The per-class sufficient statistics of a fitted model, and a name for each class.
 
-    The one place this module reads a classifier: its public ``class_stats_``
-    and ``classes_``. A :class:`GaussianStats` batch is accepted as it is
-    (classes named ``0, 1, ...``). Classes without data are left out.
+    The one place this module reads a model: a classifier's public
+    ``class_stats_`` and ``classes_`` (names ``"class 'a'"``), a
+    :class:`GaussianStats` batch (``"group 0"``, ...) or a fitted
+    :class:`~gaussmle.Gaussian` (one group, its ``n`` rows with the MLE
+    scatter ``n Sigma``). Classes without data are left out.
 
     Examples
     --------
     >>> s = GaussianStats.from_groups([[0.0], [1.0], [5.0]], [0, 0, 2], 3)
-    >>> stats, labels = class_statistics(s)
-    >>> stats.count.tolist(), labels
-    ([2.0, 1.0], ['0', '2'])
+    >>> stats, names = class_statistics(s)
+    >>> stats.count.tolist(), names
+    ([2.0, 1.0], ['group 0', 'group 2'])
     """
+    if isinstance(model, Gaussian):
+        return _gaussian_statistics(model), ["the Gaussian"]
     if isinstance(model, GaussianStats):
-        stats, labels = model, [str(i) for i in range(len(model))]
+        stats, names = model, [f"group {i}" for i in range(len(model))]
     else:
         stats = getattr(model, "class_stats_", None)
         if stats is None:
@@ -184,11 +190,25 @@ def class_statistics(model: Any) -> tuple[GaussianStats, list[str]]:
                 "the model is not fitted (it has no class statistics); fit it first or pass "
                 "a GaussianStats batch"
             )
-        labels = [str(c) for c in model.classes_]
+        names = [f"class {str(c)!r}" for c in model.classes_]
     if not stats.batch_shape:
         raise ValueError("these statistics hold one group; the tests compare classes")
     seen = np.flatnonzero(stats.count > 0)
-    return stats[seen], [labels[i] for i in seen]
+    return stats[seen], [names[i] for i in seen]
+
+
+def _gaussian_statistics(g: Gaussian) -> GaussianStats:
+    """A fitted Gaussian as a batch of one group: n rows, its mean, scatter n Sigma."""
+    if not np.isfinite(g.n) or g.n <= 0:
+        raise ValueError("this Gaussian does not know its sample size; make it with gaussmle.fit")
+    if g.covariance_type == "spherical":
+        raise ValueError(
+            "a spherical Gaussian keeps one variance for all features, so its structure "
+            "cannot be tested; fit it with covariance_type='diag' or 'full'"
+        )
+    m2 = g.n * (g.covariance if g.covariance_type == "full" else g.variance)
+    kind = "full" if g.covariance_type == "full" else "diag"
+    return GaussianStats(np.array([g.n]), g.mean[None, :], m2[None, ...], kind)
 
 
 def _require_full(stats: GaussianStats, test: str) -> None:
@@ -275,9 +295,7 @@ def box_m(model: Any) -> BoxMResult:
         raise ValueError("Box's M needs at least two rows in every class")
     total = float(n.sum())
     logdet_pooled = _logdet(_within_scatter(stats), "all classes") - d * np.log(total - k)
-    logdet_class = np.array(
-        [_logdet(stats.m2[i], f"class {labels[i]!r}") for i in range(k)]
-    ) - d * np.log(n - 1)
+    logdet_class = np.array([_logdet(stats.m2[i], labels[i]) for i in range(k)]) - d * np.log(n - 1)
     m = float((total - k) * logdet_pooled - np.sum((n - 1) * logdet_class))
     c1 = (np.sum(1 / (n - 1)) - 1 / (total - k)) * (2 * d * d + 3 * d - 1)
     c1 /= 6 * (d + 1) * (k - 1)
@@ -320,9 +338,7 @@ def _sample_stats(x: Any, name: str) -> GaussianStats:
                 f"{name} is a {x.covariance_type!r} Gaussian; Hotelling's test needs the full "
                 "covariance: fit it with covariance_type='full'"
             )
-        if not np.isfinite(x.n) or x.n <= 0:
-            raise ValueError(f"{name} does not know its sample size; make it with gaussmle.fit")
-        return GaussianStats(np.float64(x.n), x.mean, x.n * x.covariance, "full")
+        return _gaussian_statistics(x)[0]
     X = as_float_array(x)
     return GaussianStats.from_data(X, kind="full")
 
@@ -595,7 +611,7 @@ def covariance_structure_tests(model: Any) -> list[StructureTest]:
     >>> s = GaussianStats.from_groups([[0.0, 0.0], [1.0, 3.0], [2.0, 1.0], [5.0, 9.0]],
     ...                               [0, 0, 1, 1], 2)
     >>> [(t.group, t.null, t.alternative, t.df) for t in covariance_structure_tests(s)]
-    [("class '0'", 'spherical', 'diag', 1.0), ("class '1'", 'spherical', 'diag', 1.0), \
+    [('group 0', 'spherical', 'diag', 1.0), ('group 1', 'spherical', 'diag', 1.0), \
 ('all classes', 'spherical', 'diag', 2.0), ('pooled', 'spherical', 'diag', 1.0)]
     """
     from scipy import stats as sps
@@ -607,10 +623,15 @@ def covariance_structure_tests(model: Any) -> list[StructureTest]:
     within = _within_scatter(stats)
     out: list[StructureTest] = []
     for null, alt in pairs:
+        if alt.n_parameters(d) == null.n_parameters(d):
+            continue  # one feature: the structures coincide
         per_class = [
-            _lr_test(f"class {label!r}", null, alt, stats.m2[i], float(stats.count[i]), d)
+            _lr_test(label, null, alt, stats.m2[i], float(stats.count[i]), d)
             for i, label in enumerate(labels)
         ]
+        if len(labels) == 1:
+            out += per_class
+            continue
         stat = sum(t.statistic for t in per_class)
         df = sum(float(t.df) for t in per_class)  # type: ignore[arg-type]
         summed = _structure_result(
@@ -630,7 +651,7 @@ def _tied_test(stats: GaussianStats, labels: list[str]) -> StructureTest:
     total = float(stats.count.sum())
     pooled = _full_logdet(_within_scatter(stats), total, "all classes")
     each = [
-        float(stats.count[i]) * _full_logdet(stats.m2[i], float(stats.count[i]), f"class {c!r}")
+        float(stats.count[i]) * _full_logdet(stats.m2[i], float(stats.count[i]), c)
         for i, c in enumerate(labels)
     ]
     stat = max(0.0, total * pooled - sum(each))
@@ -769,3 +790,99 @@ def _hz_moments(b2: float, p: int) -> tuple[float, float]:
         - 4 * wb ** (-p / 2) * (1 + 3 * p * b4 / (2 * wb) + p * (p + 2) * b8 / (2 * wb**2))
     )
     return float(mu), float(si2)
+
+
+# ---------------------------------------------------------------------- all at once
+@dataclass(frozen=True)
+class TestRow:
+    """One line of a model's tests: the test, what it is about, and its result or why not."""
+
+    __test__ = False  # not a pytest test class
+
+    test: str
+    group: str
+    result: TestResult | None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values: the test, the group and the result's fields (or the note)."""
+        out: dict[str, Any] = {"test": self.test, "group": self.group, "note": self.note}
+        if self.result is not None:
+            out.update(self.result.to_dict())
+        return out
+
+
+def _attempt(test: str, group: str, run: Callable[[], Any]) -> list[TestRow]:
+    """Rows of one test: its result(s), or a row with the reason it could not run."""
+    try:
+        value = run()
+    except ValueError as exc:
+        return [TestRow(test, group, None, str(exc))]
+    if isinstance(value, TestResult):
+        return [TestRow(test, group, value)]
+    return [TestRow(r.method, group, r) for r in value.results()]
+
+
+def model_tests(model: Any, X: Any = None, y: Any = None) -> list[TestRow]:
+    """Every test that applies to a fitted model, as rows (the CLI's and the summary's table).
+
+    From the statistics: Box's M, MANOVA and (two classes) Hotelling's T^2
+    for a classifier; the covariance-structure tests for any model. With
+    data ``X`` (and labels ``y`` for a classifier): Mardia and Henze-Zirkler
+    for each class. A test that cannot run gives a row with the reason.
+
+    Examples
+    --------
+    >>> import gaussmle
+    >>> rows = model_tests(gaussmle.fit([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0]], "full"))
+    >>> [(r.test, r.group) for r in rows]
+    [('spherical < diag', 'the Gaussian'), ('diag < full', 'the Gaussian')]
+    """
+    rows: list[TestRow] = []
+    if not isinstance(model, Gaussian):
+        rows += _attempt("Box's M", "all classes", lambda: box_m(model))
+        rows += _attempt("MANOVA", "all classes", lambda: manova(model))
+        stats, names = class_statistics(model)
+        if len(names) == 2 and stats.kind == "full":
+            pair = (stats[0], stats[1])
+            rows += _attempt(
+                "Hotelling's T^2", f"{names[0]} vs {names[1]}", lambda: _hotelling_stats(*pair)
+            )
+    try:
+        structures = covariance_structure_tests(model)
+    except ValueError as exc:
+        rows.append(TestRow("covariance structure", "all", None, str(exc)))
+    else:
+        rows += [TestRow(f"{t.null} < {t.alternative}", t.group, t) for t in structures]
+    if X is not None:
+        rows += _normality_rows(model, X, y)
+    return rows
+
+
+def _hotelling_stats(a: GaussianStats, b: GaussianStats) -> HotellingResult:
+    from scipy import stats as sps
+
+    t2, df2, scale = _two_sample_t2(a, b)
+    p = a.n_features
+    if df2 <= 0:
+        raise ValueError(f"Hotelling's test needs more rows than features ({p}); add rows")
+    return HotellingResult(
+        float(t2 / scale), float(sps.f.sf(t2 / scale, p, df2)), (float(p), float(df2)),
+        "Hotelling's two-sample T^2", "F (exact under normality)", float(t2),
+    )  # fmt: skip
+
+
+def _normality_rows(model: Any, X: Any, y: Any) -> list[TestRow]:
+    X = as_float_array(X)
+    if isinstance(model, Gaussian):
+        groups = [("the Gaussian", X)]
+    else:
+        if y is None:
+            raise ValueError("the per-class normality tests need the labels y with X")
+        y = np.asarray(y)
+        groups = [(f"class {str(c)!r}", X[y == c]) for c in model.classes_ if np.any(y == c)]
+    rows: list[TestRow] = []
+    for name, part in groups:
+        rows += _attempt("Mardia", name, lambda part=part: mardia(part))
+        rows += _attempt("Henze-Zirkler", name, lambda part=part: henze_zirkler(part))
+    return rows
