@@ -308,3 +308,17 @@ def test_model_tests_of_a_gaussian_match_its_class_tests():
         null, alt = r.test.split(" < ")
         assert r.result.statistic == pytest.approx(expected[(null, alt)], rel=1e-9)
     assert [r.test for r in rows[2:]] == ["Mardia skewness", "Mardia kurtosis", "Henze-Zirkler"]
+
+
+def test_model_tests_normality_on_complete_rows_and_a_sample_of_big_classes(monkeypatch):
+    X, y = _classes(k=2, d=2)
+    gappy = X.copy()
+    gappy[:5, 0] = np.nan
+    model = GaussianClassifier(missing="marginalize").fit(gappy, y)
+    rows = model_tests(model, gappy, y)
+    hz = next(r for r in rows if r.test == "Henze-Zirkler")
+    assert hz.group == "class '0' (35 complete rows of 40)"
+    assert hz.result.statistic == henze_zirkler(X[5:40]).statistic
+    monkeypatch.setattr("gaussmle.inference.NORMALITY_MAX_ROWS", 30)
+    rows = model_tests(_full_model(X, y), X, y)
+    assert next(r for r in rows if r.test == "Henze-Zirkler").group == "class '0' (30 of 40 rows)"

@@ -41,7 +41,7 @@ _LAZY = {
     "SelectionResult": "selection",
     "select": "selection",
 }
-_LAZY_MODULES = ("plot", "datasets", "io", "inference")
+_LAZY_MODULES = ("plot", "datasets", "io", "inference", "summary")
 
 
 def __getattr__(name: str) -> Any:

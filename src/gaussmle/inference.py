@@ -61,6 +61,9 @@ __all__ = [
 
 #: Rows per block when summing over pairs of rows (a block pair is BLOCK x BLOCK floats).
 BLOCK_ROWS = 1024
+#: model_tests runs the normality tests (n^2 pair sums) on at most this many rows per class,
+#: a fixed random sample of larger classes (the group then says so).
+NORMALITY_MAX_ROWS = 5000
 
 
 # ---------------------------------------------------------------------- results
@@ -873,7 +876,7 @@ def _hotelling_stats(a: GaussianStats, b: GaussianStats) -> HotellingResult:
 
 
 def _normality_rows(model: Any, X: Any, y: Any) -> list[TestRow]:
-    X = as_float_array(X)
+    X = as_float_array(X, finite=False)
     if isinstance(model, Gaussian):
         groups = [("the Gaussian", X)]
     else:
@@ -883,6 +886,24 @@ def _normality_rows(model: Any, X: Any, y: Any) -> list[TestRow]:
         groups = [(f"class {str(c)!r}", X[y == c]) for c in model.classes_ if np.any(y == c)]
     rows: list[TestRow] = []
     for name, part in groups:
+        name, part = _complete_rows(name, part)
+        name, part = _at_most(name, part, NORMALITY_MAX_ROWS)
         rows += _attempt("Mardia", name, lambda part=part: mardia(part))
         rows += _attempt("Henze-Zirkler", name, lambda part=part: henze_zirkler(part))
     return rows
+
+
+def _at_most(name: str, X: np.ndarray, limit: int) -> tuple[str, np.ndarray]:
+    """At most ``limit`` rows of X (a fixed random sample; the pair sums grow as n^2)."""
+    if X.shape[0] <= limit:
+        return name, X
+    pick = np.sort(np.random.default_rng(0).choice(X.shape[0], limit, replace=False))
+    return f"{name} ({limit:,} of {X.shape[0]:,} rows)", X[pick]
+
+
+def _complete_rows(name: str, X: np.ndarray) -> tuple[str, np.ndarray]:
+    """The rows without missing values (NaN), saying so when some were left out."""
+    complete = ~np.isnan(X).any(axis=1)
+    if complete.all():
+        return name, X
+    return f"{name} ({int(complete.sum()):,} complete rows of {X.shape[0]:,})", X[complete]

@@ -31,6 +31,7 @@ GaussianClassifier: one Gaussian per class, covariance diag, 2 classes, 1 featur
 
 from __future__ import annotations
 
+import copy
 import html
 from dataclasses import dataclass, field
 from functools import singledispatch
@@ -111,7 +112,7 @@ class Summary:
 
     def as_text(self) -> str:
         """Plain text, as ``gaussmle describe`` prints it."""
-        return "\n".join(_text_block(b) for b in self.blocks)
+        return "\n".join(block_text(b) for b in self.blocks)
 
     def as_html(self) -> str:
         """An HTML fragment (no scripts, no styles beyond class names ``gm-*``)."""
@@ -149,13 +150,12 @@ class Summary:
 
 
 # ---------------------------------------------------------------------- rendering
-def _text_block(block: Paragraph | Table) -> str:
+def block_text(block: Paragraph | Table) -> str:
+    """One block as plain text (a table with its title and notes)."""
     if isinstance(block, Paragraph):
         lines = [wrap(line, indent=0) if block.wrapped else line for line in block.lines]
         return "\n".join(lines)
-    out = [""]
-    if block.title:
-        out.append(block.title)
+    out = ["", block.title] if block.title else []
     out.append(render_table(block.header, block.rows, align=block.align))
     out += list(block.notes)
     return "\n".join(out)
@@ -245,7 +245,7 @@ def table_of_tests(rows: list[TestRow] | tuple[TestRow, ...], title: str = "Test
     >>> import gaussmle
     >>> from gaussmle.inference import model_tests
     >>> g = gaussmle.fit([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0], [4.0, 1.0]], "full")
-    >>> print(_text_block(table_of_tests(model_tests(g))).strip())
+    >>> print(block_text(table_of_tests(model_tests(g))).strip())
     Tests
       test              about         statistic  df  p-value  reference
       spherical < diag  the Gaussian      1.271   1     0.26  chi-square (Wilks, asymptotic)
@@ -450,7 +450,7 @@ def settings_lines(model: GaussianClassifier) -> list[str]:
 
 
 # ---------------------------------------------------------------------- data checks
-def data_checks(model: GaussianClassifier, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def data_checks(model: GaussianClassifier, X: Any, y: Any) -> dict[str, Any]:
     """Log-likelihood, AIC, BIC, an OOD threshold and per-feature normality on labelled data.
 
     ``y`` must hold only the model's classes. These are the numbers of
@@ -458,7 +458,11 @@ def data_checks(model: GaussianClassifier, X: np.ndarray, y: np.ndarray) -> dict
     """
     from .diagnostics import ood_threshold, warnings_for
 
-    tests = _normality(X, y, feature_names(model))
+    names = feature_names(model)
+    if hasattr(model, "feature_names_in_") and not hasattr(X, "columns"):
+        model = copy.copy(model)  # plain arrays: checked by shape, without name warnings
+        del model.feature_names_in_
+    tests = _normality(np.asarray(X, dtype=np.float64), np.asarray(y), names)
     return {
         "rows": int(X.shape[0]),
         "loglik": float(model.loglik(X, y)),
@@ -486,6 +490,13 @@ def _normality(X: np.ndarray, y: np.ndarray, names: list[str]) -> list[Any]:
     return sorted(tests, key=lambda t: (order[t.class_label], position[t.feature]))
 
 
+def _column(values: Any) -> list[str]:
+    """Numbers sharing one number of decimals (4 significant digits of the largest)."""
+    values = [float(v) for v in values]
+    places = decimals(values)
+    return [fmt_fixed(v, places) for v in values]
+
+
 def _data_blocks(data: dict[str, Any], data_name: str, dropped: int) -> list[Paragraph | Table]:
     gone = f" ({dropped:,} dropped with missing values)" if dropped else ""
     intro = Paragraph(
@@ -500,7 +511,9 @@ def _data_blocks(data: dict[str, Any], data_name: str, dropped: int) -> list[Par
     )
     rows = []
     previous = object()
-    for t in data["normality"]:
+    skew = _column(t["skewness"] for t in data["normality"])
+    kurt = _column(t["excess_kurtosis"] for t in data["normality"])
+    for t, sk, ku in zip(data["normality"], skew, kurt, strict=True):
         shown = "" if t["class_label"] == previous else str(t["class_label"])
         previous = t["class_label"]
         verdict = (
@@ -514,8 +527,8 @@ def _data_blocks(data: dict[str, Any], data_name: str, dropped: int) -> list[Par
                 t["feature"],
                 fmt_count(t["n"]),
                 _p_text(t["p_value"]),
-                fmt_num(t["skewness"], 3),
-                fmt_num(t["excess_kurtosis"], 3),
+                sk,
+                ku,
                 verdict,
             )
         )
@@ -607,8 +620,8 @@ def _(
     X_arr = None if X is None else np.asarray(X, dtype=np.float64)
     tests = model_tests(model, X_arr, None if y is None else np.asarray(y))
     blocks.append(table_of_tests(tests))
-    if X_arr is not None and y is not None:
-        data = data_checks(model, X_arr, np.asarray(y))
+    if X is not None and y is not None:
+        data = data_checks(model, X, y)
         blocks += _data_blocks(data, data_name, dropped)
         fit["data"] = data
     return Summary(title, fit, estimates, tuple(tests), tuple(blocks))
