@@ -114,10 +114,14 @@ class Summary:
         """Plain text, as ``gaussmle describe`` prints it."""
         return "\n".join(block_text(b) for b in self.blocks)
 
-    def as_html(self) -> str:
-        """An HTML fragment (no scripts, no styles beyond class names ``gm-*``)."""
-        parts = [f'<div class="gm-summary"><h2>{html.escape(self.title)}</h2>']
-        parts += [_html_block(b) for b in self.blocks[1:]]  # the first block is the title
+    def as_html(self, heading: int = 2) -> str:
+        """An HTML fragment (no scripts, no styles beyond class names ``gm-*``).
+
+        ``heading`` is the level of the title (``<h2>``); tables get the next level.
+        """
+        h = max(1, min(5, int(heading)))
+        parts = [f'<div class="gm-summary"><h{h}>{html.escape(self.title)}</h{h}>']
+        parts += [_html_block(b, h + 1) for b in self.blocks]
         return "\n".join(parts) + "\n</div>"
 
     def as_latex(self) -> str:
@@ -161,7 +165,7 @@ def block_text(block: Paragraph | Table) -> str:
     return "\n".join(out)
 
 
-def _html_block(block: Paragraph | Table) -> str:
+def _html_block(block: Paragraph | Table, level: int = 3) -> str:
     esc = html.escape
     if isinstance(block, Paragraph):
         return "\n".join(f"<p>{esc(line)}</p>" for line in block.lines if line.strip())
@@ -175,7 +179,7 @@ def _html_block(block: Paragraph | Table) -> str:
         + "</tr>"
         for row in block.rows
     )
-    title = f"<h3>{esc(block.title)}</h3>\n" if block.title else ""
+    title = f"<h{level}>{esc(block.title)}</h{level}>\n" if block.title else ""
     notes = "".join(f'<p class="gm-note">{esc(n.strip())}</p>' for n in block.notes)
     return (
         f'<section class="gm-table">{title}<div class="gm-scroll"><table>\n'

@@ -23,7 +23,7 @@ from ._app import GaussmleGroup
 from ._demo import demo_command
 from ._describe import describe_command
 from ._estimate import estimate_command
-from ._inference import test_command
+from ._inference import report_command, test_command
 from ._more import plot_command, select_command
 from ._train import fit_command, merge_command
 from ._use import evaluate_command, predict_command
@@ -62,6 +62,7 @@ for _command in (
     evaluate_command,
     describe_command,
     test_command,
+    report_command,
     estimate_command,
     merge_command,
     select_command,

@@ -10,6 +10,7 @@ import numpy as np
 from ..io import DataError
 from ._app import (
     align_labels,
+    check_output_path,
     drop_missing_option,
     features_option,
     json_option,
@@ -101,3 +102,45 @@ def test_command(
     on_data = "" if X is None else f"; normality on {X.shape[0]:,} rows of {quoted(data)}"
     say(f"{model_path}: tests from the model's sufficient statistics{on_data}")
     say(block_text(table_of_tests(rows, title="")))
+
+
+@click.command("report", short_help="One HTML page: summary, tests and pictures of a model.")
+@click.argument("model_path", metavar="MODEL.json")
+@click.argument("data", metavar="[DATA]", required=False)
+@click.option("--target", default=None, metavar="COL", help="The label column of DATA.")
+@features_option(MODEL_FEATURES_HELP)
+@drop_missing_option()
+@click.option("-o", "--output", required=True, metavar="PAGE.html", help="Where to write the page.")
+def report_command(
+    model_path: str,
+    data: str | None,
+    target: str | None,
+    features: str | None,
+    drop_missing: bool,
+    output: str,
+) -> None:
+    """Write one self-contained HTML page about a saved model.
+
+    The page holds the summary (fit statistics, estimates with standard
+    errors and intervals), the tests, and with DATA (and --target for a
+    classifier) the pictures: class densities, decision regions, Q-Q plots
+    and, for one or two features, log-likelihood curves. It needs no network
+    and no JavaScript, reads on a phone and prints.
+
+    \b
+    Examples:
+      gaussmle report skittles.json skittles.csv --target colour -o skittles.html
+      gaussmle report skittles.json -o skittles.html
+    """
+    from ..persist import load
+    from ..report import write_report
+
+    check_output_path(output)
+    model = load(model_path)
+    X = y = None
+    if data is not None:
+        X, y, _ = _read_data(model, data, target, features, drop_missing)
+    elif target is not None:
+        raise DataError("--target needs DATA")
+    write_report(output, model, X, y, title=model_path)
+    say(f"Wrote the report on {model_path} to {output}.")
