@@ -322,3 +322,15 @@ def test_model_tests_normality_on_complete_rows_and_a_sample_of_big_classes(monk
     monkeypatch.setattr("gaussmle.inference.NORMALITY_MAX_ROWS", 30)
     rows = model_tests(_full_model(X, y), X, y)
     assert next(r for r in rows if r.test == "Henze-Zirkler").group == "class '0' (30 of 40 rows)"
+
+
+def test_tests_of_a_model_fitted_on_dask_or_merged_equal_the_in_memory_ones():
+    da = pytest.importorskip("dask.array")
+    X, y = _classes()
+    whole = _full_model(X, y)
+    with_dask = _full_model(da.from_array(X, chunks=23), da.from_array(y, chunks=23))
+    half = len(y) // 2
+    merged = _full_model(X[:half], y[:half]).merge(_full_model(X[half:], y[half:]))
+    for other in (with_dask, merged):
+        assert box_m(other).statistic == pytest.approx(box_m(whole).statistic, rel=1e-9)
+        assert manova(other).pillai.value == pytest.approx(manova(whole).pillai.value, rel=1e-9)
