@@ -277,26 +277,22 @@ def table_of_tests(rows: list[TestRow] | tuple[TestRow, ...], title: str = "Test
 
 
 # ---------------------------------------------------------------------- log-likelihood
-def _gaussian_logpdf_sum(
-    n: np.ndarray, delta: np.ndarray, m2: np.ndarray, cov: np.ndarray, full: bool
-) -> float:
-    """sum over the rows of log N(x | mu, Sigma) from (per-feature weights, mean - mu, m2).
+def _diag_loglik_sum(n: np.ndarray, delta: np.ndarray, m2: np.ndarray, var: np.ndarray) -> float:
+    """sum over rows of log N(x | mu, diag(var)), per feature from (weights, mean - mu, m2)."""
+    quad = (m2 + n * delta * delta) / var
+    return float(-0.5 * np.sum(n * (LOG_2PI + np.log(var)) + quad))
 
-    ``full``: ``n`` scalar, ``m2`` and ``cov`` (d, d). Otherwise per feature:
-    ``n``, ``delta``, ``m2`` and ``cov`` of shape (d,).
-    """
-    if not full:
-        quad = (m2 + n * delta * delta) / cov
-        return float(-0.5 * np.sum(n * (LOG_2PI + np.log(cov)) + quad))
+
+def _full_loglik_sum(n: float, delta: np.ndarray, m2: np.ndarray, cov: np.ndarray) -> float:
+    """sum over rows of log N(x | mu, Sigma) from (weight, mean - mu, scatter matrix)."""
     from scipy.linalg import solve_triangular
 
     L = np.linalg.cholesky(cov)
     half = solve_triangular(L, m2, lower=True, check_finite=False)
     trace = float(np.trace(solve_triangular(L, half.T, lower=True, check_finite=False)))
     z = solve_triangular(L, delta, lower=True, check_finite=False)
-    d = cov.shape[0]
     logdet = 2.0 * float(np.log(np.diagonal(L)).sum())
-    return float(-0.5 * (n * (d * LOG_2PI + logdet) + trace + n * float(z @ z)))
+    return float(-0.5 * (n * (cov.shape[0] * LOG_2PI + logdet) + trace + n * float(z @ z)))
 
 
 def training_loglik(model: GaussianClassifier) -> float | None:
@@ -326,11 +322,11 @@ def training_loglik(model: GaussianClassifier) -> float | None:
         n_c = float(s.count)
         if ctype in ("full", "tied"):
             cov = model.covariances_ if ctype == "tied" else model.covariances_[c]
-            part = _gaussian_logpdf_sum(n_c, delta, s.m2, cov, True)
+            part = _full_loglik_sum(n_c, delta, s.m2, cov)
         else:
             var = np.broadcast_to(model.covariances_[c], delta.shape)
             m2 = s.m2 if s.kind == "diag" else np.diagonal(s.m2)
-            part = _gaussian_logpdf_sum(s.n_per_feature, delta, m2, var, False)
+            part = _diag_loglik_sum(s.n_per_feature, delta, m2, var)
         total += n_c * float(np.log(model.class_prior_[c])) + part
     return total
 
