@@ -14,7 +14,8 @@ of distances never exists.
 
 Each test returns a small frozen result with scipy's names (``statistic``,
 ``pvalue``, ``df``) plus ``method`` and the ``approximation`` behind the
-p-value.
+p-value. With sample weights the class sizes are the sums of the weights
+(frequency weights: a weight of 2 counts a row twice).
 
 Examples
 --------

@@ -113,6 +113,13 @@ def pictures(model: Any, X: Any = None, y: Any = None) -> list[Picture]:
     A classifier with two or more features: class densities over the data and
     decision regions (features 0 and 1); every model: normal Q-Q plots; one
     or two features: the log-likelihood curves of each class and feature.
+
+    Examples
+    --------
+    >>> import gaussmle
+    >>> X = np.array([[0.0, 1.0], [1.0, 3.0], [3.0, 2.0], [4.0, 0.0]])
+    >>> [p.caption for p in pictures(gaussmle.fit(X), X)][:2]
+    ['Normal Q-Q plots of each feature', 'Log-likelihood of x0 (all rows) around the MLE']
     """
     if X is None:
         return []
@@ -178,6 +185,14 @@ def build_report(model: Any, X: Any = None, y: Any = None, *, title: str | None 
     -------
     str
         A complete HTML document.
+
+    Examples
+    --------
+    >>> import gaussmle
+    >>> X = np.array([[0.0], [1.0], [3.0], [4.0]])
+    >>> page = build_report(gaussmle.fit(X), X, title="four rows")
+    >>> page.count("<img"), "<h1>four rows</h1>" in page
+    (2, True)
     """
     summary = summarize(model, X, y, name=title)
     heading = html.escape(title or type(model).__name__)
@@ -204,7 +219,17 @@ def build_report(model: Any, X: Any = None, y: Any = None, *, title: str | None 
 def write_report(
     path: str | os.PathLike[str], model: Any, X: Any = None, y: Any = None, **options: Any
 ) -> None:
-    """Write :func:`build_report` to ``path`` atomically (temporary file, then rename)."""
+    """Write :func:`build_report` to ``path`` atomically (temporary file, then rename).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import gaussmle
+    >>> path = os.path.join(tempfile.mkdtemp(), "g.html")
+    >>> write_report(path, gaussmle.fit([[0.0], [1.0], [3.0]]))
+    >>> open(path, encoding="utf-8").read(15)
+    '<!DOCTYPE html>'
+    """
     from .io import atomic_write_text
 
     atomic_write_text(path, build_report(model, X, y, **options))

@@ -97,6 +97,15 @@ class Summary:
         The hypothesis tests (see :func:`gaussmle.inference.model_tests`).
     blocks : tuple of Paragraph and Table
         What the renderers show, in order.
+
+    Examples
+    --------
+    >>> import gaussmle
+    >>> s = gaussmle.fit([[1.0], [2.0], [4.0]]).summary()
+    >>> print(s.as_text().splitlines()[0])
+    Gaussian: one Gaussian (covariance diag) of 1 features, estimated from 3 rows.
+    >>> round(s.estimates[0]["mean"], 4), s.as_html().count("<table>")
+    (2.3333, 3)
     """
 
     title: str
@@ -455,6 +464,13 @@ def data_checks(model: GaussianClassifier, X: Any, y: Any) -> dict[str, Any]:
 
     ``y`` must hold only the model's classes. These are the numbers of
     ``gaussmle describe --data`` (its ``--json`` prints this dict).
+
+    Examples
+    --------
+    >>> X, y = [[0.0], [1.0], [3.0], [9.0], [10.0], [12.0]], [0, 0, 0, 1, 1, 1]
+    >>> checks = data_checks(GaussianClassifier().fit(X, y), X, y)
+    >>> checks["rows"], round(checks["loglik"], 4), len(checks["normality"])
+    (6, -13.998, 2)
     """
     from .diagnostics import ood_threshold, warnings_for
 
@@ -462,9 +478,10 @@ def data_checks(model: GaussianClassifier, X: Any, y: Any) -> dict[str, Any]:
     if hasattr(model, "feature_names_in_") and not hasattr(X, "columns"):
         model = copy.copy(model)  # plain arrays: checked by shape, without name warnings
         del model.feature_names_in_
-    tests = _normality(np.asarray(X, dtype=np.float64), np.asarray(y), names)
+    X_arr, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    tests = _normality(X_arr, y, names)
     return {
-        "rows": int(X.shape[0]),
+        "rows": int(X_arr.shape[0]),
         "loglik": float(model.loglik(X, y)),
         "aic": float(model.aic(X, y)),
         "bic": float(model.bic(X, y)),
@@ -563,6 +580,17 @@ def summarize(model: Any, X: Any = None, y: Any = None, **options: Any) -> Summa
     data_name : str, optional
         What to call the data (default ``"the data"``); ``dropped``: rows
         dropped from it for missing values.
+
+    Returns
+    -------
+    Summary
+
+    Examples
+    --------
+    >>> import gaussmle
+    >>> s = summarize(gaussmle.fit([[0.0, 1.0], [1.0, 3.0], [2.0, 2.0], [4.0, 1.0]], "full"))
+    >>> s.fit["n_parameters"], round(s.fit["aic"], 4), [r.test for r in s.tests]
+    (5, 34.0667, ['spherical < diag', 'diag < full'])
     """
     raise TypeError(f"cannot summarise a {type(model).__name__}; fit a gaussmle model first")
 
