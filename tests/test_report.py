@@ -188,6 +188,13 @@ def test_chromium_screenshots_desktop_and_phone(page):
         assert image.std() > 10  # text, tables and pictures, not a blank page
     # on a phone no picture is wider than the screen (images scale with the page)
     assert "max-width: 100%" in page["text"]
+    pdf = page["root"] / "printed.pdf"
+    _chromium(
+        page["root"], f"--print-to-pdf={pdf}", "--no-pdf-header-footer", page["path"].as_uri()
+    )
+    printed = pdf.read_bytes()
+    pages = re.findall(rb"/Type\s*/Page[^s]", printed)
+    assert printed.startswith(b"%PDF") and len(pages) > 1  # a long page breaks into sheets
 
 
 # ---------------------------------------------------------------------- the command
