@@ -52,7 +52,7 @@ p { margin: 0.3rem 0; }
 table { border-collapse: collapse; font-size: 0.88rem; font-variant-numeric: tabular-nums; }
 th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid var(--rule); white-space: nowrap; }
 th { text-align: left; background: var(--band); }
-td.gm-right { text-align: right; }
+td.gm-right, th.gm-right { text-align: right; }
 figure { margin: 1rem 0; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--soft); font-size: 0.9rem; margin-top: 0.3rem; }

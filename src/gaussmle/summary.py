@@ -61,10 +61,15 @@ __all__ = ["Paragraph", "Summary", "Table", "data_checks", "prior_text", "summar
 # ---------------------------------------------------------------------- the object
 @dataclass(frozen=True)
 class Paragraph:
-    """Lines of prose; ``wrapped`` lines are wrapped to 78 columns in text."""
+    """Lines of prose; ``wrapped`` lines are wrapped to 78 columns in text.
+
+    ``joined``: the lines are one sentence broken for the terminal, one
+    paragraph in HTML and LaTeX.
+    """
 
     lines: tuple[str, ...]
     wrapped: bool = False
+    joined: bool = False
 
 
 @dataclass(frozen=True)
@@ -177,9 +182,13 @@ def block_text(block: Paragraph | Table) -> str:
 def _html_block(block: Paragraph | Table, level: int = 3) -> str:
     esc = html.escape
     if isinstance(block, Paragraph):
-        return "\n".join(f"<p>{esc(line)}</p>" for line in block.lines if line.strip())
+        lines = [" ".join(block.lines)] if block.joined else block.lines
+        return "\n".join(f"<p>{esc(line.strip())}</p>" for line in lines if line.strip())
     side = {"l": "left", "r": "right"}
-    head = "".join(f"<th>{esc(h)}</th>" for h in block.header)
+    head = "".join(
+        f'<th class="gm-{side[a]}">{esc(h)}</th>'
+        for h, a in zip(block.header, block.align, strict=True)
+    )
     body = "\n".join(
         "<tr>"
         + "".join(
@@ -223,7 +232,9 @@ def latex_escape(text: str) -> str:
 
 def _latex_block(block: Paragraph | Table) -> str:
     if isinstance(block, Paragraph):
-        return "\n".join(latex_escape(line) for line in block.lines)
+        if block.joined:
+            return latex_escape(" ".join(line.strip() for line in block.lines))
+        return "\n\n".join(latex_escape(line.strip()) for line in block.lines if line.strip())
     cols = "".join(block.align)
     head = " & ".join(latex_escape(h) for h in block.header) + r" \\"
     body = "\n".join(" & ".join(latex_escape(c) for c in row) + r" \\" for row in block.rows)
@@ -637,7 +648,8 @@ def _(
                 f"{title}: one Gaussian per class, covariance {model.covariance_type}, "
                 f"{k} classes, {d} features,",
                 f"fitted on {fmt_count(rows)} rows; {p} free parameters.",
-            )
+            ),
+            joined=True,
         ),
         Paragraph(tuple(settings_lines(model)), wrapped=True),
         _fit_table(fit, "Fit (training data, from the class statistics)"),
