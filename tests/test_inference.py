@@ -334,3 +334,20 @@ def test_tests_of_a_model_fitted_on_dask_or_merged_equal_the_in_memory_ones():
     for other in (with_dask, merged):
         assert box_m(other).statistic == pytest.approx(box_m(whole).statistic, rel=1e-9)
         assert manova(other).pillai.value == pytest.approx(manova(whole).pillai.value, rel=1e-9)
+
+
+def test_manova_at_the_hotelling_lawley_edge_equals_statsmodels():
+    """N - k = p + 3 makes SAS's b infinite (statsmodels: numpy gives inf; we take the limit)."""
+    pd = pytest.importorskip("pandas")
+    from statsmodels.multivariate.manova import MANOVA
+
+    rng = np.random.default_rng(0)
+    X, g = rng.normal(size=(7, 2)), np.repeat([0, 1], [3, 4])
+    ours = manova(GaussianStats.from_groups(X, g, 2, kind="full")).hotelling_lawley
+    frame = pd.DataFrame(X, columns=["a", "b"]).assign(g=g)
+    with np.errstate(divide="ignore"):
+        table = MANOVA.from_formula("a + b ~ C(g)", frame).mv_test().results["C(g)"]["stat"]
+    row = table.loc["Hotelling-Lawley trace"]
+    assert np.isfinite(ours.statistic) and ours.df == (2.0, 4.0)
+    assert ours.statistic == pytest.approx(float(row["F Value"]), rel=1e-8)
+    assert ours.pvalue == pytest.approx(float(row["Pr > F"]), rel=1e-8)

@@ -64,7 +64,7 @@ __all__ = [
 BLOCK_ROWS = 1024
 #: model_tests runs the normality tests (n^2 pair sums) on at most this many rows per class,
 #: a fixed random sample of larger classes (the group then says so).
-NORMALITY_MAX_ROWS = 5000
+NORMALITY_MAX_ROWS = 2000
 
 
 # ---------------------------------------------------------------------- results
@@ -519,9 +519,12 @@ def _hotelling_lawley(roots: np.ndarray, dof: _ManovaDof) -> MultivariateResult:
     p, q, s, m, n = dof.p, dof.q, dof.s, dof.m, dof.n
     value = float(roots.sum())
     if n > 0:
-        b = (p + 2 * n) * (q + 2 * n) / 2 / (2 * n + 1) / (n - 1)
         df1 = p * q
-        df2 = 4 + (p * q + 2) / (b - 1)
+        if n == 1:  # b below is infinite; df2 is its limit
+            df2 = 4.0
+        else:
+            b = (p + 2 * n) * (q + 2 * n) / 2 / (2 * n + 1) / (n - 1)
+            df2 = 4 + (p * q + 2) / (b - 1)
         f = df2 / df1 * value / ((df2 - 2) / 2 / n)
     else:
         df1, df2 = s * (2 * m + s + 1), s * (s * n + 1)
