@@ -40,6 +40,8 @@ def test_training_loglik_with_missing_values_and_far_offset():
 def test_predictive_model_has_no_training_loglik():
     X, y = _data()
     s = GaussianClassifier(predictive=True).fit(X, y).summary()
+    assert s.fit["prior"].startswith("Prior: the means are centred")
+    assert GaussianClassifier().fit(X, y).summary().fit["prior"] is None
     assert s.fit["loglik"] is None and "log-likelihood" not in s.as_text().split("Classes")[0]
 
 

@@ -94,7 +94,8 @@ class Summary:
     fit : dict
         The fit statistics as numbers: ``rows``, ``features``, ``classes``,
         ``n_parameters``, ``loglik``, ``aic``, ``bic`` (None where unknown),
-        ``estimator``, ``var_smoothing``, ``epsilon``, ``covariance_type``.
+        ``estimator``, ``var_smoothing``, ``epsilon``, ``prior`` (a sentence,
+        None for the MLE), ``covariance_type``; with data also ``data``.
     estimates : tuple of dict
         One dict per class and feature: ``class``, ``feature``, ``mean``,
         ``mean_se``, ``mean_ci``, ``variance``, ``variance_se``, ``variance_ci``.
@@ -430,6 +431,12 @@ def _short(values: Any) -> str:
     return "[" + ", ".join(f"{v:.4g}" for v in arr[:6]) + (", ...]" if arr.size > 6 else "]")
 
 
+def _prior_in_use(model: GaussianClassifier) -> str | None:
+    """The conjugate prior as a sentence, or None for a plain MLE model."""
+    bayesian = getattr(model, "estimator", "mle") == "map" or getattr(model, "predictive", False)
+    return prior_text(model.prior) if bayesian else None
+
+
 def missing_values(model: GaussianClassifier) -> float:
     """Feature values missing from the training data (weighted), from the statistics."""
     stats = model.class_stats_
@@ -635,6 +642,7 @@ def _(
         "estimator": str(getattr(model, "estimator", "mle")),
         "var_smoothing": float(model.var_smoothing),
         "epsilon": float(model.epsilon_),
+        "prior": _prior_in_use(model),
     }
     per_class = class_estimates(model, level)
     estimates = tuple(
@@ -747,6 +755,7 @@ def _(
         "estimator": estimator or "mle",
         "var_smoothing": None,
         "epsilon": None,
+        "prior": None,
     }
     part = estimate_rows(model, level)
     estimates = tuple(
