@@ -228,6 +228,7 @@ def test_henze_zirkler_equals_pingouin_across_blocks(monkeypatch):
     for X in (rng.normal(size=(300, 3)), rng.exponential(size=(150, 2))):
         theirs = pg.multivariate_normality(X)
         monkeypatch.setattr("gaussmle.inference.BLOCK_ROWS", 64)  # many blocks
+        assert len(list(gaussmle.inference._blocks(len(X)))) == -(-len(X) // 64) > 1
         ours = henze_zirkler(X)
         assert ours.statistic == pytest.approx(theirs.hz, rel=1e-8)
         assert ours.pvalue == pytest.approx(theirs.pval, rel=1e-8, abs=1e-300)

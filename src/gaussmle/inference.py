@@ -371,7 +371,6 @@ def hotelling(x: Any, y: Any = None, mean: Any = None) -> HotellingResult:
     >>> round(r.t2, 6), round(r.statistic, 6), r.df
     (1.149533, 0.383178, (2.0, 2.0))
     """
-    from scipy import stats as sps
 
     sx = _sample_stats(x, "x")
     p = sx.n_features
@@ -389,6 +388,12 @@ def hotelling(x: Any, y: Any = None, mean: Any = None) -> HotellingResult:
             raise ValueError(f"mean has {mu0.size} values but the data have {p} features")
         t2, df2, scale = _one_sample_t2(sx, mu0)
         method = "Hotelling's one-sample T^2"
+    return _hotelling_result(t2, df2, scale, p, method)
+
+
+def _hotelling_result(t2: float, df2: float, scale: float, p: int, method: str) -> HotellingResult:
+    from scipy import stats as sps
+
     if df2 <= 0:
         raise ValueError(f"Hotelling's test needs more rows than features ({p}); add rows")
     f_stat = t2 / scale
@@ -680,7 +685,8 @@ def _whitened(X: Any, what: str) -> np.ndarray:
     return whiten(X, s.mean, factor)
 
 
-def _blocks(n: int, size: int = BLOCK_ROWS) -> Iterator[slice]:
+def _blocks(n: int) -> Iterator[slice]:
+    size = BLOCK_ROWS  # read at call time (tests shrink it)
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
 
@@ -867,16 +873,8 @@ def model_tests(model: Any, X: Any = None, y: Any = None) -> list[TestRow]:
 
 
 def _hotelling_stats(a: GaussianStats, b: GaussianStats) -> HotellingResult:
-    from scipy import stats as sps
-
     t2, df2, scale = _two_sample_t2(a, b)
-    p = a.n_features
-    if df2 <= 0:
-        raise ValueError(f"Hotelling's test needs more rows than features ({p}); add rows")
-    return HotellingResult(
-        float(t2 / scale), float(sps.f.sf(t2 / scale, p, df2)), (float(p), float(df2)),
-        "Hotelling's two-sample T^2", "F (exact under normality)", float(t2),
-    )  # fmt: skip
+    return _hotelling_result(t2, df2, scale, a.n_features, "Hotelling's two-sample T^2")
 
 
 def _normality_rows(model: Any, X: Any, y: Any) -> list[TestRow]:
