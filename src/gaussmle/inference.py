@@ -215,6 +215,15 @@ def _gaussian_statistics(g: Gaussian) -> GaussianStats:
     return GaussianStats(np.array([g.n]), g.mean[None, :], m2[None, ...], kind)
 
 
+def _algebra(d: int) -> Any:
+    """One BLAS thread for small matrices (threads spun up for d x d work only slow it)."""
+    from contextlib import nullcontext
+
+    from . import _kernels
+
+    return _kernels.one_blas_thread() if d <= _kernels.SMALL_ALGEBRA_FEATURES else nullcontext()
+
+
 def _require_full(stats: GaussianStats, test: str) -> None:
     if stats.kind != "full":
         raise ValueError(
@@ -298,8 +307,10 @@ def box_m(model: Any) -> BoxMResult:
     if np.any(n <= 1):
         raise ValueError("Box's M needs at least two rows in every class")
     total = float(n.sum())
-    logdet_pooled = _logdet(_within_scatter(stats), "all classes") - d * np.log(total - k)
-    logdet_class = np.array([_logdet(stats.m2[i], labels[i]) for i in range(k)]) - d * np.log(n - 1)
+    with _algebra(d):
+        logdet_pooled = _logdet(_within_scatter(stats), "all classes") - d * np.log(total - k)
+        logdet_class = np.array([_logdet(stats.m2[i], labels[i]) for i in range(k)])
+    logdet_class -= d * np.log(n - 1)
     m = float((total - k) * logdet_pooled - np.sum((n - 1) * logdet_class))
     c1 = (np.sum(1 / (n - 1)) - 1 / (total - k)) * (2 * d * d + 3 * d - 1)
     c1 /= 6 * (d + 1) * (k - 1)
@@ -409,7 +420,8 @@ def _hotelling_result(t2: float, df2: float, scale: float, p: int, method: str) 
 
 def _quadratic(scatter: np.ndarray, diff: np.ndarray, who: str) -> float:
     """``diff' scatter^-1 diff`` through the Cholesky factor of the scatter."""
-    z = _solve_lower(_factor(scatter, who), diff)
+    with _algebra(diff.shape[0]):
+        z = _solve_lower(_factor(scatter, who), diff)
     return float(z @ z)
 
 
@@ -455,9 +467,10 @@ def manova(model: Any) -> ManovaResult:
         raise ValueError("MANOVA compares classes; the model has fewer than two with data")
     within = _within_scatter(stats)
     between = stats.pooled().m2 - within
-    factor = _factor(within, "the within-class scatter")
-    half = _solve_lower(factor, between)
-    roots = np.linalg.eigvalsh(_solve_lower(factor, half.T))
+    with _algebra(p):
+        factor = _factor(within, "the within-class scatter")
+        half = _solve_lower(factor, between)
+        roots = np.linalg.eigvalsh(_solve_lower(factor, half.T))
     roots = np.clip(roots, 0.0, None)[::-1][: min(p, k - 1)]
     dof = _ManovaDof(p=p, q=k - 1, v=float(stats.count.sum()) - k)
     return ManovaResult(
@@ -626,9 +639,15 @@ def covariance_structure_tests(model: Any) -> list[StructureTest]:
     [('group 0', 'spherical', 'diag', 1.0), ('group 1', 'spherical', 'diag', 1.0), \
 ('all classes', 'spherical', 'diag', 2.0), ('pooled', 'spherical', 'diag', 1.0)]
     """
-    from scipy import stats as sps
 
     stats, labels = class_statistics(model)
+    with _algebra(stats.n_features):
+        return _structure_tests(stats, labels)
+
+
+def _structure_tests(stats: GaussianStats, labels: list[str]) -> list[StructureTest]:
+    from scipy import stats as sps
+
     d = stats.n_features
     pairs = NESTED if stats.kind == "full" else NESTED[:1]
     total = float(stats.count.sum())
