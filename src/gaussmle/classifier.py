@@ -453,7 +453,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         return self.n_parameters * float(np.log(n)) - 2.0 * self.loglik(X, y)
 
     def summary(self, X: Any = None, y: Any = None, *, level: float = 0.95) -> Any:
-        """Fit statistics, estimates with SEs and intervals, and tests: a :class:`~gaussmle.summary.Summary`."""  # noqa: E501
+        """Fit statistics, estimates with SEs and intervals, and tests (a ``Summary``)."""
         from .summary import summarize
 
         return summarize(self, X, y, level=level)

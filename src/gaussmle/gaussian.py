@@ -344,7 +344,7 @@ class Gaussian:
         return self.n
 
     def summary(self, X: Any = None, *, level: float = 0.95) -> Any:
-        """Estimates with SEs and intervals, fit statistics and tests: a :class:`~gaussmle.summary.Summary`."""  # noqa: E501
+        """Fit statistics, estimates with SEs and intervals, and tests (a ``Summary``)."""
         from .summary import summarize
 
         return summarize(self, X, level=level)
