@@ -42,7 +42,7 @@ _LAZY = {
     "select": "selection",
     "to_onnx": "onnx_export",
 }
-_LAZY_MODULES = ("plot", "datasets", "io")
+_LAZY_MODULES = ("plot", "datasets", "io", "inference", "summary")
 
 
 def __getattr__(name: str) -> Any:

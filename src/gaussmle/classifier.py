@@ -458,6 +458,12 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         n = np.asarray(X).shape[0] if not hasattr(X, "shape") else X.shape[0]
         return self.n_parameters * float(np.log(n)) - 2.0 * self.loglik(X, y)
 
+    def summary(self, X: Any = None, y: Any = None, *, level: float = 0.95) -> Any:
+        """Fit statistics, estimates with SEs and intervals, and tests (a ``Summary``)."""
+        from .summary import summarize
+
+        return summarize(self, X, y, level=level)
+
     def merge(self, other: GaussianClassifier) -> GaussianClassifier:
         """A new model trained on the union of both models' training data.
 

@@ -71,7 +71,9 @@ def fit(
     check_choice(estimator, ("mle", "map"), name="estimator")
     if estimator == "map":
         mean, cov = map_estimate(stats, covariance_type, prior)
-        return Gaussian(mean, cov, covariance_type, n=float(stats.count))
+        g = Gaussian(mean, cov, covariance_type, n=float(stats.count))
+        object.__setattr__(g, "estimator", "map")  # as a loaded model file marks it
+        return g
     return gaussian_from_stats(
         stats, covariance_type, var_smoothing=var_smoothing, unbiased=unbiased
     )

@@ -343,6 +343,12 @@ class Gaussian:
             )
         return self.n
 
+    def summary(self, X: Any = None, *, level: float = 0.95) -> Any:
+        """Fit statistics, estimates with SEs and intervals, and tests (a ``Summary``)."""
+        from .summary import summarize
+
+        return summarize(self, X, level=level)
+
     # ------------------------------------------------------------------ simulation
     def sample(self, n_samples: int, random_state: Any = None) -> np.ndarray:
         """Draw ``n_samples`` rows from this Gaussian, shape (n_samples, d).

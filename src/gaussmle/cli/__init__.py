@@ -24,6 +24,7 @@ from ._demo import demo_command
 from ._describe import describe_command
 from ._estimate import estimate_command
 from ._export import export_command
+from ._inference import report_command, test_command
 from ._more import plot_command, select_command
 from ._train import fit_command, merge_command
 from ._use import evaluate_command, predict_command
@@ -62,6 +63,8 @@ for _command in (
     predict_command,
     evaluate_command,
     describe_command,
+    test_command,
+    report_command,
     estimate_command,
     merge_command,
     select_command,

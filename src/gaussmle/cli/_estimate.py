@@ -142,6 +142,8 @@ def estimate_command(
         say("\nCorrelations:")
         say(correlation_table(gaussian.covariance, names))
     if estimator == "map":
+        from ..summary import prior_text  # one wording of the prior, shared with describe
+
         say("\n" + wrap(prior_text(prior), width=90, indent=0))
     at = "the MLE" if estimator == "mle" else "the MAP estimate"
     say(
@@ -151,36 +153,6 @@ def estimate_command(
     )
     if output is not None:
         say(f"Saved the Gaussian to {output}.")
-
-
-def prior_text(prior: Any) -> str:
-    """One sentence on the conjugate prior (None: the default one).
-
-    Examples
-    --------
-    >>> print(prior_text(None))
-    Prior: the means are centred on the mean of all the data, worth 0.01 observations; the variances on the variance of all the data, worth 1 observation.
-    """  # noqa: E501
-    from ..prior import coerce_prior
-
-    p = coerce_prior(prior)
-
-    def worth(n: float) -> str:
-        return f"worth {n:g} observation{'' if n == 1 else 's'}"
-
-    where_mean = "the mean of all the data" if p.mean is None else f"{_short(p.mean)} (given)"
-    where_var = (
-        "the variance of all the data" if p.variance is None else f"{_short(p.variance)} (given)"
-    )
-    return (
-        f"Prior: the means are centred on {where_mean}, {worth(p.mean_strength)}; the "
-        f"variances on {where_var}, {worth(p.variance_strength)}."
-    )
-
-
-def _short(values: Any) -> str:
-    arr = np.atleast_1d(np.asarray(values, dtype=float))
-    return "[" + ", ".join(f"{v:.4g}" for v in arr[:6]) + (", ...]" if arr.size > 6 else "]")
 
 
 def _gaussian_of(stats: Any, covariance: str, estimator: str, prior: Any) -> Any:
