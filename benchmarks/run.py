@@ -24,7 +24,8 @@ from sklearn.discriminant_analysis import (
 from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_info
 
-from gaussmle import GaussianClassifier, _kernels
+from gaussmle import GaussianClassifier
+from gaussmle.kernels import _kernels
 
 #: Seconds to wait before timing: OpenBLAS keeps its threads spinning for about
 #: 0.1 s after a threaded call, and they would share the cores with what comes next.

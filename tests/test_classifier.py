@@ -322,7 +322,7 @@ def test_class_stats_are_the_sufficient_statistics():
 
 
 def test_predict_in_chunks_matches_one_chunk(monkeypatch):
-    import gaussmle._jll as module
+    import gaussmle.densities._evaluator as module
 
     rng = np.random.default_rng(8)
     X = rng.normal(size=(3000, 5))

@@ -7,6 +7,7 @@ discriminant analysis, ``"tied"`` is linear discriminant analysis and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
@@ -15,10 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from . import _kernels
-from ._jll import ClassDensities
 from ._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
-from ._student import StudentDensities
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
@@ -26,6 +24,8 @@ from ._validation import (
     check_sample_weight,
 )
 from .covariance import covariances_from_stats
+from .densities import DensityEvaluator, Family, family_for
+from .kernels import _kernels
 from .prior import map_estimate, predictive_parameters
 from .stats import GaussianStats
 
@@ -212,8 +212,13 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
     def _allow_nan(self) -> bool:
         return check_choice(self.missing, ("error", "marginalize"), name="missing") != "error"
 
+    def _family(self) -> type[Family]:
+        """The density family of ``covariance_type`` (checked)."""
+        check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        return family_for(self.covariance_type)
+
     def _stats_kind(self) -> str:
-        return "full" if self.covariance_type in ("full", "tied") else "diag"
+        return self._family().stats_kind
 
     def _absorb(self, batch: GaussianStats, classes: np.ndarray) -> GaussianClassifier:
         """Merge per-class statistics into the model and refresh the parameters."""
@@ -236,7 +241,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         pooled = stats.pooled()
         check_choice(self.estimator, ("mle", "map"), name="estimator")
         bayesian = self.estimator == "map" or bool(self.predictive)
-        cov_stats = stats if self.covariance_type != "diag" else stats.to_diag()
+        family = self._family()
+        cov_stats = stats if stats.kind == family.stats_kind else stats.to_diag()
         if bayesian:
             self.epsilon_ = 0.0
             self.means_, self.covariances_ = map_estimate(
@@ -258,19 +264,17 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             location, scale, df = predictive_parameters(
                 cov_stats, self.covariance_type, self.prior, pooled
             )
-            self._densities = StudentDensities(
-                location, scale, df, self.covariance_type, log_prior, labels
-            )
+            densities = family.student(location, scale, df, labels)
+            self._densities = DensityEvaluator(densities, log_prior)
             return
         reference = pooled.mean
-        self._densities = ClassDensities(
+        densities = family.from_parameters(
             np.where(seen[:, None], self.means_, reference),
             self._covariances_for_scoring(seen, k),
-            self.covariance_type,
             reference,
-            log_prior,
             labels,
         )
+        self._densities = DensityEvaluator(densities, log_prior)
 
     def _epsilon(self, pooled: GaussianStats) -> float:
         """var_smoothing times the largest variance of all data seen."""
@@ -284,13 +288,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
     def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
         """Covariances with unseen classes replaced by a harmless placeholder."""
         cov = self.covariances_
-        if seen.all() or self.covariance_type == "tied":
+        placeholder = self._family().placeholder(self.n_features_in_)
+        if seen.all() or placeholder is None:
             return cov
-        placeholder = {
-            "diag": np.ones(self.n_features_in_),
-            "spherical": 1.0,
-            "full": np.eye(self.n_features_in_),
-        }[self.covariance_type]
         mask = seen.reshape((k,) + (1,) * (cov.ndim - 1))
         return np.where(mask, cov, placeholder)
 
@@ -309,13 +309,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_positive_variances(self) -> None:
         seen = self.class_stats_.count > 0
-        cov = self.covariances_
-        if self.covariance_type == "tied":
-            var = np.diagonal(cov)[None, :]
-        elif self.covariance_type == "full":
-            var = np.diagonal(cov, axis1=1, axis2=2)[seen]
-        else:
-            var = np.atleast_2d(cov.T).T[seen] if cov.ndim == 1 else cov[seen]
+        var = self._family().variances(self.covariances_)
+        if var.shape[0] == seen.shape[0]:  # one row per class (not one shared matrix)
+            var = var[seen]
         if not np.all(var > 0):
             raise ValueError(
                 "some class has a zero variance (a constant feature or a single sample) and "
@@ -339,29 +335,29 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         return priors
 
     # ------------------------------------------------------------------ predicting
-    def _check_X(self, X: Any, evaluation: str = "joint") -> np.ndarray:
-        """X validated for ``evaluation`` (a ClassDensities method name)."""
+    def _check_X(self, X: Any) -> np.ndarray:
+        """X validated; NaN and infinity are found by the evaluation itself."""
         check_is_fitted(self, "class_stats_")
         X = validate_data(
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
         if self._allow_nan():
             check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf, neginf=-np.inf))
-        elif not self._densities.checks_input(evaluation):  # compiled kernels check as they go
-            check_finite(X)
         return X
 
-    def _evaluate(self, X: np.ndarray, method: str) -> np.ndarray:
-        """Run a ClassDensities method, marginalising missing features row group by group."""
+    def _evaluate(
+        self, X: np.ndarray, evaluation: Callable[[DensityEvaluator, np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """``evaluation(densities, X)``, marginalising missing features row group by group."""
         if not self._allow_nan():
-            return getattr(self._densities, method)(X)
+            return evaluation(self._densities, X)
         missing = np.isnan(X)
         incomplete = missing.any(axis=1)
         if not incomplete.any():
-            return getattr(self._densities, method)(X)
+            return evaluation(self._densities, X)
         from ._missing import evaluate_with_missing
 
-        return evaluate_with_missing(self, X, missing, incomplete, method)
+        return evaluate_with_missing(self._densities, X, missing, incomplete, evaluation)
 
     def predict_joint_log_proba(self, X: Any) -> np.ndarray:
         """log p(x, c) = log prior_c + log N(x | mu_c, Sigma_c), shape (n, k).
@@ -369,7 +365,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         Classes never seen in training get -inf.
         """
         X = self._with_dask(X, "predict_joint_log_proba")
-        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "joint")
+        return X if not isinstance(X, np.ndarray) else self._evaluate(X, DensityEvaluator.joint)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """log p(c | x) by log-sum-exp, shape (n, k); rows are normalised.
@@ -383,19 +379,23 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         ([[0.0, 1.0]], True)
         """
         X = self._with_dask(X, "predict_log_proba")
-        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "log_posterior")
+        return (
+            X
+            if not isinstance(X, np.ndarray)
+            else self._evaluate(X, DensityEvaluator.log_posterior)
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """p(c | x), shape (n, k); each row sums to 1. Computed in row chunks in place."""
         X = self._with_dask(X, "predict_proba")
-        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "posterior")
+        return X if not isinstance(X, np.ndarray) else self._evaluate(X, DensityEvaluator.posterior)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
         X = self._with_dask(X, "predict")
         if not isinstance(X, np.ndarray):
             return X
-        return labels_of_codes(self.classes_, self._evaluate(X, "best"))
+        return labels_of_codes(self.classes_, self._evaluate(X, DensityEvaluator.best))
 
     def _with_dask(self, X: Any, method: str) -> Any:
         if _is_dask(X):
@@ -403,7 +403,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             from .dask_backend import predict_blocks
 
             return predict_blocks(self, X, method)
-        return self._check_X(X, _EVALUATION[method])
+        return self._check_X(X)
 
     # ------------------------------------------------------------------ beyond sklearn
     def loglik(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -421,7 +421,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
         codes = encode_labels(y, self.classes_)
         w = check_sample_weight(sample_weight, X.shape[0])
-        joint = self._evaluate(X, "joint")
+        joint = self._evaluate(X, DensityEvaluator.joint)
         picked = joint[np.arange(X.shape[0]), codes]
         return float(picked.sum() if w is None else w @ picked)
 
@@ -434,12 +434,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "class_stats_")
         k, d = len(self.classes_), self.n_features_in_
-        cov = {
-            "diag": k * d,
-            "spherical": k,
-            "full": k * d * (d + 1) // 2,
-            "tied": d * (d + 1) // 2,
-        }[self.covariance_type]
+        cov = self._family().n_covariance_parameters(k, d)
         priors = (k - 1) if self.priors is None else 0
         return priors + k * d + cov
 
@@ -534,13 +529,5 @@ def _align(stats: GaussianStats, classes: np.ndarray, target: np.ndarray) -> Gau
 def _is_dask(X: Any) -> bool:
     return type(X).__module__.startswith("dask.")
 
-
-#: The ClassDensities evaluation behind each prediction method.
-_EVALUATION = {
-    "predict_joint_log_proba": "joint",
-    "predict_log_proba": "log_posterior",
-    "predict_proba": "posterior",
-    "predict": "best",
-}
 
 __all__ = ["GaussianClassifier", "encode_labels", "unique_labels"]
