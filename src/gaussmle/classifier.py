@@ -127,9 +127,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         """
         self._reset()
         if _is_dask(X):
-            from .dask_backend import fit_classifier_stats
-
-            return fit_classifier_stats(self, X, y, sample_weight, first=True)
+            return self._fit_dask(X, y, sample_weight, first=True)
         X, y = self._validate(X, y, reset=True)
         classes, codes = labels_and_codes(y)
         return self._update(X, codes, classes, sample_weight, encoded=True)
@@ -159,11 +157,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                 "label that can occur, e.g. classes=np.unique(y_all)"
             )
         if _is_dask(X):
-            from .dask_backend import fit_classifier_stats
-
             if first:
                 self._reset()
-            return fit_classifier_stats(self, X, y, sample_weight, first=first, classes=classes)
+            return self._fit_dask(X, y, sample_weight, first=first, classes=classes)
         X, y = self._validate(X, y, reset=first)
         if first:
             classes = np.unique(column_or_1d(np.asarray(classes)))
@@ -175,6 +171,57 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                 f"call to partial_fit {list(self.classes_)}; pass the same classes or none"
             )
         return self._update(X, y, self.classes_ if not first else classes, sample_weight)
+
+    def _fit_dask(
+        self, X: Any, y: Any, sample_weight: Any, *, first: bool, classes: Any = None
+    ) -> GaussianClassifier:
+        """Fit or update from Dask collections: the backend returns statistics, absorbed here."""
+        from .dask_backend import class_stats_from_dask
+
+        check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        known = None
+        if not first:
+            known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
+                raise ValueError(
+                    f"classes={list(np.asarray(classes))} differs from the classes of the first "
+                    f"call to partial_fit {list(known)}; pass the same classes or none"
+                )
+        elif classes is not None:
+            known = np.unique(column_or_1d(np.asarray(classes)))
+            check_classification_targets(known)
+        labels, stats, names = class_stats_from_dask(
+            X,
+            y,
+            sample_weight,
+            kind=self._stats_kind(),
+            missing=self._allow_nan(),
+            classes=known,
+        )
+        self._take_features(names, stats.n_features, reset=first)
+        return self._absorb(stats, labels)
+
+    def _take_features(self, names: np.ndarray | None, d: int, *, reset: bool) -> None:
+        """Set or check ``n_features_in_`` and ``feature_names_in_`` as scikit-learn does.
+
+        ``names`` are a DataFrame's column labels (an empty frame with them goes
+        through scikit-learn's checks as the DataFrame would); None for an array.
+        """
+        if names is None and not reset:
+            expected = getattr(self, "n_features_in_", None)
+            if expected is not None and d != expected:
+                raise ValueError(
+                    f"X has {d} features, but {type(self).__name__} is expecting {expected} "
+                    "features as input."
+                )
+            return
+        if names is None:
+            stand_in: Any = np.empty((0, d))
+        else:
+            import pandas as pd
+
+            stand_in = pd.DataFrame(columns=list(names))
+        validate_data(self, stand_in, reset=reset, skip_check_array=True)
 
     def _reset(self) -> None:
         for name in list(vars(self)):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._labels import encode_labels
 from ..stats import GaussianStats
 from ._convert import _n_rows
 
@@ -185,8 +186,6 @@ def _class_block_stats(
     per class and feature, some observed value (0 where there is none) and the
     statistics carry per-feature counts.
     """
-    from ..classifier import encode_labels
-
     d = X.shape[1]
     y = np.asarray(y)
     if y.shape[0] != X.shape[0]:
