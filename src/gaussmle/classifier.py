@@ -7,7 +7,7 @@ discriminant analysis, ``"tied"`` is linear discriminant analysis and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from typing import Any
 
@@ -26,6 +26,7 @@ from ._validation import (
 from .covariance import covariances_from_stats
 from .densities import DensityEvaluator, Family, family_for
 from .kernels import _kernels
+from .labelled import LabelledStats, stats_of_batches
 from .prior import map_estimate, predictive_parameters
 from .stats import GaussianStats
 
@@ -171,6 +172,41 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                 f"call to partial_fit {list(self.classes_)}; pass the same classes or none"
             )
         return self._update(X, y, self.classes_ if not first else classes, sample_weight)
+
+    def fit_batches(self, batches: Iterable[tuple[Any, ...]]) -> GaussianClassifier:
+        """Fit on an iterable of ``(X, y)`` or ``(X, y, sample_weight)`` batches, in one pass.
+
+        Classes are discovered as the batches come (no ``classes`` argument,
+        no first pass); each batch is turned into per-class statistics and
+        merged exactly, so memory is bounded by the batch size and the model
+        equals :meth:`fit` on all rows at once. This is the streaming fit of
+        the command line (``gaussmle fit`` reads files in batches).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> def batches():
+        ...     yield np.array([[0.0], [1.0]]), np.array(["a", "b"])
+        ...     yield np.array([[2.0], [4.0]]), np.array(["a", "b"]), np.array([1.0, 3.0])
+        >>> clf = GaussianClassifier().fit_batches(batches())
+        >>> clf.classes_.tolist(), clf.class_count_.tolist(), clf.means_.ravel().tolist()
+        (['a', 'b'], [2.0, 4.0], [1.0, 3.25])
+        """
+        self._reset()
+        kind, missing = self._stats_kind(), self._allow_nan()
+        first = True
+
+        def checked() -> Iterator[tuple[Any, ...]]:
+            nonlocal first
+            for X, y, *rest in batches:
+                X, y = self._validate(X, y, reset=first)
+                first = False
+                yield (X, y, check_sample_weight(rest[0] if rest else None, X.shape[0]))
+
+        total = stats_of_batches(checked(), kind=kind, missing=missing)
+        if total is None:
+            raise ValueError("batches gave no rows; pass at least one batch of (X, y)")
+        return self._absorb(total.stats, total.classes)
 
     def _fit_dask(
         self, X: Any, y: Any, sample_weight: Any, *, first: bool, classes: Any = None
@@ -527,12 +563,11 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                     f"{self.covariance_type!r} one: it lacks the full scatter matrices"
                 )
             theirs = theirs.to_diag()
-        classes = np.union1d(self.classes_, other.classes_)
-        merged = _align(mine, self.classes_, classes).merge(_align(theirs, other.classes_, classes))
+        merged = LabelledStats(self.classes_, mine).merge(LabelledStats(other.classes_, theirs))
         new = type(self)(**self.get_params())
         if names_a is not None or names_b is not None:
             new.feature_names_in_ = names_a if names_a is not None else names_b
-        return new._absorb(merged, classes)
+        return new._absorb(merged.stats, merged.classes)
 
     @classmethod
     def from_stats(
@@ -566,11 +601,6 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
-
-
-def _align(stats: GaussianStats, classes: np.ndarray, target: np.ndarray) -> GaussianStats:
-    """Per-class statistics re-indexed to ``target`` classes (missing ones empty)."""
-    return stats.regroup(np.searchsorted(target, classes), len(target))
 
 
 def _is_dask(X: Any) -> bool:
