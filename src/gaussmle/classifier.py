@@ -23,7 +23,7 @@ from ._validation import (
     check_finite,
     check_sample_weight,
 )
-from .covariance import covariances_from_stats
+from .covariance import covariances_from_stats, variance_floor
 from .densities import DensityEvaluator, Family, family_for
 from .kernels import _kernels
 from .labelled import LabelledStats, stats_of_batches
@@ -49,7 +49,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         seen)`` is added to every variance (the diagonal, for full/tied), as in
         scikit-learn's GaussianNB, but computed from the merged statistics of
         all data seen, so ``fit`` and any sequence of ``partial_fit`` agree.
-        Applies to the MLE only: the MAP needs no smoothing.
+        When all data are constant, ``epsilon_ = var_smoothing`` (the rule of
+        :func:`gaussmle.covariance.variance_floor`, shared with
+        :func:`gaussmle.fit`). Applies to the MLE only: the MAP needs no smoothing.
     estimator : {"mle", "map"}, default "mle"
         Maximum likelihood, or the maximum a posteriori estimate under the
         conjugate ``prior`` (see :mod:`gaussmle.prior`).
@@ -361,12 +363,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _epsilon(self, pooled: GaussianStats) -> float:
         """var_smoothing times the largest variance of all data seen."""
-        largest = float(np.max(pooled.variance))
-        if largest == 0.0:
-            # every feature is constant in all data seen: no scale to borrow, so the
-            # smoothing is taken in the data's own units
-            return float(self.var_smoothing)
-        return float(self.var_smoothing) * largest
+        return variance_floor(float(np.max(pooled.variance)), self.var_smoothing)
 
     def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
         """Covariances with unseen classes replaced by a harmless placeholder."""

@@ -8,6 +8,7 @@ import numpy as np
 
 from ._validation import check_choice
 from .covariance import covariances_from_stats, variance_floor
+from .densities import family_for
 from .gaussian import GAUSSIAN_TYPES, Gaussian
 from .prior import map_estimate
 from .stats import GaussianStats
@@ -37,7 +38,10 @@ def fit(
         Non-negative weights; an integer weight counts as that many copies of the row.
     var_smoothing : float, default 0
         Adds ``var_smoothing * (largest variance)`` to every variance, as in
-        scikit-learn's GaussianNB; keeps a constant feature usable.
+        scikit-learn's GaussianNB; keeps a constant feature usable. When all
+        data are constant, adds ``var_smoothing`` itself: the same rule as
+        :class:`~gaussmle.GaussianClassifier`
+        (:func:`gaussmle.covariance.variance_floor`).
     unbiased : bool, default False
         Divide by ``N - 1`` instead of ``N``. This is *not* the MLE; use it
         only when you want the unbiased estimator of the variance.
@@ -78,7 +82,7 @@ def fit(
 
 
 def _stats_kind(covariance_type: str) -> str:
-    return "full" if covariance_type == "full" else "diag"
+    return family_for(covariance_type).stats_kind
 
 
 def _is_dask(X: Any) -> bool:
