@@ -389,9 +389,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_positive_variances(self) -> None:
         seen = self.class_stats_.count > 0
-        var = self._family().variances(self.covariances_)
-        if var.shape[0] == seen.shape[0]:  # one row per class (not one shared matrix)
-            var = var[seen]
+        var = self._family().variances_of(self.covariances_, seen)
         if not np.all(var > 0):
             raise ValueError(
                 "some class has a zero variance (a constant feature or a single sample) and "

@@ -122,6 +122,17 @@ class Family:
         """The variances (diagonals), one row per density: (k, d) or (1, d) when shared."""
         raise NotImplementedError
 
+    @classmethod
+    def variances_of(cls, covariances: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        """The variances of the densities where ``seen`` (k,) is True (a shared matrix: all)."""
+        var = cls.variances(covariances)
+        return var[seen] if var.shape[0] == seen.shape[0] else var
+
+    @classmethod
+    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
+        """The shape of the covariances of k densities on d features."""
+        raise NotImplementedError
+
 
 class Kernel:
     """A compiled evaluation of whole arrays, in the modes of :mod:`gaussmle.kernels._modes`.

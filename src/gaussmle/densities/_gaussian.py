@@ -144,6 +144,10 @@ class DiagFamily(Family):
         return StudentDiag(location, scale, df)
 
     @classmethod
+    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
+        return (n_classes, n_features)
+
+    @classmethod
     def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
         return n_classes * n_features
 
@@ -174,6 +178,10 @@ class SphericalFamily(DiagFamily):
         k, d = np.shape(location)
         s = np.asarray(scale, dtype=np.float64).reshape(k, d)
         return StudentFull(location, s[:, :, None] * np.eye(d), df, labels)
+
+    @classmethod
+    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
+        return (n_classes,)
 
     @classmethod
     def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
@@ -280,6 +288,10 @@ class TiedFamily(Family):
         return StudentFull(location, scale, df, labels)
 
     @classmethod
+    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
+        return (n_features, n_features)
+
+    @classmethod
     def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
         return n_features * (n_features + 1) // 2
 
@@ -348,6 +360,10 @@ class FullFamily(Family):
     ) -> Family:
         """The posterior predictive (d-variate t) densities of this structure."""
         return StudentFull(location, scale, df, labels)
+
+    @classmethod
+    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
+        return (n_classes, n_features, n_features)
 
     @classmethod
     def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
