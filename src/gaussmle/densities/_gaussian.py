@@ -247,19 +247,37 @@ class TiedFamily(Family):
         return out
 
     def ranking(self, X: np.ndarray) -> np.ndarray:
-        """The linear discriminant ``z @ W + b`` where its rounding bound allows.
+        """The linear discriminant ``z @ W + b`` or the joint, per row the more exact.
 
-        Otherwise the joint log density, which is exact for points near the
-        classes.
+        Both rank the classes exactly as the joint log density does (they
+        differ by a per-row constant). The rounding error of the linear form
+        grows like ``|z| |W|``, that of the joint like the squared distance
+        ``q``: near the classes the joint (its guard passes), far from them
+        the linear form, where the joint's class differences drown in its
+        rounding (at 1e17 from the data every class had the same joint) or
+        its squares overflow.
         """
         Z = np.subtract(X, self.reference, dtype=np.float64)
-        zmax = np.abs(Z).max(axis=0) if Z.shape[0] else np.zeros(self.n_features)
-        bound = SAFETY * EPS * (zmax @ np.abs(self.lin_W) + np.abs(self.lin_b))
-        if not np.all(bound <= ABS_TOL):
-            return self.log_density(X)
-        out = Z @ self.lin_W
-        out += self.lin_b
-        return out
+        lin = Z @ self.lin_W
+        lin += self.lin_b
+        # per-row rounding bound of the linear form: SAFETY * EPS * (|z| @ |W| + |b|)
+        lin_err = (np.abs(Z) @ self.lin_guard[0] + self.lin_guard[1]).max(axis=1, initial=0.0)
+        if np.all(lin_err <= ABS_TOL):
+            return lin
+        J = self.log_density(X)
+        with np.errstate(invalid="ignore"):
+            q = -2.0 * (J - self.log_norm)  # squared distances; inf where they overflowed
+            joint_err = SAFETY * EPS * self.n_features * q.max(axis=1, initial=0.0)
+            use_lin = lin_err < np.where(np.isnan(joint_err), np.inf, joint_err)
+        J[use_lin] = lin[use_lin]
+        # a score that overflowed ranks nothing: the whole row goes to far_ranking
+        J[~np.isfinite(J).all(axis=1)] = -np.inf
+        return J
+
+    def far_ranking(self, X: np.ndarray) -> np.ndarray:
+        """Where even ``z @ W`` overflows: the linear form of ``z / max|z|``, its limit."""
+        u, scale = scaled_deviations(X, self.reference)
+        return u @ self.lin_W + self.lin_b / scale[:, None]
 
     def log_mahalanobis(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((X.shape[0], self.n_classes))
