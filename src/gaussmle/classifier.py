@@ -22,6 +22,7 @@ from ._validation import (
     check_choice,
     check_finite,
     check_sample_weight,
+    check_spread,
 )
 from .covariance import covariances_from_stats, variance_floor
 from .densities import DensityEvaluator, Family, family_for
@@ -292,6 +293,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         batch = GaussianStats.from_groups(
             X, codes, len(classes), w, kind=self._stats_kind(), missing=skip
         )
+        check_spread(X, batch.to_diag().pooled().variance)
         return self._absorb(batch, classes)
 
     def _allow_nan(self) -> bool:

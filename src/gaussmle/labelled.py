@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._labels import labels_and_codes
+from ._validation import check_spread
 from .stats import GaussianStats
 
 
@@ -141,6 +142,7 @@ class LabelledStats:
         stats = GaussianStats.from_groups(
             X, codes, len(classes), sample_weight, kind=kind, missing=skip
         )
+        check_spread(X, stats.to_diag().pooled().variance)
         return cls(classes, stats)
 
     def align(self, target: np.ndarray) -> LabelledStats:
