@@ -8,7 +8,6 @@ import numpy as np
 
 from ._validation import check_choice
 from .covariance import covariances_from_stats, variance_floor
-from .densities import family_for
 from .gaussian import GAUSSIAN_TYPES, Gaussian
 from .prior import map_estimate
 from .stats import GaussianStats
@@ -82,6 +81,8 @@ def fit(
 
 
 def _stats_kind(covariance_type: str) -> str:
+    from .densities import family_for  # on first use: ``import gaussmle`` stays light
+
     return family_for(covariance_type).stats_kind
 
 
