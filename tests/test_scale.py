@@ -64,3 +64,15 @@ def test_a_constant_feature_is_not_a_tiny_spread(data):
         model.predict(X).tolist()
         == GaussianClassifier().fit(X[:, :2], y).predict(X[:, :2]).tolist()
     )
+
+
+def test_a_batch_with_a_tiny_spread_is_judged_on_all_batches(data):
+    """A first batch whose feature differs by 1e-160 is fine when later batches spread it."""
+    X, y = data
+    first = (np.array([[0.0, 1.0], [1e-160, 2.0]]), np.array([0, 1]))
+    streamed = GaussianClassifier().fit_batches([first, (X, y)])
+    whole = GaussianClassifier().fit(np.vstack([first[0], X]), np.concatenate([first[1], y]))
+    np.testing.assert_array_equal(streamed.predict(X), whole.predict(X))
+    clf = GaussianClassifier().partial_fit(X, y, classes=[0, 1])
+    clf.partial_fit(*first)  # judged with the data seen before: no refusal
+    np.testing.assert_array_equal(clf.predict(X), whole.predict(X))

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._labels import labels_and_codes
-from ._validation import check_spread
+from ._validation import check_spread, tiny_spreads
 from .stats import GaussianStats
 
 
@@ -142,7 +142,6 @@ class LabelledStats:
         stats = GaussianStats.from_groups(
             X, codes, len(classes), sample_weight, kind=kind, missing=skip
         )
-        check_spread(X, stats.to_diag().pooled().variance)
         return cls(classes, stats)
 
     def align(self, target: np.ndarray) -> LabelledStats:
@@ -200,7 +199,9 @@ def stats_of_batches(
 ) -> LabelledStats | None:
     """:class:`LabelledStats` of an iterable of ``(X, y)`` or ``(X, y, sample_weight)``.
 
-    One pass; classes are discovered as they come. None when there is no batch.
+    One pass; classes are discovered as they come. None when there is no
+    row. A feature whose values differ but whose variance over all batches
+    is too small for float64 squares is refused (a ValueError).
 
     Examples
     --------
@@ -210,10 +211,15 @@ def stats_of_batches(
     (['a', 'b'], [4.0, 1.0], [1.5, 1.0])
     """
     total: LabelledStats | None = None
+    spread = None
     for batch in batches:
         X, y, *rest = batch
         if len(y) == 0:
             continue
         part = LabelledStats.from_batch(X, y, rest[0] if rest else None, kind=kind, missing=missing)
+        found = tiny_spreads(np.asarray(X), part.stats.to_diag().pooled().variance)
+        spread = found if spread is None else np.maximum(spread, found)
         total = part if total is None else total.merge(part)
+    if total is not None and spread.any():
+        check_spread(spread, total.stats.to_diag().pooled().variance)
     return total

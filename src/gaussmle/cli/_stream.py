@@ -8,13 +8,14 @@ by the batch size, whatever the size of the input.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..io import DataError
-from ..labelled import LabelledStats
+from ..labelled import LabelledStats, stats_of_batches
 from ..stats import GaussianStats
 from ._app import Progress, align_labels
 
@@ -49,7 +50,6 @@ def stream_class_stats(
     from ..io import iter_xy
 
     start = time.perf_counter()
-    total = LabelledStats.empty(len(features), kind)
     summary = ReadSummary()
     batches = iter_xy(
         data,
@@ -59,21 +59,25 @@ def stream_class_stats(
         drop_missing=drop_missing,
         missing="keep" if keep_missing else "error",
     )
-    with Progress("fitting", progress) as bar:
-        for batch in batches:
-            if keep_missing:
-                gaps = np.isnan(batch.X)
-                if gaps.any():
-                    if kind == "full":
-                        raise _incomplete_full(data, features, batch.rows, gaps)
-                    summary.incomplete += int(gaps.any(axis=1).sum())
-            if batch.n_rows:
-                part = LabelledStats.from_batch(batch.X, batch.y, kind=kind, missing=keep_missing)
-                total = total.merge(part)
-            summary.rows += batch.n_rows
-            summary.dropped += batch.n_dropped
-            bar.update(batch.fraction_done, summary.rows + summary.dropped)
+
+    def counted() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        with Progress("fitting", progress) as bar:
+            for batch in batches:
+                if keep_missing:
+                    gaps = np.isnan(batch.X)
+                    if gaps.any():
+                        if kind == "full":
+                            raise _incomplete_full(data, features, batch.rows, gaps)
+                        summary.incomplete += int(gaps.any(axis=1).sum())
+                yield batch.X, batch.y
+                summary.rows += batch.n_rows
+                summary.dropped += batch.n_dropped
+                bar.update(batch.fraction_done, summary.rows + summary.dropped)
+
+    total = stats_of_batches(counted(), kind=kind, missing=keep_missing)
     summary.seconds = time.perf_counter() - start
+    if total is None:
+        total = LabelledStats.empty(len(features), kind)
     return total.classes, total.stats, summary
 
 
