@@ -46,6 +46,9 @@ class Family:
 
     #: Statistics kind the structure is estimated from ("diag" or "full").
     stats_kind: ClassVar[str] = "diag"
+    #: Whether the features are independent given the class (diag, spherical): the log
+    #: density is then a sum of per-feature terms.
+    independent_features: ClassVar[bool] = False
     means: np.ndarray
     reference: np.ndarray
     log_norm: np.ndarray

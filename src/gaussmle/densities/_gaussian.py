@@ -94,6 +94,8 @@ class DiagFamily(Family):
     [[-0.9189, -2.9189]]
     """
 
+    independent_features: ClassVar[bool] = True
+
     def __init__(
         self, means: np.ndarray, variances: np.ndarray, reference: np.ndarray, labels: Any = None
     ) -> None:
