@@ -13,8 +13,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "gaussmle"
 
@@ -145,6 +143,10 @@ def test_no_import_cycle_in_src():
     assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
 
 
-@pytest.mark.parametrize("backend", ["gaussmle.dask_backend._fit", "gaussmle.dask_backend._blocks"])
-def test_backends_do_not_import_the_classifier(backend):
-    assert "gaussmle.classifier" not in import_graph()[backend]
+def test_backends_do_not_import_the_classifier():
+    """The Dask backend returns statistics; the classifier absorbs them (one way)."""
+    graph = import_graph()
+    backend = [name for name in graph if name.startswith("gaussmle.dask_backend")]
+    assert len(backend) >= 5
+    for name in backend:
+        assert "gaussmle.classifier" not in graph[name], name
