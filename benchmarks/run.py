@@ -34,7 +34,8 @@ from sklearn.naive_bayes import GaussianNB
 from threadpoolctl import threadpool_info
 
 import gaussmle
-from gaussmle import GaussianClassifier, _kernels
+from gaussmle import GaussianClassifier
+from gaussmle.kernels import _kernels
 
 #: Every line printed, kept for the Markdown file of ``--output``.
 LINES: list[str] = []

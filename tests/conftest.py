@@ -3,7 +3,7 @@
 The tests reach the internals of the compiled kernels and of the class
 densities only through the fixtures in the "kernels" and "densities" sections
 below (and through ``tests/test_kernels.py``, which tests the kernels
-directly): when those modules move, re-point ``KERNELS`` and ``DENSITIES`` and
+directly): when those modules move, re-point ``KERNELS``, ``EVALUATOR`` and ``FAMILIES`` and
 the few names the fixtures patch.
 """
 
@@ -13,8 +13,9 @@ from collections.abc import Callable
 
 import pytest
 
-from gaussmle import _jll as DENSITIES
-from gaussmle import _kernels as KERNELS
+from gaussmle.densities import _evaluator as EVALUATOR
+from gaussmle.densities import _gaussian as FAMILIES
+from gaussmle.kernels import _kernels as KERNELS
 
 # ------------------------------------------------------------------ kernels
 
@@ -82,7 +83,7 @@ def no_accuracy_guard(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     of the diag/tied densities then goes through the expanded square."""
 
     def drop() -> None:
-        monkeypatch.setattr(DENSITIES, "ABS_TOL", float("inf"))
+        monkeypatch.setattr(FAMILIES, "ABS_TOL", float("inf"))
 
     return drop
 
@@ -94,15 +95,15 @@ def small_chunks(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
 
     def shrink() -> list[int]:
         seen: list[int] = []
-        rows = DENSITIES.ClassDensities._rows
+        rows = EVALUATOR.DensityEvaluator._rows
 
         def counted(self: object, n: int) -> list[slice]:
             chunks = list(rows(self, n))
             seen.append(len(chunks))
             return chunks
 
-        monkeypatch.setattr(DENSITIES, "CHUNK_BYTES", 1)
-        monkeypatch.setattr(DENSITIES.ClassDensities, "_rows", counted)
+        monkeypatch.setattr(EVALUATOR, "CHUNK_BYTES", 1)
+        monkeypatch.setattr(EVALUATOR.DensityEvaluator, "_rows", counted)
         return seen
 
     return shrink

@@ -22,7 +22,6 @@ import gaussmle
 from gaussmle import GaussianClassifier
 from gaussmle.cli import cli
 from gaussmle.cli._app import Progress, error_message
-from gaussmle.cli._stream import ClassAccumulator
 from gaussmle.datasets import make_skittles
 from gaussmle.io import write_table
 from gaussmle.persist import load, save
@@ -177,16 +176,6 @@ def test_fit_drop_missing_says_how_many(tmp_path):
     result = run("fit", path, "--target", "label", "--drop-missing", "-o", tmp_path / "m.json")
     assert "dropped 2 with missing values" in result.output
     assert load(tmp_path / "m.json").class_count_.tolist() == [3.0, 1.0]
-
-
-def test_class_accumulator_discovers_classes_and_unites_label_types():
-    acc = ClassAccumulator(1, "diag")
-    acc.add(np.array([[1.0], [2.0]]), np.array([1, 1]))
-    acc.add(np.array([[5.0], [7.0], [3.0]]), np.array(["x", "x", "1"], dtype=object))
-    classes, stats = acc.result()
-    assert classes.tolist() == ["1", "x"]
-    assert stats.count.tolist() == [3.0, 2.0]
-    np.testing.assert_allclose(stats.mean[:, 0], [2.0, 6.0])
 
 
 # ---------------------------------------------------------------------- predict

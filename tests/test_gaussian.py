@@ -279,6 +279,21 @@ def test_var_smoothing_makes_constant_features_usable():
     assert np.isfinite(g.logpdf([[1.0, 3.0]])).all()
 
 
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "spherical"])
+def test_var_smoothing_of_all_constant_data_is_the_classifier_rule(covariance_type):
+    """All data constant: fit and the classifier both add var_smoothing itself."""
+    from gaussmle import GaussianClassifier
+
+    X = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]])
+    g = gaussmle.fit(X, covariance_type, var_smoothing=1e-6)
+    clf = GaussianClassifier(covariance_type=covariance_type, var_smoothing=1e-6)
+    clf.fit(X, [0, 0, 0])
+    assert clf.epsilon_ == 1e-6
+    np.testing.assert_array_equal(g.covariance, clf.covariances_[0])
+    with pytest.raises(ValueError, match="feature 0 is constant"):
+        gaussmle.fit(X, covariance_type)  # var_smoothing=0: no smoothing, a clear error
+
+
 def test_feature_count_mismatch_is_named(data):
     g = gaussmle.fit(data)
     with pytest.raises(ValueError, match="X has 2 features, but this Gaussian is expecting 3"):

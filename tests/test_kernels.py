@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from gaussmle import GaussianClassifier, GaussianStats, _kernels
+from gaussmle import GaussianClassifier, GaussianStats
+from gaussmle.kernels import _kernels
 
 # Deselected (and said so) in the run with GAUSSMLE_NO_NUMBA=1; the fixtures
 # numpy_only and layout are in conftest.py.
@@ -71,7 +72,7 @@ def test_predictions_match_numpy(numpy_only, layout, covariance_type, d):
 
 
 def test_vectorised_exp_matches_numpy():
-    from gaussmle._numba_softmax import EXP_FLOOR, exp_nonpositive
+    from gaussmle.kernels._numba_softmax import EXP_FLOOR, exp_nonpositive
 
     rng = np.random.default_rng(3)
     grid = -np.linspace(0.0, 745.5, 1_000_001)
@@ -112,24 +113,25 @@ def test_tied_guard_hands_unsafe_blocks_to_the_exact_path():
     path's bound, computed on the same rows, fails; the classifier then
     evaluates them by whitening, as the numpy path does.
     """
-    from gaussmle._jll import ABS_TOL, EPS, SAFETY
+    from gaussmle.densities._gaussian import ABS_TOL, EPS, SAFETY
 
     rng = np.random.default_rng(5)
     y = rng.integers(0, 3, 3000)
     X = rng.multivariate_normal([0, 0, 0], np.eye(3) + 0.5, 3000) + y[:, None]
     model = GaussianClassifier(covariance_type="tied").fit(X, y)
     dens = model._densities
+    tied = dens.family
     probe = X[:256].copy()
     probe[64 + 10] = [3e4, -1e4, 2e4]  # the second block: far enough to fail the bound
     probe[192 + 5, 1] = np.nan  # the fourth block: not finite
-    guard = (*dens._lin_guard, ABS_TOL)
-    bias = dens._lin_b + dens.log_weight
-    proba = _kernels.linear_rows(probe, dens.reference, dens._lin_W, bias, guard, 2)
-    best = _kernels.linear_rows(probe, dens.reference, dens._lin_W, bias, guard, 3)
+    guard = (*tied.lin_guard, ABS_TOL)
+    bias = tied.lin_b + dens.log_weight
+    proba = _kernels.linear_rows(probe, tied.reference, tied.lin_W, bias, guard, _kernels.POSTERIOR)
+    best = _kernels.linear_rows(probe, tied.reference, tied.lin_W, bias, guard, _kernels.BEST)
     for block in range(4):
         rows = slice(64 * block, 64 * block + 64)
         zmax = np.abs(probe[rows] - dens.reference).max(axis=0)
-        bound = SAFETY * EPS * (zmax @ np.abs(dens._lin_W) + np.abs(dens._lin_b))
+        bound = SAFETY * EPS * (zmax @ np.abs(tied.lin_W) + np.abs(tied.lin_b))
         unsafe = not np.all(bound <= ABS_TOL)
         assert unsafe == (block in (1, 3))
         assert np.isnan(proba[rows]).all() == unsafe
@@ -137,7 +139,7 @@ def test_tied_guard_hands_unsafe_blocks_to_the_exact_path():
         assert np.isfinite(proba[rows]).all() == (not unsafe)
     # the classifier evaluates the far block exactly as the numpy path does
     far = probe[64:128]
-    want = np.exp(dens._normalise(dens._ranking_chunk(far), far))
+    want = np.exp(dens._log_posterior_chunk(far))
     np.testing.assert_array_equal(model.predict_proba(far), want)
     np.testing.assert_array_equal(model.predict(far), model.classes_[want.argmax(axis=1)])
 

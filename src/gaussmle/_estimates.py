@@ -54,6 +54,8 @@ def class_gaussians(model: Any) -> list[tuple[Gaussian | None, Gaussian | None]]
 
 def class_estimates(model: Any, level: float = 0.95) -> list[dict[str, Any]]:
     """Per class: count, prior and, per feature, the estimates with SEs and intervals."""
+    from .densities import family_for
+
     names = feature_names(model)
     result = []
     for c, (for_mean, for_var) in enumerate(class_gaussians(model)):
@@ -83,7 +85,7 @@ def class_estimates(model: Any, level: float = 0.95) -> list[dict[str, Any]]:
                 )
                 if observed is not None:
                     entry["features"][-1]["observed"] = float(observed[j])
-            if model.covariance_type in ("full", "tied"):
+            if not family_for(model.covariance_type).independent_features:  # full, tied
                 entry["covariance"] = np.asarray(for_var.covariance).tolist()
         result.append(entry)
     return result

@@ -131,7 +131,9 @@ def explain(model: GaussianClassifier, X: Any, feature_names: Any = None) -> Exp
     purple over yellow by log-odds 4.7: aromatic lift +4.0 (86%), prior +0.4 (9%), elegance +0.2 (5%)
     """  # noqa: E501
     check_is_fitted(model, "class_stats_")
-    if model.covariance_type not in ("diag", "spherical"):
+    from .densities import family_for
+
+    if not family_for(model.covariance_type).independent_features:
         raise ValueError(
             f"explain needs a diagonal model (covariance_type 'diag' or 'spherical'); this one "
             f"is {model.covariance_type!r}, whose correlated features do not split the "

@@ -116,6 +116,58 @@ def check_finite_result(arrays: tuple[np.ndarray, ...], X: np.ndarray, *, name: 
     )
 
 
+#: Variances below this lose float64 precision in their squares (sd below about 1e-152).
+TINY_VARIANCE = 1e-304
+
+
+def tiny_spreads(X: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """Per feature, the spread (max - min) of X where ``variance`` is tiny; 0 elsewhere.
+
+    ``variance`` (d,) comes from the statistics, so only features whose
+    variance is below :data:`TINY_VARIANCE` (rare) cost a look at ``X``.
+
+    Examples
+    --------
+    >>> tiny_spreads(np.array([[0.0, 0.0], [1e-160, 1.0]]), np.array([0.0, 0.25])).tolist()
+    [1e-160, 0.0]
+    """
+    out = np.zeros(np.shape(variance))
+    for j in np.flatnonzero(np.asarray(variance) < TINY_VARIANCE):
+        column = X[:, j]
+        column = column[np.isfinite(column)]
+        out[j] = float(column.max() - column.min()) if column.size else 0.0
+    return out
+
+
+def check_spread(spread: np.ndarray, variance: np.ndarray) -> None:
+    """Refuse features whose spread is too small for float64 squares (not constant, not usable).
+
+    ``spread`` (d,) is what :func:`tiny_spreads` found in the data (the largest
+    over batches), ``variance`` (d,) the variance of all data from their
+    statistics. A feature whose variance is below :data:`TINY_VARIANCE` (its
+    squared deviations are subnormal or zero) but whose values are not all
+    equal would give a model that cannot tell its classes apart.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_spread(np.array([1e-160]), np.array([0.0]))
+    ... except ValueError as exc:
+    ...     print(str(exc).split(",")[0])
+    feature 0 of X varies by only about 1e-160
+    >>> check_spread(np.array([0.0]), np.array([0.0]))  # constant: fine
+    """
+    bad = np.flatnonzero((np.asarray(variance) < TINY_VARIANCE) & (np.asarray(spread) > 0.0))
+    if bad.size:
+        j = int(bad[0])
+        factor = 10.0 ** -np.floor(np.log10(spread[j]))
+        raise ValueError(
+            f"feature {j} of X varies by only about {spread[j]:.0e}, too little for float64 "
+            f"arithmetic on its squares (variances below {TINY_VARIANCE:.0e} underflow); "
+            f"rescale X first, e.g. multiply it by {factor:.0e}"
+        )
+
+
 def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None:
     """Validate weights: shape (n_samples,), finite, non-negative, not all zero.
 

@@ -7,6 +7,7 @@ discriminant analysis, ``"tied"`` is linear discriminant analysis and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from typing import Any
 
@@ -15,17 +16,19 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from . import _kernels
-from ._jll import ClassDensities
-from ._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
-from ._student import StudentDensities
+from ._labels import encode_labels, labels_and_codes, labels_of_codes
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
     check_finite,
     check_sample_weight,
+    check_spread,
+    tiny_spreads,
 )
-from .covariance import covariances_from_stats
+from .covariance import covariances_from_stats, variance_floor
+from .densities import DensityEvaluator, Family, family_for
+from .kernels import _kernels
+from .labelled import LabelledStats, stats_of_batches
 from .prior import map_estimate, predictive_parameters
 from .stats import GaussianStats
 
@@ -48,7 +51,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         seen)`` is added to every variance (the diagonal, for full/tied), as in
         scikit-learn's GaussianNB, but computed from the merged statistics of
         all data seen, so ``fit`` and any sequence of ``partial_fit`` agree.
-        Applies to the MLE only: the MAP needs no smoothing.
+        When all data are constant, ``epsilon_ = var_smoothing`` (the rule of
+        :func:`gaussmle.covariance.variance_floor`, shared with
+        :func:`gaussmle.fit`). Applies to the MLE only: the MAP needs no smoothing.
     estimator : {"mle", "map"}, default "mle"
         Maximum likelihood, or the maximum a posteriori estimate under the
         conjugate ``prior`` (see :mod:`gaussmle.prior`).
@@ -127,9 +132,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         """
         self._reset()
         if _is_dask(X):
-            from .dask_backend import fit_classifier_stats
-
-            return fit_classifier_stats(self, X, y, sample_weight, first=True)
+            return self._fit_dask(X, y, sample_weight, first=True)
         X, y = self._validate(X, y, reset=True)
         classes, codes = labels_and_codes(y)
         return self._update(X, codes, classes, sample_weight, encoded=True)
@@ -159,11 +162,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                 "label that can occur, e.g. classes=np.unique(y_all)"
             )
         if _is_dask(X):
-            from .dask_backend import fit_classifier_stats
-
             if first:
                 self._reset()
-            return fit_classifier_stats(self, X, y, sample_weight, first=first, classes=classes)
+            return self._fit_dask(X, y, sample_weight, first=first, classes=classes)
         X, y = self._validate(X, y, reset=first)
         if first:
             classes = np.unique(column_or_1d(np.asarray(classes)))
@@ -175,6 +176,92 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                 f"call to partial_fit {list(self.classes_)}; pass the same classes or none"
             )
         return self._update(X, y, self.classes_ if not first else classes, sample_weight)
+
+    def fit_batches(self, batches: Iterable[tuple[Any, ...]]) -> GaussianClassifier:
+        """Fit on an iterable of ``(X, y)`` or ``(X, y, sample_weight)`` batches, in one pass.
+
+        Classes are discovered as the batches come (no ``classes`` argument,
+        no first pass); each batch is turned into per-class statistics and
+        merged exactly, so memory is bounded by the batch size and the model
+        equals :meth:`fit` on all rows at once. This is the streaming fit of
+        the command line (``gaussmle fit`` reads files in batches).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> def batches():
+        ...     yield np.array([[0.0], [1.0]]), np.array(["a", "b"])
+        ...     yield np.array([[2.0], [4.0]]), np.array(["a", "b"]), np.array([1.0, 3.0])
+        >>> clf = GaussianClassifier().fit_batches(batches())
+        >>> clf.classes_.tolist(), clf.class_count_.tolist(), clf.means_.ravel().tolist()
+        (['a', 'b'], [2.0, 4.0], [1.0, 3.25])
+        """
+        self._reset()
+        kind, missing = self._stats_kind(), self._allow_nan()
+        first = True
+
+        def checked() -> Iterator[tuple[Any, ...]]:
+            nonlocal first
+            for X, y, *rest in batches:
+                X, y = self._validate(X, y, reset=first)
+                first = False
+                yield (X, y, check_sample_weight(rest[0] if rest else None, X.shape[0]))
+
+        total = stats_of_batches(checked(), kind=kind, missing=missing)
+        if total is None:
+            raise ValueError("batches gave no rows; pass at least one batch of (X, y)")
+        return self._absorb(total.stats, total.classes)
+
+    def _fit_dask(
+        self, X: Any, y: Any, sample_weight: Any, *, first: bool, classes: Any = None
+    ) -> GaussianClassifier:
+        """Fit or update from Dask collections: the backend returns statistics, absorbed here."""
+        from .dask_backend import class_stats_from_dask
+
+        check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        known = None
+        if not first:
+            known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
+                raise ValueError(
+                    f"classes={list(np.asarray(classes))} differs from the classes of the first "
+                    f"call to partial_fit {list(known)}; pass the same classes or none"
+                )
+        elif classes is not None:
+            known = np.unique(column_or_1d(np.asarray(classes)))
+            check_classification_targets(known)
+        labels, stats, names = class_stats_from_dask(
+            X,
+            y,
+            sample_weight,
+            kind=self._stats_kind(),
+            missing=self._allow_nan(),
+            classes=known,
+        )
+        self._take_features(names, stats.n_features, reset=first)
+        return self._absorb(stats, labels)
+
+    def _take_features(self, names: np.ndarray | None, d: int, *, reset: bool) -> None:
+        """Set or check ``n_features_in_`` and ``feature_names_in_`` as scikit-learn does.
+
+        ``names`` are a DataFrame's column labels (an empty frame with them goes
+        through scikit-learn's checks as the DataFrame would); None for an array.
+        """
+        if names is None and not reset:
+            expected = getattr(self, "n_features_in_", None)
+            if expected is not None and d != expected:
+                raise ValueError(
+                    f"X has {d} features, but {type(self).__name__} is expecting {expected} "
+                    "features as input."
+                )
+            return
+        if names is None:
+            stand_in: Any = np.empty((0, d))
+        else:
+            import pandas as pd
+
+            stand_in = pd.DataFrame(columns=list(names))
+        validate_data(self, stand_in, reset=reset, skip_check_array=True)
 
     def _reset(self) -> None:
         for name in list(vars(self)):
@@ -213,13 +300,22 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         batch = GaussianStats.from_groups(
             X, codes, len(classes), w, kind=self._stats_kind(), missing=skip
         )
+        spread = tiny_spreads(X, batch.to_diag().pooled().variance)
+        if spread.any():  # rare: judged on all data seen, not this batch alone
+            seen = self.class_stats_.merge(batch) if hasattr(self, "class_stats_") else batch
+            check_spread(spread, seen.to_diag().pooled().variance)
         return self._absorb(batch, classes)
 
     def _allow_nan(self) -> bool:
         return check_choice(self.missing, ("error", "marginalize"), name="missing") != "error"
 
+    def _family(self) -> type[Family]:
+        """The density family of ``covariance_type`` (checked)."""
+        check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        return family_for(self.covariance_type)
+
     def _stats_kind(self) -> str:
-        return "full" if self.covariance_type in ("full", "tied") else "diag"
+        return self._family().stats_kind
 
     def _absorb(self, batch: GaussianStats, classes: np.ndarray) -> GaussianClassifier:
         """Merge per-class statistics into the model and refresh the parameters."""
@@ -242,7 +338,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         pooled = stats.pooled()
         check_choice(self.estimator, ("mle", "map"), name="estimator")
         bayesian = self.estimator == "map" or bool(self.predictive)
-        cov_stats = stats if self.covariance_type != "diag" else stats.to_diag()
+        family = self._family()
+        cov_stats = stats if stats.kind == family.stats_kind else stats.to_diag()
         if bayesian:
             self.epsilon_ = 0.0
             self.means_, self.covariances_ = map_estimate(
@@ -264,39 +361,28 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             location, scale, df = predictive_parameters(
                 cov_stats, self.covariance_type, self.prior, pooled
             )
-            self._densities = StudentDensities(
-                location, scale, df, self.covariance_type, log_prior, labels
-            )
+            densities = family.student(location, scale, df, labels)
+            self._densities = DensityEvaluator(densities, log_prior)
             return
         reference = pooled.mean
-        self._densities = ClassDensities(
+        densities = family.from_parameters(
             np.where(seen[:, None], self.means_, reference),
             self._covariances_for_scoring(seen, k),
-            self.covariance_type,
             reference,
-            log_prior,
             labels,
         )
+        self._densities = DensityEvaluator(densities, log_prior)
 
     def _epsilon(self, pooled: GaussianStats) -> float:
         """var_smoothing times the largest variance of all data seen."""
-        largest = float(np.max(pooled.variance))
-        if largest == 0.0:
-            # every feature is constant in all data seen: no scale to borrow, so the
-            # smoothing is taken in the data's own units
-            return float(self.var_smoothing)
-        return float(self.var_smoothing) * largest
+        return variance_floor(float(np.max(pooled.variance)), self.var_smoothing)
 
     def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
         """Covariances with unseen classes replaced by a harmless placeholder."""
         cov = self.covariances_
-        if seen.all() or self.covariance_type == "tied":
+        placeholder = self._family().placeholder(self.n_features_in_)
+        if seen.all() or placeholder is None:
             return cov
-        placeholder = {
-            "diag": np.ones(self.n_features_in_),
-            "spherical": 1.0,
-            "full": np.eye(self.n_features_in_),
-        }[self.covariance_type]
         mask = seen.reshape((k,) + (1,) * (cov.ndim - 1))
         return np.where(mask, cov, placeholder)
 
@@ -315,13 +401,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_positive_variances(self) -> None:
         seen = self.class_stats_.count > 0
-        cov = self.covariances_
-        if self.covariance_type == "tied":
-            var = np.diagonal(cov)[None, :]
-        elif self.covariance_type == "full":
-            var = np.diagonal(cov, axis1=1, axis2=2)[seen]
-        else:
-            var = np.atleast_2d(cov.T).T[seen] if cov.ndim == 1 else cov[seen]
+        var = self._family().variances_of(self.covariances_, seen)
         if not np.all(var > 0):
             raise ValueError(
                 "some class has a zero variance (a constant feature or a single sample) and "
@@ -345,29 +425,29 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         return priors
 
     # ------------------------------------------------------------------ predicting
-    def _check_X(self, X: Any, evaluation: str = "joint") -> np.ndarray:
-        """X validated for ``evaluation`` (a ClassDensities method name)."""
+    def _check_X(self, X: Any) -> np.ndarray:
+        """X validated; NaN and infinity are found by the evaluation itself."""
         check_is_fitted(self, "class_stats_")
         X = validate_data(
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
         if self._allow_nan():
             check_finite(np.nan_to_num(X, nan=0.0, posinf=np.inf, neginf=-np.inf))
-        elif not self._densities.checks_input(evaluation):  # compiled kernels check as they go
-            check_finite(X)
         return X
 
-    def _evaluate(self, X: np.ndarray, method: str) -> np.ndarray:
-        """Run a ClassDensities method, marginalising missing features row group by group."""
+    def _evaluate(
+        self, X: np.ndarray, evaluation: Callable[[DensityEvaluator, np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """``evaluation(densities, X)``, marginalising missing features row group by group."""
         if not self._allow_nan():
-            return getattr(self._densities, method)(X)
+            return evaluation(self._densities, X)
         missing = np.isnan(X)
         incomplete = missing.any(axis=1)
         if not incomplete.any():
-            return getattr(self._densities, method)(X)
+            return evaluation(self._densities, X)
         from ._missing import evaluate_with_missing
 
-        return evaluate_with_missing(self, X, missing, incomplete, method)
+        return evaluate_with_missing(self._densities, X, missing, incomplete, evaluation)
 
     def predict_joint_log_proba(self, X: Any) -> np.ndarray:
         """log p(x, c) = log prior_c + log N(x | mu_c, Sigma_c), shape (n, k).
@@ -375,7 +455,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         Classes never seen in training get -inf.
         """
         X = self._with_dask(X, "predict_joint_log_proba")
-        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "joint")
+        return X if not isinstance(X, np.ndarray) else self._evaluate(X, DensityEvaluator.joint)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """log p(c | x) by log-sum-exp, shape (n, k); rows are normalised.
@@ -389,19 +469,23 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         ([[0.0, 1.0]], True)
         """
         X = self._with_dask(X, "predict_log_proba")
-        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "log_posterior")
+        return (
+            X
+            if not isinstance(X, np.ndarray)
+            else self._evaluate(X, DensityEvaluator.log_posterior)
+        )
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """p(c | x), shape (n, k); each row sums to 1. Computed in row chunks in place."""
         X = self._with_dask(X, "predict_proba")
-        return X if not isinstance(X, np.ndarray) else self._evaluate(X, "posterior")
+        return X if not isinstance(X, np.ndarray) else self._evaluate(X, DensityEvaluator.posterior)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
         X = self._with_dask(X, "predict")
         if not isinstance(X, np.ndarray):
             return X
-        return labels_of_codes(self.classes_, self._evaluate(X, "best"))
+        return labels_of_codes(self.classes_, self._evaluate(X, DensityEvaluator.best))
 
     def _with_dask(self, X: Any, method: str) -> Any:
         if _is_dask(X):
@@ -409,7 +493,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             from .dask_backend import predict_blocks
 
             return predict_blocks(self, X, method)
-        return self._check_X(X, _EVALUATION[method])
+        return self._check_X(X)
 
     # ------------------------------------------------------------------ beyond sklearn
     def loglik(self, X: Any, y: Any, sample_weight: Any = None) -> float:
@@ -427,7 +511,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} labels")
         codes = encode_labels(y, self.classes_)
         w = check_sample_weight(sample_weight, X.shape[0])
-        joint = self._evaluate(X, "joint")
+        joint = self._evaluate(X, DensityEvaluator.joint)
         picked = joint[np.arange(X.shape[0]), codes]
         return float(picked.sum() if w is None else w @ picked)
 
@@ -440,12 +524,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "class_stats_")
         k, d = len(self.classes_), self.n_features_in_
-        cov = {
-            "diag": k * d,
-            "spherical": k,
-            "full": k * d * (d + 1) // 2,
-            "tied": d * (d + 1) // 2,
-        }[self.covariance_type]
+        cov = self._family().n_covariance_parameters(k, d)
         priors = (k - 1) if self.priors is None else 0
         return priors + k * d + cov
 
@@ -497,12 +576,11 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                     f"{self.covariance_type!r} one: it lacks the full scatter matrices"
                 )
             theirs = theirs.to_diag()
-        classes = np.union1d(self.classes_, other.classes_)
-        merged = _align(mine, self.classes_, classes).merge(_align(theirs, other.classes_, classes))
+        merged = LabelledStats(self.classes_, mine).merge(LabelledStats(other.classes_, theirs))
         new = type(self)(**self.get_params())
         if names_a is not None or names_b is not None:
             new.feature_names_in_ = names_a if names_a is not None else names_b
-        return new._absorb(merged, classes)
+        return new._absorb(merged.stats, merged.classes)
 
     @classmethod
     def from_stats(
@@ -538,21 +616,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
 
-def _align(stats: GaussianStats, classes: np.ndarray, target: np.ndarray) -> GaussianStats:
-    """Per-class statistics re-indexed to ``target`` classes (missing ones empty)."""
-    return stats.regroup(np.searchsorted(target, classes), len(target))
-
-
 def _is_dask(X: Any) -> bool:
     return type(X).__module__.startswith("dask.")
 
 
-#: The ClassDensities evaluation behind each prediction method.
-_EVALUATION = {
-    "predict_joint_log_proba": "joint",
-    "predict_log_proba": "log_posterior",
-    "predict_proba": "posterior",
-    "predict": "best",
-}
-
-__all__ = ["GaussianClassifier", "encode_labels", "unique_labels"]
+__all__ = ["GaussianClassifier"]

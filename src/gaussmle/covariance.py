@@ -149,11 +149,22 @@ def mahalanobis_sq(
 
 
 def variance_floor(largest_variance: float, var_smoothing: float) -> float:
-    """scikit-learn's GaussianNB epsilon: ``var_smoothing`` times the largest variance.
+    """The smoothing added to every variance: the one rule of ``fit`` and the classifier.
+
+    scikit-learn's GaussianNB epsilon, ``var_smoothing`` times the largest
+    variance of all data seen. When every feature is constant (the largest
+    variance is 0) there is no scale to borrow, and the smoothing is taken
+    in the data's own units: ``var_smoothing`` itself. ``var_smoothing=0``
+    means no smoothing at all.
 
     Examples
     --------
     >>> variance_floor(4.0, 1e-9)
     4e-09
+    >>> variance_floor(0.0, 1e-9)  # all data constant
+    1e-09
     """
-    return float(var_smoothing) * float(largest_variance)
+    largest = float(largest_variance)
+    if largest == 0.0:
+        return float(var_smoothing)
+    return float(var_smoothing) * largest

@@ -37,7 +37,10 @@ def fit(
         Non-negative weights; an integer weight counts as that many copies of the row.
     var_smoothing : float, default 0
         Adds ``var_smoothing * (largest variance)`` to every variance, as in
-        scikit-learn's GaussianNB; keeps a constant feature usable.
+        scikit-learn's GaussianNB; keeps a constant feature usable. When all
+        data are constant, adds ``var_smoothing`` itself: the same rule as
+        :class:`~gaussmle.GaussianClassifier`
+        (:func:`gaussmle.covariance.variance_floor`).
     unbiased : bool, default False
         Divide by ``N - 1`` instead of ``N``. This is *not* the MLE; use it
         only when you want the unbiased estimator of the variance.
@@ -80,7 +83,9 @@ def fit(
 
 
 def _stats_kind(covariance_type: str) -> str:
-    return "full" if covariance_type == "full" else "diag"
+    from .densities import family_for  # on first use: ``import gaussmle`` stays light
+
+    return family_for(covariance_type).stats_kind
 
 
 def _is_dask(X: Any) -> bool:

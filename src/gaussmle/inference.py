@@ -219,7 +219,7 @@ def _algebra(d: int) -> Any:
     """One BLAS thread for small matrices (threads spun up for d x d work only slow it)."""
     from contextlib import nullcontext
 
-    from . import _kernels
+    from .kernels import _kernels
 
     return _kernels.one_blas_thread() if d <= _kernels.SMALL_ALGEBRA_FEATURES else nullcontext()
 

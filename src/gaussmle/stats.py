@@ -12,7 +12,7 @@ Numerics: everything accumulates in float64 whatever the input dtype. Within a
 chunk the statistics are computed in two passes on data shifted by a reference
 row (so values far from the origin lose nothing): the mean of the chunk, then
 the squared deviations from it (the numpy path also adds the corrected
-two-pass term; the compiled kernel needs not, see :mod:`gaussmle._numba_stats`).
+two-pass term; the compiled kernel needs not, see :mod:`gaussmle.kernels._numba_stats`).
 Between chunks only means and deviations are combined. The raw-moment form
 E[x^2] - E[x]^2 is never used.
 """
@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernels
 from ._moments import (
     chunk_group_moments,
     chunk_moments,
@@ -44,6 +43,7 @@ from ._validation import (
     check_finite_result,
     check_sample_weight,
 )
+from .kernels import _kernels
 
 #: Bytes of float64 work space per chunk; keeps the working set in cache.
 CHUNK_BYTES = 1 << 22

@@ -20,6 +20,8 @@ from typing import Any
 import click
 import numpy as np
 
+from .._validation import COVARIANCE_TYPES
+from ..gaussian import GAUSSIAN_TYPES
 from ..io import DataError
 
 #: Exit code for bad input (the same as click's usage errors).
@@ -29,8 +31,9 @@ EXIT_INTERNAL = 1
 #: Environment variable that turns on tracebacks.
 DEBUG_ENV = "GAUSSMLE_DEBUG"
 
-COVARIANCE_CHOICES = ("diag", "full", "tied", "spherical")
-GAUSSIAN_CHOICES = ("diag", "full", "spherical")
+#: The covariance choices of the commands: the library's own lists, not copies.
+COVARIANCE_CHOICES = COVARIANCE_TYPES
+GAUSSIAN_CHOICES = GAUSSIAN_TYPES
 
 
 # ---------------------------------------------------------------------- errors

@@ -8,116 +8,16 @@ by the batch size, whatever the size of the input.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from ..io import DataError
+from ..labelled import LabelledStats, stats_of_batches
 from ..stats import GaussianStats
 from ._app import Progress, align_labels
-
-
-class ClassAccumulator:
-    """Per-class statistics of labelled batches, for classes discovered as they come.
-
-    One pass over the data suffices (no first pass to collect the classes),
-    so standard input works too. The statistics are merged with the exact
-    pairwise update, so the model equals ``GaussianClassifier.fit`` on all
-    rows at once.
-
-    With ``missing=True`` a NaN in ``X`` marks a missing value: batches
-    with gaps get available-case statistics (per feature, so ``kind="diag"``
-    only; the statistics raise a ValueError for ``"full"``).
-
-    Examples
-    --------
-    >>> acc = ClassAccumulator(1, "diag")
-    >>> acc.add(np.array([[0.0], [1.0]]), np.array(["b", "a"]))
-    >>> acc.add(np.array([[3.0]]), np.array(["b"]))
-    >>> classes, stats = acc.result()
-    >>> classes.tolist(), stats.count.tolist(), stats.mean[:, 0].tolist()
-    (['a', 'b'], [1.0, 2.0], [1.0, 1.5])
-    >>> gaps = ClassAccumulator(2, "diag", missing=True)
-    >>> gaps.add(np.array([[0.0, np.nan], [2.0, 5.0]]), np.array(["a", "a"]))
-    >>> _, stats = gaps.result()
-    >>> stats.mean.tolist(), stats.feature_count.tolist()
-    ([[1.0, 5.0]], [[2.0, 1.0]])
-    """
-
-    def __init__(self, n_features: int, kind: str, *, missing: bool = False) -> None:
-        self.n_features = int(n_features)
-        self.kind = kind
-        self.missing = bool(missing)
-        self.labels: list[Any] = []
-        self._index: dict[Any, int] = {}
-        self._stats: GaussianStats | None = None
-
-    def add(self, X: np.ndarray, y: np.ndarray) -> None:
-        """Merge the statistics of one batch of rows and their labels."""
-        if X.shape[0] == 0:
-            return
-        labels, codes = np.unique(y, return_inverse=True)
-        # the fast complete-data path unless this batch has gaps
-        skip = "ignore" if self.missing and np.isnan(X).any() else "error"
-        batch = GaussianStats.from_groups(
-            X, codes.ravel(), len(labels), kind=self.kind, missing=skip
-        )
-        where = []
-        for label in labels:
-            key = label.item() if isinstance(label, np.generic) else label
-            if key not in self._index:
-                self._index[key] = len(self.labels)
-                self.labels.append(key)
-            where.append(self._index[key])
-        aligned = _scatter(batch, np.asarray(where, dtype=np.intp), len(self.labels))
-        if self._stats is None:
-            self._stats = aligned
-        else:
-            self._stats = _grow(self._stats, len(self.labels)).merge(aligned)
-
-    def result(self) -> tuple[np.ndarray, GaussianStats]:
-        """The sorted classes and their statistics (a batch of shape ``(k,)``)."""
-        if self._stats is None:
-            return np.array([]), GaussianStats.empty(self.n_features, self.kind, (0,))
-        labels, stats = self.labels, self._stats
-        if len({_type_group(v) for v in labels}) > 1:
-            # e.g. CSV labels read as numbers in one batch and as text in another
-            labels, stats = _as_text_labels(labels, stats)
-        classes = np.array(labels)
-        order = np.argsort(classes, kind="stable")
-        return classes[order], stats[order]
-
-
-def _type_group(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "bool"
-    if isinstance(value, int | float | np.integer | np.floating):
-        return "number"
-    return "text"
-
-
-def _as_text_labels(labels: list[Any], stats: GaussianStats) -> tuple[list[str], GaussianStats]:
-    text = [str(v) for v in labels]
-    unique = sorted(set(text))
-    where = np.array([unique.index(t) for t in text])
-    out = GaussianStats.empty(stats.n_features, stats.kind, (len(unique),))
-    for i in range(len(text)):
-        part = _scatter(stats[i : i + 1], np.array([where[i]]), len(unique))
-        out = out.merge(part)
-    return unique, out
-
-
-def _scatter(batch: GaussianStats, where: np.ndarray, k: int) -> GaussianStats:
-    """Statistics of a batch of groups placed at rows ``where`` of ``k`` groups."""
-    return batch.regroup(where, k)
-
-
-def _grow(stats: GaussianStats, k: int) -> GaussianStats:
-    have = stats.batch_shape[0]
-    if have == k:
-        return stats
-    return _scatter(stats, np.arange(have), k)
 
 
 @dataclass
@@ -141,7 +41,7 @@ def stream_class_stats(
     progress: bool,
     keep_missing: bool = False,
 ) -> tuple[np.ndarray, GaussianStats, ReadSummary]:
-    """Per-class statistics of labelled data, in one streaming pass.
+    """Per-class statistics of labelled data, in one streaming pass (:class:`LabelledStats`).
 
     With ``keep_missing`` missing feature values are kept as NaN and the
     statistics are available-case (``kind="diag"`` only: a ``"full"``
@@ -150,7 +50,6 @@ def stream_class_stats(
     from ..io import iter_xy
 
     start = time.perf_counter()
-    acc = ClassAccumulator(len(features), kind, missing=keep_missing)
     summary = ReadSummary()
     batches = iter_xy(
         data,
@@ -160,21 +59,26 @@ def stream_class_stats(
         drop_missing=drop_missing,
         missing="keep" if keep_missing else "error",
     )
-    with Progress("fitting", progress) as bar:
-        for batch in batches:
-            if keep_missing:
-                gaps = np.isnan(batch.X)
-                if gaps.any():
-                    if kind == "full":
-                        raise _incomplete_full(data, features, batch.rows, gaps)
-                    summary.incomplete += int(gaps.any(axis=1).sum())
-            acc.add(batch.X, batch.y)
-            summary.rows += batch.n_rows
-            summary.dropped += batch.n_dropped
-            bar.update(batch.fraction_done, summary.rows + summary.dropped)
+
+    def counted() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        with Progress("fitting", progress) as bar:
+            for batch in batches:
+                if keep_missing:
+                    gaps = np.isnan(batch.X)
+                    if gaps.any():
+                        if kind == "full":
+                            raise _incomplete_full(data, features, batch.rows, gaps)
+                        summary.incomplete += int(gaps.any(axis=1).sum())
+                yield batch.X, batch.y
+                summary.rows += batch.n_rows
+                summary.dropped += batch.n_dropped
+                bar.update(batch.fraction_done, summary.rows + summary.dropped)
+
+    total = stats_of_batches(counted(), kind=kind, missing=keep_missing)
     summary.seconds = time.perf_counter() - start
-    classes, stats = acc.result()
-    return classes, stats, summary
+    if total is None:
+        total = LabelledStats.empty(len(features), kind)
+    return total.classes, total.stats, summary
 
 
 def _incomplete_full(

@@ -118,7 +118,9 @@ def predict_command(
     names = model_features(model, data, parse_features(features), exclude=keep)
     if id_column is not None and id_column in names:
         raise DataError(f"--id column '{id_column}' is also a feature of the model; pick another")
-    if explain and model.covariance_type not in ("diag", "spherical"):
+    from ..densities import family_for
+
+    if explain and not family_for(model.covariance_type).independent_features:
         raise DataError(
             f"--explain needs a diag or spherical model; this one is {model.covariance_type!r}, "
             "whose correlated features do not split the log-odds per feature"

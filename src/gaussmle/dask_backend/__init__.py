@@ -25,7 +25,7 @@ gaussmle`` does not pay for it; the classifier and :func:`gaussmle.fit` import
 this module only when they are handed a Dask collection.
 
 The package's modules: ``_fit`` (:func:`stats_from_dask` and
-:func:`fit_classifier_stats`), ``_predict`` (:func:`predict_blocks`), ``_cluster``
+:func:`class_stats_from_dask`), ``_predict`` (:func:`predict_blocks`), ``_cluster``
 (:func:`client_for` and :func:`read_parquet_xy`), ``_convert`` (collections to Dask
 arrays of known chunk lengths) and ``_blocks`` (per-block statistics and their tree
 merge).
@@ -48,13 +48,13 @@ from __future__ import annotations
 
 from ._blocks import SPLIT_EVERY as SPLIT_EVERY
 from ._cluster import client_for, read_parquet_xy
-from ._fit import fit_classifier_stats, stats_from_dask
+from ._fit import class_stats_from_dask, stats_from_dask
 from ._predict import PREDICT_METHODS as PREDICT_METHODS
 from ._predict import predict_blocks
 
 __all__ = [
     "client_for",
-    "fit_classifier_stats",
+    "class_stats_from_dask",
     "predict_blocks",
     "read_parquet_xy",
     "stats_from_dask",

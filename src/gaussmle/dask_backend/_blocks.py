@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from functools import reduce
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._labels import encode_labels
+from ..labelled import LabelledStats, positions, union_classes
 from ..stats import GaussianStats
 from ._convert import _n_rows
 
@@ -185,8 +186,6 @@ def _class_block_stats(
     per class and feature, some observed value (0 where there is none) and the
     statistics carry per-feature counts.
     """
-    from ..classifier import encode_labels
-
     d = X.shape[1]
     y = np.asarray(y)
     if y.shape[0] != X.shape[0]:
@@ -265,14 +264,8 @@ def _merge_parts(boxes: list[Any]) -> np.ndarray:
     """
     parts = [_unbox(b) for b in boxes]
     labels = parts[0][0]
-    if labels is not None and not all(np.array_equal(p[0], labels) for p in parts[1:]):
-        try:
-            labels = reduce(np.union1d, [p[0] for p in parts])
-        except TypeError as exc:
-            raise ValueError(
-                "y holds labels that cannot be sorted together (mixed types such as numbers "
-                "and strings); use one type of label"
-            ) from exc
+    if labels is not None:
+        labels = union_classes(*(p[0] for p in parts))
         parts = [(labels,) + _align(ref, st, lab, labels) for lab, ref, st in parts]
     _, ref, total = parts[0]
     for _, ref_b, stats_b in parts[1:]:
@@ -304,12 +297,12 @@ def _align(
     ref: np.ndarray, stats: GaussianStats, labels: np.ndarray, target: np.ndarray
 ) -> tuple[np.ndarray, GaussianStats]:
     """Reference rows and per-class statistics re-indexed from ``labels`` to ``target``."""
-    if len(labels) == len(target) and np.array_equal(labels, target):
+    aligned = LabelledStats(labels, stats).align(target)
+    if aligned.stats is stats:
         return ref, stats
-    where = np.searchsorted(target, labels)
     new_ref = np.zeros((len(target),) + ref.shape[1:])
-    new_ref[where] = ref
-    return new_ref, stats.regroup(where, len(target))
+    new_ref[positions(labels, target)] = ref
+    return new_ref, aligned.stats
 
 
 def _tree_reduce(parts: list[Any], combine: Callable[[list[Any]], Any]) -> Any:

@@ -1,18 +1,19 @@
 """Fitting: sufficient statistics of Dask collections, whole or per class.
 
 :func:`stats_from_dask` summarises the rows of a Dask array or DataFrame into one
-:class:`GaussianStats`; :func:`fit_classifier_stats` does so per class for
-:meth:`GaussianClassifier.fit` and ``partial_fit``. Both build the per-block work of
+:class:`GaussianStats`; :func:`class_stats_from_dask` does so per class and returns
+``(classes, statistics, feature names)`` for the classifier to absorb (nothing here
+imports the classifier). Both build the per-block work of
 :mod:`gaussmle.dask_backend._blocks` and compute only the merged statistics.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .._validation import COVARIANCE_TYPES, check_choice
+from .._validation import check_choice
 from ..stats import GaussianStats
 from ._blocks import (
     _blockwise_parts,
@@ -22,10 +23,7 @@ from ._blocks import (
     _plain_block_stats,
     _tree_reduce,
 )
-from ._convert import _as_dask_matrix, _as_dask_vector, _check_features, _is_dask_frame, _n_rows
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from ..classifier import GaussianClassifier
+from ._convert import _as_dask_matrix, _as_dask_vector, _is_dask_frame, _n_rows
 
 
 def stats_from_dask(X: Any, sample_weight: Any = None, kind: str = "diag") -> GaussianStats:
@@ -80,80 +78,76 @@ def stats_from_dask(X: Any, sample_weight: Any = None, kind: str = "diag") -> Ga
     return stats
 
 
-def fit_classifier_stats(
-    model: GaussianClassifier,
+def class_stats_from_dask(
     X: Any,
     y: Any,
-    sample_weight: Any,
-    first: bool,
+    sample_weight: Any = None,
+    *,
+    kind: str = "diag",
+    missing: bool = False,
     classes: Any = None,
-) -> GaussianClassifier:
-    """Fit (or update) a :class:`~gaussmle.GaussianClassifier` from Dask collections.
+) -> tuple[np.ndarray, GaussianStats, np.ndarray | None]:
+    """Per-class sufficient statistics of Dask collections, for a model to absorb.
 
-    This is the hook behind ``GaussianClassifier.fit`` and ``partial_fit``
-    when ``X`` is a Dask array or DataFrame; call those instead.
+    This is the work behind ``GaussianClassifier.fit`` and ``partial_fit``
+    when ``X`` is a Dask array or DataFrame; call those instead. Nothing here
+    knows the classifier: it returns what the classifier needs.
 
     Parameters
     ----------
-    model : GaussianClassifier
-        Updated in place; on the first call it must hold no fitted state.
     X : dask array (n, d) or dask DataFrame
-        Numeric features. A DataFrame's string column names become
-        ``feature_names_in_`` (as scikit-learn does for pandas).
+        Numeric features.
     y : dask array (n,), dask Series, one-column dask DataFrame, or array-like
         Class labels, aligned with the rows of ``X`` (re-chunked to ``X``'s
         row blocks when they differ).
     sample_weight : same kinds as ``y``, scalar, or None
         Non-negative weights.
-    first : bool
-        True for ``fit`` and the first ``partial_fit``: ``n_features_in_``
-        and ``feature_names_in_`` are set rather than checked.
+    kind : {"diag", "full"}
+        The statistics kind.
+    missing : bool
+        True: NaN in ``X`` marks a missing value (available-case statistics).
     classes : array-like, optional
-        Every label that can occur. When ``first`` and ``classes`` is None
-        (``fit``), the labels are found in the same pass over the data: each
-        block reports its own labels and the merge unites them. Later calls
-        use the model's ``classes_``.
+        Every label that can occur, sorted. Without it the labels are found
+        in the same pass over the data: each block reports its own labels and
+        the merge unites them.
 
     Returns
     -------
-    GaussianClassifier
-        ``model``, fitted, with ordinary NumPy attributes.
+    classes : ndarray (k,)
+        The sorted labels.
+    stats : GaussianStats
+        Per-class statistics, batch shape (k,).
+    feature_names : ndarray of object or None
+        A DataFrame's column labels (None for a Dask array).
 
     Raises
     ------
     ValueError
         For invalid input; NaN or infinity in a block is reported, with its
         global row and column, when the blocks are computed.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> X = da.from_array(np.array([[0.0], [1.0], [5.0], [7.0]]), chunks=3)
+    >>> y = da.from_array(np.array(["a", "a", "b", "b"]), chunks=3)
+    >>> labels, stats, names = class_stats_from_dask(X, y)
+    >>> labels.tolist(), stats.mean.ravel().tolist(), names
+    (['a', 'b'], [0.5, 6.0], None)
     """
     import dask
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import column_or_1d
 
-    check_choice(model.covariance_type, COVARIANCE_TYPES, name="covariance_type")
-    meta = X._meta if _is_dask_frame(X) else None
+    check_choice(kind, ("diag", "full"), name="kind")
+    names = _column_names(X._meta) if _is_dask_frame(X) else None
     X = _as_dask_matrix(X, allow_1d=False)
-    _check_features(model, meta, int(X.shape[1]), reset=first)
     y = _as_dask_vector(y, X, name="y", numeric=False)
     w = _as_dask_vector(sample_weight, X, name="sample_weight", numeric=True)
     if _n_rows(X) == 0:
         raise ValueError("X is empty (0 samples); pass at least one row of data")
-
-    if not first:
-        known = model.classes_
-        if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
-            raise ValueError(
-                f"classes={list(np.asarray(classes))} differs from the classes of the first "
-                f"call to partial_fit {list(known)}; pass the same classes or none"
-            )
-    elif classes is not None:
-        known = np.unique(column_or_1d(np.asarray(classes)))
-        check_classification_targets(known)
-    else:
-        known = None
-
-    kind = model._stats_kind()
-    missing = "ignore" if model._allow_nan() else "error"  # NaN marks a missing value
-    parts = _blockwise_parts(_class_block_stats, X, y, w, classes=known, kind=kind, missing=missing)
+    skip = "ignore" if missing else "error"  # NaN marks a missing value
+    known = None if classes is None else np.asarray(classes)
+    parts = _blockwise_parts(_class_block_stats, X, y, w, classes=known, kind=kind, missing=skip)
     root = _tree_reduce(parts, _merge_parts)
     labels, stats = _finish(dask.compute(root)[0])
     if known is None:
@@ -161,4 +155,11 @@ def fit_classifier_stats(
         known = labels
     if float(np.sum(stats.count)) <= 0:
         raise ValueError("sample_weight is all zero; at least one sample needs a positive weight")
-    return model._absorb(stats, known)
+    return known, stats, names
+
+
+def _column_names(meta: Any) -> np.ndarray:
+    """A DataFrame's column labels, as they are (the model decides what to keep)."""
+    names = np.empty(len(meta.columns), dtype=object)
+    names[:] = list(meta.columns)
+    return names

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -75,13 +76,16 @@ def predict_blocks(model: GaussianClassifier, X: Any, method: str) -> da.Array:
         del worker_model.feature_names_in_
     model_task = dask.delayed(worker_model, name=f"gaussmle-model-{uuid.uuid4().hex}")
     k = len(model.classes_)
+    # the public name becomes the model's method here, once; the blocks get the function
+    evaluate = getattr(type(model), method)
     if method == "predict":
         dtype = model.classes_.dtype
         return da.map_blocks(
             _predict_block,
             X,
             model_task,
-            method,
+            evaluate,
+            True,
             dtype=dtype,
             drop_axis=1,
             chunks=(X.chunks[0],),
@@ -91,7 +95,8 @@ def predict_blocks(model: GaussianClassifier, X: Any, method: str) -> da.Array:
         _predict_block,
         X,
         model_task,
-        method,
+        evaluate,
+        False,
         dtype=np.float64,
         chunks=(X.chunks[0], (k,)),
         meta=np.empty((0, 0), dtype=np.float64),
@@ -99,14 +104,21 @@ def predict_blocks(model: GaussianClassifier, X: Any, method: str) -> da.Array:
 
 
 def _predict_block(
-    X: np.ndarray, model: GaussianClassifier, method: str, block_info: Any = None
+    X: np.ndarray,
+    model: GaussianClassifier,
+    evaluate: Callable[[Any, np.ndarray], np.ndarray],
+    labels: bool,
+    block_info: Any = None,
 ) -> np.ndarray:
-    """``model.<method>`` on one block; NaN or infinity reported by global row."""
+    """``evaluate(model, X)`` on one block; NaN or infinity reported by global row.
+
+    ``labels``: the result is one label per row (else one row of k values).
+    """
     start = block_info[0]["array-location"][0][0] if block_info else 0
     if X.shape[0] == 0:
-        if method == "predict":
+        if labels:
             return np.empty((0,), dtype=model.classes_.dtype)
         return np.empty((0, len(model.classes_)))
     X = _block_numbers(X)
     rows = np.arange(start, start + X.shape[0])
-    return _located(lambda: getattr(model, method)(X), X, rows)
+    return _located(lambda: evaluate(model, X), X, rows)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .._validation import COVARIANCE_TYPES
 from ..classifier import GaussianClassifier
+from ..densities import family_for
 from ..gaussian import GAUSSIAN_TYPES, Gaussian
 from ..stats import GaussianStats
 from ._checks import _array, _check_keys, _floats_in, _get, _is_int, _is_number, _json_type, _number
@@ -251,7 +252,7 @@ def _read_classes(values: Any, dtype_name: Any) -> tuple[np.ndarray, list[Any]]:
 def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str) -> GaussianStats:
     stats = _check_keys(value, ("kind", "per_class"), "statistics")
     kind = stats["kind"]
-    wanted = "full" if covariance_type in ("full", "tied") else "diag"
+    wanted = family_for(covariance_type).stats_kind
     if kind not in ("diag", "full"):
         raise _Invalid(f"statistics.kind is {kind!r}, but it must be 'diag' or 'full'")
     if kind != wanted:
@@ -326,9 +327,8 @@ def _check_scatter(m2: np.ndarray, at: str) -> None:
 
 def _check_parameters(value: Any, model: GaussianClassifier, k: int, d: int) -> None:
     params = _check_keys(value, ("class_prior", "means", "covariances", "epsilon"), "parameters")
-    cov_shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[
-        model.covariance_type
-    ]
+    family = family_for(model.covariance_type)
+    cov_shape = family.covariance_shape(k, d)
     saved = {
         "class_prior": _array(params["class_prior"], (k,), "parameters.class_prior"),
         "means": _array(params["means"], (k, d), "parameters.means"),
@@ -337,12 +337,7 @@ def _check_parameters(value: Any, model: GaussianClassifier, k: int, d: int) -> 
     }
     seen = model.class_count_ > 0
     cov = saved["covariances"]
-    if model.covariance_type == "tied":
-        variances = np.diagonal(cov)
-    elif model.covariance_type == "full":
-        variances = np.diagonal(cov, axis1=1, axis2=2)[seen]
-    else:
-        variances = cov[seen]
+    variances = family.variances_of(cov, seen)
     if not (variances > 0).all():
         raise _Invalid("parameters.covariances has a variance that is not positive")
     derived = {

@@ -190,7 +190,8 @@ def plot_qq(
     """
     from scipy import stats as sps
 
-    from ..classifier import GaussianClassifier, encode_labels
+    from .._labels import encode_labels
+    from ..classifier import GaussianClassifier
 
     X_arr, columns = _matrix(X, "X")
     labels = _labels_array(y, X_arr.shape[0])

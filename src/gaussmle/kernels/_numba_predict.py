@@ -1,9 +1,9 @@
-"""Compiled (numba) kernels for prediction; used only through :mod:`gaussmle._kernels`.
+"""Compiled (numba) kernels for prediction; used only through :mod:`gaussmle.kernels._kernels`.
 
 Each thread takes a contiguous range of 64-row blocks, and every class is
 evaluated on each block (diag directly, full by forward substitution; tied
-in :mod:`gaussmle._numba_linear`); the block is then normalised by
-log-sum-exp or reduced to the best class (:mod:`gaussmle._numba_softmax`).
+in :mod:`gaussmle.kernels._numba_linear`); the block is then normalised by
+log-sum-exp or reduced to the best class (:mod:`gaussmle.kernels._numba_softmax`).
 Full blocks, and diag blocks with many classes, are transposed so that the
 rows become SIMD lanes; diag blocks with few classes are evaluated row by
 row (SIMD along the features, no transpose).
@@ -14,6 +14,7 @@ Defined at module level so numba can cache the compiled code on disk
 import numba
 import numpy as np
 
+from ._modes import BEST, JOINT
 from ._numba_softmax import finish_block, normalise_block, normalise_space
 
 #: Rows per block in the prediction kernels. A compile-time constant: the inner
@@ -73,7 +74,7 @@ def transpose_block(X, start, m, XT):  # pragma: no cover - compiled
 # the error bound of such a sum is the same as in sequential order. No other
 # fast-math liberties: infinities and NaN keep their meaning. Inlined (numba IR)
 # into diag_rows and diag_best, which carry the same flags and do no other sums:
-# called instead, diag_best ran 15% slower once loaded from numba's cache.
+# called instead, diag_best ran slower once loaded from numba's cache (docs/kernels.md).
 @numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
 def diag_block(X, start, m, means, precision, const, XT, acc, J):  # pragma: no cover
     """Joint log densities of rows [start, start + m) into J[:m] (diag, direct).
@@ -169,7 +170,7 @@ def diag_rows(X, means, precision, const, mode, out, by_rows, parts):  # pragma:
                 diag_block_by_rows(X, start, m, means, precision, const, J)
             else:
                 diag_block(X, start, m, means, precision, const, XT, acc, J)
-            if mode != 0:
+            if mode != JOINT:
                 normalise_block(J, mode, tops, shifted, expd, bits)
 
 
@@ -198,8 +199,8 @@ def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no c
             m = min(n, start + block) - start
             if by_rows:
                 diag_block_by_rows(X, start, m, means, precision, const, J)
-                # mode 3 (best) needs no output table or normalising work space
-                finish_block(J, m, start, 3, out, best, top, top, top, arg)
+                # BEST needs no output table or normalising work space
+                finish_block(J, m, start, BEST, out, best, top, top, top, arg)
                 continue
             transpose_block(X, start, m, XT)
             top[:] = -np.inf
@@ -220,7 +221,7 @@ def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no c
 # rounding instead of two); the products of each step are applied in a fixed
 # order of our choosing: the error bound of the solve is unchanged. No
 # reassociation. Inlined (numba IR) into full_rows, which carries the same
-# flags: as a separate call the contraction was lost and the kernel 10% slower.
+# flags: as a separate call the contraction was lost and the kernel slower.
 @numba.njit(cache=True, fastmath={"contract"}, nogil=True, inline="always")
 def whitened_norms(XT, mu, L, Z, acc):  # pragma: no cover - compiled
     """acc[r] = |z_r|^2 where L z_r = x_r - mu, for the ROWS columns of XT.
@@ -229,7 +230,7 @@ def whitened_norms(XT, mu, L, Z, acc):  # pragma: no cover - compiled
     j + 1 of Z are solved together and the earlier rows are applied four at a
     time: each load of an earlier row then serves eight multiply-adds and each
     partial result is stored once per four, so the loop is bound by arithmetic
-    rather than by stores (1.5x faster than one row at a time, measured).
+    rather than by stores (faster than one row at a time; docs/kernels.md).
     """
     d = XT.shape[0]
     acc[:] = 0.0

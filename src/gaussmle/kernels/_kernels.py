@@ -30,8 +30,11 @@ from typing import Any
 
 import numpy as np
 
-#: Rows per block inside the compiled diag fit kernel (block stays in L2 cache).
-BLOCK_ROWS = 2048
+# the modes of the prediction kernels, named for the callers of this front end
+from ._modes import BEST as BEST
+from ._modes import JOINT as JOINT
+from ._modes import LOG_POSTERIOR as LOG_POSTERIOR
+from ._modes import POSTERIOR as POSTERIOR
 
 
 @cache
@@ -58,21 +61,20 @@ SMALL_ALGEBRA_FEATURES = 256
 
 @cache
 def _blas_controller() -> Any:
-    """threadpoolctl's view of the loaded BLAS libraries (scanned once: about 3 ms)."""
+    """threadpoolctl's view of the loaded BLAS libraries (scanned once, it is not free)."""
     from threadpoolctl import ThreadpoolController
 
     return ThreadpoolController()
 
 
 def one_blas_thread() -> Any:
-    """A context in which BLAS runs on one thread (entering and leaving: about 20 us).
+    """A context in which BLAS runs on one thread (cheap to enter and leave).
 
     After a call on several threads, OpenBLAS keeps its threads spinning for
-    a while (about 0.1 s on this project's machine), and a compiled kernel that
-    runs meanwhile shares the cores with them: a full fit measured 80 to 90 ms
-    instead of 41 right after a 32 x 32 triangular solve. The small matrices of
-    a fit (Cholesky factors, triangular solves) gain nothing from threads, so
-    they run on one and leave no spinning threads behind.
+    a while, and a compiled kernel that runs meanwhile shares the cores with
+    them (figures in ``docs/kernels.md``). The small matrices of a fit
+    (Cholesky factors, triangular solves) gain nothing from threads, so they
+    run on one and leave no spinning threads behind.
 
     Examples
     --------
@@ -132,13 +134,8 @@ def group_stats(
     )
 
 
-#: Modes of the prediction kernels: joint log densities, log posteriors, posteriors,
-#: and only the index of the most probable class of each row.
-JOINT, LOG_POSTERIOR, POSTERIOR, BEST = 0, 1, 2, 3
-
 #: Below this many rows a kernel runs on one thread: waiting for a second thread
-#: costs more than it saves (measured on 2 busy cores: 24 ms against 1.2 ms for
-#: the per-class statistics of a 65,536-row batch).
+#: costs more than it saves (figures in ``docs/kernels.md``).
 PARALLEL_MIN_ROWS = 1 << 18
 
 
@@ -150,7 +147,7 @@ def _parts(n_rows: int) -> int:
 
 
 def _rows_kernel(
-    name: str,
+    kernel: Any,
     X: np.ndarray,
     means: np.ndarray,
     params: np.ndarray,
@@ -158,14 +155,14 @@ def _rows_kernel(
     mode: int,
     extra: Any,
 ) -> np.ndarray:
-    """Run a row-parallel prediction kernel into a new (n, k) array.
+    """Run the compiled row-parallel prediction ``kernel`` into a new (n, k) array.
 
     ``extra`` is the kernel's own argument after ``out`` (diag: the layout;
     full: the unused array of best classes).
     """
     out = np.empty((X.shape[0], means.shape[0]))
     args = (*_contiguous(X, means, params, const), mode, out, extra)
-    getattr(_compiled(), name)(*args, _parts(X.shape[0]))
+    kernel(*args, _parts(X.shape[0]))
     return out
 
 
@@ -174,10 +171,8 @@ def diag_by_rows(n_classes: int, n_features: int) -> bool:
 
     Row by row (two rows at a time), each class costs a horizontal sum per
     row; transposed, each block of rows costs a transpose but the classes then
-    run across rows in SIMD lanes. Measured on this project's machine (2
-    threads, n d = 3.2e7, predict): row by row is faster up to about 4
-    classes at d = 8 and 16 (k = 2, d = 16: 7.3 ms against 12.3), 6 at d = 32
-    (k = 2: 7.6 against 13.0), 12 at d = 64 and 128, and never at d = 4.
+    run across rows in SIMD lanes. Row by row wins for few classes and enough
+    features; the boundary below was measured (``docs/kernels.md``).
 
     Examples
     --------
@@ -203,7 +198,7 @@ def diag_rows(
     """
     if by_rows is None:
         by_rows = diag_by_rows(*means.shape)
-    return _rows_kernel("diag_rows", X, means, precision, const, mode, by_rows)
+    return _rows_kernel(_compiled().diag_rows, X, means, precision, const, mode, by_rows)
 
 
 def full_rows(
@@ -211,7 +206,7 @@ def full_rows(
 ) -> np.ndarray:
     """Full-covariance log densities plus ``const`` (n, k), by triangular solves."""
     no_best = np.empty(0, dtype=np.intp)
-    return _rows_kernel("full_rows", X, means, factors, const, mode, no_best)
+    return _rows_kernel(_compiled().full_rows, X, means, factors, const, mode, no_best)
 
 
 def _contiguous(
@@ -261,11 +256,11 @@ def linear_rows(
     guard: tuple[np.ndarray, np.ndarray, float],
     mode: int,
 ) -> np.ndarray:
-    """Tied covariances: posteriors (mode 2), log posteriors (1) or best class (3).
+    """Tied covariances: posteriors, log posteriors or the best class, by ``mode``.
 
     ``guard`` is ``(guard_W, guard_b, tol)``, the rounding bound of the class
     scores; rows of a block that fails it come back as NaN (best: -2), as do
-    rows with NaN or infinity. Returns (n, k) floats, or (n,) indices for mode 3.
+    rows with NaN or infinity. Returns (n, k) floats, or (n,) indices for BEST.
     """
     n, k = X.shape[0], W.shape[1]
     guard_W, guard_b, tol = guard

@@ -1,4 +1,4 @@
-"""Compiled (numba) log-sum-exp for the prediction kernels in :mod:`gaussmle._numba_predict`.
+"""Compiled (numba) log-sum-exp for the prediction kernels in :mod:`._numba_predict`.
 
 A block of densities is turned into posteriors or log posteriors, or into
 the best class of each row, with the exponentials taken in SIMD registers
@@ -7,6 +7,8 @@ the best class of each row, with the exponentials taken in SIMD registers
 
 import numba
 import numpy as np
+
+from ._modes import BEST, JOINT, POSTERIOR
 
 jit = numba.njit(cache=True, fastmath=False, nogil=True)
 
@@ -63,7 +65,7 @@ def exp_nonpositive(x, out, bits, n):  # pragma: no cover - compiled
 def normalise_block(rows, mode, tops, shifted, expd, bits):  # pragma: no cover - compiled
     """Log-sum-exp normalisation of every row of ``rows`` (m, k), in place.
 
-    mode 1 leaves log posteriors, mode 2 posteriors; a row whose densities all
+    LOG_POSTERIOR leaves log posteriors, POSTERIOR posteriors; a row whose densities all
     underflowed (its maximum not finite) becomes NaN for the caller to resolve.
     The exponentials of the whole block are taken in one vectorised call;
     ``tops`` (m), ``shifted``, ``expd`` and ``bits`` (m * k) are work space.
@@ -87,7 +89,7 @@ def normalise_block(rows, mode, tops, shifted, expd, bits):  # pragma: no cover 
         total = 0.0
         for c in range(k):
             total += expd[r * k + c]
-        if mode == 2:
+        if mode == POSTERIOR:
             for c in range(k):
                 rows[r, c] = expd[r * k + c] / total
         else:
@@ -109,10 +111,10 @@ def finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits):  # pr
 
     Mode 3: the index of each row's largest entry into ``best`` (-1 where none
     is finite; ties go to the first class). Otherwise the rows are copied into
-    ``out`` and, in modes 1 and 2, normalised by :func:`normalise_block`.
+    ``out`` and, in modes LOG_POSTERIOR and POSTERIOR, normalised by :func:`normalise_block`.
     """
     k = J.shape[1]
-    if mode == 3:
+    if mode == BEST:
         for r in range(m):
             top = -np.inf
             arg = -1
@@ -124,5 +126,5 @@ def finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits):  # pr
         return
     rows = out[start : start + m]
     rows[:] = J[:m]
-    if mode != 0:
+    if mode != JOINT:
         normalise_block(rows, mode, tops, shifted, expd, bits)

@@ -1,4 +1,4 @@
-"""Compiled (numba) kernels for the statistics of fit; used only through :mod:`gaussmle._kernels`.
+"""Compiled (numba) kernels for the statistics of fit; used only through :mod:`._kernels`.
 
 Per group: two passes over each block of rows (the block mean of the rows
 shifted by a reference row, then the squared deviations from it), in float64,
@@ -10,7 +10,8 @@ thread. Defined at module level so numba can cache the compiled code on disk
 import numba
 import numpy as np
 
-from ._kernels import BLOCK_ROWS
+#: Rows per block inside the compiled diag fit kernel (block stays in L2 cache).
+BLOCK_ROWS = 2048
 
 jit = numba.njit(cache=True, fastmath=False, nogil=True)
 pjit = numba.njit(cache=True, fastmath=False, nogil=True, parallel=True)

@@ -1,4 +1,4 @@
-"""Compiled (numba) kernel for tied covariances; used only through :mod:`gaussmle._kernels`.
+"""Compiled (numba) kernel for tied covariances; used only through :mod:`gaussmle.kernels._kernels`.
 
 The classes are ranked, and normalised to posteriors, by the linear
 discriminant z @ W + b (z = x - ref), guarded per block of 64 rows by its
@@ -10,6 +10,7 @@ Defined at module level so numba can cache the compiled code on disk
 import numba
 import numpy as np
 
+from ._modes import BEST
 from ._numba_predict import ROWS, block_range
 from ._numba_softmax import finish_block, normalise_space
 
@@ -92,14 +93,14 @@ def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):
 
     The scores differ from the joint log densities by a term shared by all
     classes, so they rank the classes and normalise to the posteriors (modes
-    1 and 2; mode 3 writes the index of the best class to ``best``). Each
+    LOG_POSTERIOR and POSTERIOR; BEST writes the index of the best class to ``best``). Each
     block of rows is guarded: where guard_b[c] + max|z| @ guard_W[:, c] (the
     rounding bound of the products) exceeds ``tol`` for some class, the
     block is not evaluated: its rows come back as NaN (best -2) for the
     caller's exact path. A row with NaN or infinity ends up there too.
     The block's rows are not transposed: each score is a dot product along
     the features, two rows at a time (faster than transposed blocks for
-    every shape measured but d < 8 with more than 6 classes, by 5 to 10%).
+    nearly every shape measured; docs/kernels.md).
     """
     n, d = X.shape
     k = W.shape[1]
@@ -130,7 +131,7 @@ def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):
                     safe = False
             if not safe:
                 for r in range(m):
-                    if mode == 3:
+                    if mode == BEST:
                         best[start + r] = -2
                     else:
                         for c in range(k):

@@ -1,0 +1,78 @@
+"""Issue 17 item 3: the scale of the data must not change the model's answers, or be refused.
+
+scikit-learn's own test says scaling the data by 1e-10 or 1e10 must not change
+the predictions. Here: from 1e-150 to 1e150 the predictions are those of the
+unscaled data; beyond, where float64 cannot square the deviations (tiny) or
+the values (huge), the fit says so instead of returning a useless model
+(at a spread of 1e-160 it used to fit silently with accuracy 0.50).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gaussmle import GaussianClassifier
+
+TYPES = ["diag", "spherical", "tied", "full"]
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    y = np.repeat([0, 1], 200)
+    X = rng.normal(size=(400, 2)) + 3.0 * y[:, None]
+    return X, y
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+@pytest.mark.parametrize("scale", [1e-150, 1e-100, 1e-10, 1e10, 1e100, 1e150])
+def test_scaling_the_data_keeps_the_predictions(data, covariance_type, scale):
+    X, y = data
+    want = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    got = GaussianClassifier(covariance_type=covariance_type).fit(X * scale, y)
+    np.testing.assert_array_equal(got.predict(X * scale), want.predict(X))
+    np.testing.assert_allclose(got.predict_proba(X * scale), want.predict_proba(X), atol=1e-9)
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+@pytest.mark.parametrize("scale", [1e-160, 1e-200, 1e-300])
+def test_a_spread_too_small_for_float64_is_refused(data, covariance_type, scale):
+    X, y = data
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about .* rescale X"):
+        GaussianClassifier(covariance_type=covariance_type).fit(X * scale, y)
+
+
+def test_the_streaming_fit_refuses_a_tiny_spread_too(data):
+    X, y = data
+    with pytest.raises(ValueError, match="varies by only about"):
+        GaussianClassifier().fit_batches([(X * 1e-200, y)])
+
+
+@pytest.mark.parametrize("scale", [1e160, 1e300])
+def test_values_too_large_to_square_are_refused(data, scale):
+    X, y = data
+    with pytest.raises(ValueError, match="too large to square"):
+        GaussianClassifier().fit(X * scale, y)
+
+
+def test_a_constant_feature_is_not_a_tiny_spread(data):
+    X, y = data
+    X = np.column_stack([X, np.full(len(y), 1e-200)])
+    model = GaussianClassifier().fit(X, y)  # constant: smoothed, as before
+    assert (
+        model.predict(X).tolist()
+        == GaussianClassifier().fit(X[:, :2], y).predict(X[:, :2]).tolist()
+    )
+
+
+def test_a_batch_with_a_tiny_spread_is_judged_on_all_batches(data):
+    """A first batch whose feature differs by 1e-160 is fine when later batches spread it."""
+    X, y = data
+    first = (np.array([[0.0, 1.0], [1e-160, 2.0]]), np.array([0, 1]))
+    streamed = GaussianClassifier().fit_batches([first, (X, y)])
+    whole = GaussianClassifier().fit(np.vstack([first[0], X]), np.concatenate([first[1], y]))
+    np.testing.assert_array_equal(streamed.predict(X), whole.predict(X))
+    clf = GaussianClassifier().partial_fit(X, y, classes=[0, 1])
+    clf.partial_fit(*first)  # judged with the data seen before: no refusal
+    np.testing.assert_array_equal(clf.predict(X), whole.predict(X))
