@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._labels import encode_labels, labels_and_codes, labels_of_codes
+from ._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
