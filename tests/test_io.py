@@ -413,11 +413,11 @@ class TestStdin:
 
 
 def nan_csv(tmp_path) -> str:
-    # 20 data rows; row 17 (1-based) has a missing 'b', row 5 a missing label.
+    # 20 data rows; row 17 (1-based) has a missing 'b', row 5 a missing (empty) label.
     lines = ["id,a,b,label"]
     for i in range(1, 21):
         b = "" if i == 17 else str(i * 10)
-        label = "NA" if i == 5 else ("even" if i % 2 == 0 else "odd")
+        label = "" if i == 5 else ("even" if i % 2 == 0 else "odd")
         lines.append(f"r{i},{i},{b},{label}")
     return write_csv(tmp_path / "nan.csv", "\n".join(lines) + "\n")
 
@@ -587,8 +587,10 @@ class TestXY:
         with pytest.raises(DataError) as err:
             read_xy(path)
         assert str(err.value) == (
-            f"column 'name' in '{path}' is not numeric (found text such as 'abc'); "
-            "choose numeric feature columns with --features"
+            f"column 'name' in '{path}' is not numeric (found 'abc' at row 1 (1-based data "
+            "row)); feature values are decimal numbers such as 12, -0.5 or 1e3 (no thousands "
+            "separators, underscores or hexadecimal); fix the value or choose numeric feature "
+            "columns with --features"
         )
 
     def test_unknown_columns(self, table_files):

@@ -253,6 +253,30 @@ def drop_missing_option() -> Callable[[Any], Any]:
     )
 
 
+def na_values_option() -> Callable[[Any], Any]:
+    """``--na-values A,B,...``: target values that mean a missing label."""
+    return click.option(
+        "--na-values",
+        metavar="A,B,...",
+        default=None,
+        help="Target values that mean a missing label, comma-separated (default: only an "
+        "empty cell; NA or null are labels like any other).",
+    )
+
+
+def parse_na_values(text: str | None) -> tuple[str, ...]:
+    """Split ``--na-values`` text on commas.
+
+    Examples
+    --------
+    >>> parse_na_values("NA,null")
+    ('NA', 'null')
+    >>> parse_na_values(None)
+    ()
+    """
+    return () if text is None else tuple(text.split(","))
+
+
 def scheduler_option() -> Callable[[Any], Any]:
     """``--scheduler``: run on Dask."""
     return click.option(
@@ -415,10 +439,11 @@ def align_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     if kind == "f" and y.dtype.kind in "iu":
         return y.astype(np.float64)
     if kind in "iuf" and y.dtype.kind in "UO":
-        try:
-            return y.astype(classes.dtype)
-        except (TypeError, ValueError):
-            return y
+        from ..io import label_values
+
+        values = label_values(y)
+        if values.dtype.kind in "iuf":
+            return align_labels(values, classes)
     return y
 
 

@@ -52,9 +52,15 @@ class ClassAccumulator:
         self.labels: list[Any] = []
         self._index: dict[Any, int] = {}
         self._stats: GaussianStats | None = None
+        self._untyped = False
 
-    def add(self, X: np.ndarray, y: np.ndarray) -> None:
-        """Merge the statistics of one batch of rows and their labels."""
+    def add(self, X: np.ndarray, y: np.ndarray, *, untyped: bool = False) -> None:
+        """Merge the statistics of one batch of rows and their labels.
+
+        ``untyped``: the labels are CSV text, numbers in the result only if every
+        label of every batch is a number (:func:`gaussmle.io.label_values`).
+        """
+        self._untyped = self._untyped or untyped
         if X.shape[0] == 0:
             return
         labels, codes = np.unique(y, return_inverse=True)
@@ -82,8 +88,14 @@ class ClassAccumulator:
             return np.array([]), GaussianStats.empty(self.n_features, self.kind, (0,))
         labels, stats = self.labels, self._stats
         if len({_type_group(v) for v in labels}) > 1:
-            # e.g. CSV labels read as numbers in one batch and as text in another
-            labels, stats = _as_text_labels(labels, stats)
+            # e.g. labels of a number column in one file and of a text column in another
+            labels, stats = _relabel([str(v) for v in labels], stats)
+        elif self._untyped:
+            from ..io import label_values
+
+            values = label_values(np.array(labels, dtype=object))
+            if values.dtype.kind != "O":
+                labels, stats = _relabel(values.tolist(), stats)
         classes = np.array(labels)
         order = np.argsort(classes, kind="stable")
         return classes[order], stats[order]
@@ -97,12 +109,15 @@ def _type_group(value: Any) -> str:
     return "text"
 
 
-def _as_text_labels(labels: list[Any], stats: GaussianStats) -> tuple[list[str], GaussianStats]:
-    text = [str(v) for v in labels]
-    unique = sorted(set(text))
-    where = np.array([unique.index(t) for t in text])
+def _relabel(labels: list[Any], stats: GaussianStats) -> tuple[list[Any], GaussianStats]:
+    """Give the groups new labels, merging the groups whose new labels are equal."""
+    unique = sorted(set(labels))
+    index = {label: i for i, label in enumerate(unique)}
+    where = np.array([index[label] for label in labels])
+    if len(unique) == len(labels):
+        return unique, _scatter(stats, where, len(unique))
     out = GaussianStats.empty(stats.n_features, stats.kind, (len(unique),))
-    for i in range(len(text)):
+    for i in range(len(labels)):
         part = _scatter(stats[i : i + 1], np.array([where[i]]), len(unique))
         out = out.merge(part)
     return unique, out
@@ -140,6 +155,7 @@ def stream_class_stats(
     drop_missing: bool,
     progress: bool,
     keep_missing: bool = False,
+    na_values: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, GaussianStats, ReadSummary]:
     """Per-class statistics of labelled data, in one streaming pass.
 
@@ -159,6 +175,7 @@ def stream_class_stats(
         batch_rows=batch_rows,
         drop_missing=drop_missing,
         missing="keep" if keep_missing else "error",
+        na_values=na_values,
     )
     with Progress("fitting", progress) as bar:
         for batch in batches:
@@ -168,7 +185,7 @@ def stream_class_stats(
                     if kind == "full":
                         raise _incomplete_full(data, features, batch.rows, gaps)
                     summary.incomplete += int(gaps.any(axis=1).sum())
-            acc.add(batch.X, batch.y)
+            acc.add(batch.X, batch.y, untyped=batch.y_untyped)
             summary.rows += batch.n_rows
             summary.dropped += batch.n_dropped
             bar.update(batch.fraction_done, summary.rows + summary.dropped)

@@ -17,8 +17,10 @@ from ._app import (
     features_option,
     json_option,
     load_classifier,
+    na_values_option,
     no_progress_option,
     parse_features,
+    parse_na_values,
     say,
     scheduler_option,
 )
@@ -174,6 +176,7 @@ def _classes_rows(model: Any) -> list[list[Any]]:
 )
 @batch_rows_option()
 @drop_missing_option()
+@na_values_option()
 @no_progress_option()
 @scheduler_option()
 @json_option()
@@ -193,6 +196,7 @@ def fit_command(
     missing: str,
     batch_rows: int,
     drop_missing: bool,
+    na_values: str | None,
     no_progress: bool,
     scheduler: str | None,
     as_json: bool,
@@ -248,6 +252,7 @@ def fit_command(
             drop_missing=drop_missing,
             progress=not no_progress,
             keep_missing=missing == "marginalize",
+            na_values=parse_na_values(na_values),
         )
         if summary.rows == 0:
             why = " (every row had a missing value)" if summary.dropped else ""
