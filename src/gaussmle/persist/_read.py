@@ -77,11 +77,20 @@ def _error(where: str, noun: str, reason: str) -> ModelFileError:
     return ModelFileError(f"{where} is not a valid gaussmle {noun}: {reason}; re-save the model")
 
 
+#: The largest count (sum of weights) a file may hold: float64 holds every whole
+#: number up to 2^53 exactly, and no data set has more rows.
+MAX_COUNT = 2.0**53
+
+
 def _build(data: Any, where: str, noun: str) -> GaussianClassifier | Gaussian:
     try:
-        return _read_document(data)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _read_document(data)
     except _Invalid as exc:
         raise _error(where, noun, str(exc)) from None
+    except np.linalg.LinAlgError as exc:
+        reason = f"its statistics cannot be factorised ({exc}): are some values absurdly large?"
+        raise _error(where, noun, reason) from None
     except _Newer as exc:
         raise ModelFileError(
             f"{where} cannot be read: it was written by a newer gaussmle (format {exc}, this "
@@ -283,13 +292,15 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
             feature_counts.append(fc)
         if type(entry["class"]) is not type(label) or entry["class"] != label:
             raise _Invalid(f"{at}.class is {entry['class']!r}, but classes[{i}] is {label!r}")
-        count = _number(entry["count"], f"{at}.count")
-        if count < 0:
-            raise _Invalid(
-                f"{at}.count is {count!r}, but a count (sum of weights) cannot be negative"
-            )
+        count = _count(entry["count"], f"{at}.count")
         mean = _array(entry["mean"], (d,), f"{at}.mean")
         m2 = _array(entry["m2"], m2_shape, f"{at}.m2")
+        if not np.isfinite(np.sum(m2 if kind == "diag" else np.diagonal(m2))):
+            raise _Invalid(
+                f"{at}.m2 is too large: its sums of squares add up to more than float64 holds"
+            )
+        if feature_counts and len(feature_counts) == i + 1 and (fc > count * (1 + 1e-12)).any():
+            raise _Invalid(f"{at}.feature_count has a count above the class count {count!r}")
         if kind == "diag" and (m2 < 0).any():
             raise _Invalid(f"{at}.m2 has a negative sum of squares")
         if kind == "full":
@@ -299,6 +310,17 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
         m2s.append(m2)
     if sum(counts) <= 0:
         raise _Invalid("every class count is zero, so the model has seen no data")
+    for i, (count, m2) in enumerate(zip(counts, m2s, strict=True)):
+        if count == 0 and (m2 != 0).any():
+            raise _Invalid(
+                f"statistics.per_class[{i}].count is 0, but its m2 is not: a class without "
+                "data has no spread"
+            )
+    if sum(counts) > MAX_COUNT:
+        raise _Invalid(f"the class counts add up to more than 2^53 ({int(MAX_COUNT)})")
+    total = sum(float(np.sum(m if kind == "diag" else np.diagonal(m))) for m in m2s)
+    if not np.isfinite(total):
+        raise _Invalid("statistics.per_class m2 are too large: together they overflow float64")
     if feature_counts and len(feature_counts) != len(counts):
         raise _Invalid("statistics.per_class has feature_count for some classes but not all")
     fc_all = np.array(feature_counts) if feature_counts else None
@@ -306,6 +328,19 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
         raise _Invalid("statistics.per_class has mean_lo for some classes but not all")
     lo_all = np.array(mean_los) if mean_los else None
     return GaussianStats(np.array(counts), np.array(means), np.array(m2s), kind, fc_all, lo_all)
+
+
+def _count(value: Any, at: str) -> float:
+    """A class count: a finite sum of weights from 0 to 2^53."""
+    count = _number(value, at)
+    if count < 0:
+        raise _Invalid(f"{at} is {count!r}, but a count (sum of weights) cannot be negative")
+    if count > MAX_COUNT:
+        raise _Invalid(
+            f"{at} is {count!r}, but a count (sum of weights) cannot exceed 2^53 "
+            f"({int(MAX_COUNT)}), the largest whole number float64 holds exactly"
+        )
+    return count
 
 
 def _check_scatter(m2: np.ndarray, at: str) -> None:
@@ -316,7 +351,13 @@ def _check_scatter(m2: np.ndarray, at: str) -> None:
     if (np.diagonal(m2) < 0).any():
         raise _Invalid(f"{at} has a negative sum of squares on its diagonal")
     if scale > 0:
-        lowest = float(np.linalg.eigvalsh(0.5 * (m2 + m2.T))[0])
+        try:
+            lowest = float(np.linalg.eigvalsh(0.5 * m2 + 0.5 * m2.T)[0])
+        except np.linalg.LinAlgError:
+            raise _Invalid(
+                f"{at} cannot be factorised (its eigenvalues do not converge): are some "
+                "values absurdly large?"
+            ) from None
         if lowest < -_PSD_RTOL * scale * m2.shape[0]:
             raise _Invalid(
                 f"{at} is not positive semi-definite (eigenvalue {lowest:.3g}), so it is not "
