@@ -320,6 +320,8 @@ def check_output_path(path: str | None) -> None:
     """  # noqa: E501
     if path is None or path == "-":
         return
+    if path == "":
+        raise DataError("the output path is empty; give a file name such as 'model.json'")
     if os.path.isdir(path):
         raise DataError(f"cannot write '{path}': it is a directory; choose a file path")
     folder = os.path.dirname(os.path.abspath(path))
