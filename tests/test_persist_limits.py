@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gaussmle import GaussianClassifier
-from gaussmle.persist import ModelFileError, load, to_dict
+from gaussmle.persist import ModelFileError, load, save, to_dict
 from gaussmle.stats import GaussianStats
 
 
@@ -93,3 +93,70 @@ def test_huge_scatter_diagonal_is_a_model_file_error(tmp_path):
     m2 = clf.class_stats_.m2.copy()
     m2[0] = np.diag([1e308, 1e308, 1e308])
     _refused(_consistent_file(tmp_path, clf, m2=m2), "per_class[0].m2")
+
+
+def test_model_file_above_the_size_limit_is_refused_before_reading(tmp_path, monkeypatch):
+    path = save(_fitted("diag"), tmp_path / "m.json")
+    size = path.stat().st_size
+    monkeypatch.setenv("GAUSSMLE_MAX_MODEL_BYTES", str(size - 1))
+    calls = []
+    monkeypatch.setattr("json.loads", lambda *a, **k: calls.append(1))
+    message = _refused(path, "larger than the limit", "GAUSSMLE_MAX_MODEL_BYTES")
+    assert f"{size - 1:,} bytes" in message and not calls
+    monkeypatch.undo()
+    monkeypatch.setenv("GAUSSMLE_MAX_MODEL_BYTES", str(size))
+    assert load(path).classes_.tolist() == ["a", "b"]
+
+
+def test_default_size_limit_is_documented_and_large_enough(tmp_path):
+    from gaussmle.persist import MAX_MODEL_BYTES
+
+    assert MAX_MODEL_BYTES == 1 << 30
+    assert "GAUSSMLE_MAX_MODEL_BYTES" in load.__doc__
+
+
+def test_bad_size_limit_setting_is_a_clear_error(tmp_path, monkeypatch):
+    path = save(_fitted("diag"), tmp_path / "m.json")
+    monkeypatch.setenv("GAUSSMLE_MAX_MODEL_BYTES", "lots")
+    _refused(path, "GAUSSMLE_MAX_MODEL_BYTES is 'lots'", "a whole number of bytes")
+
+
+def test_header_is_checked_before_the_arrays_are_parsed(tmp_path, monkeypatch):
+    path = tmp_path / "big.json"
+    path.write_text('{"format": "other", "data": [' + ", ".join(["1.5"] * 300_000) + "]}")
+    calls = []
+    monkeypatch.setattr("json.loads", lambda *a, **k: calls.append(1))
+    _refused(path, "its format is 'other', not 'gaussmle-model'")
+    assert not calls
+    path.write_text('{"data": [' + ", ".join(["1.5"] * 300_000) + "]}")
+    _refused(path, "no 'format' key")
+    assert not calls
+
+
+def test_full_fit_with_many_features_warns_about_the_model_size(tmp_path):
+    from click.testing import CliRunner
+
+    from gaussmle.cli import cli
+
+    rng = np.random.default_rng(0)
+    d = 1500
+    X = rng.normal(size=(4, d))
+    header = ",".join(f"f{j}" for j in range(d)) + ",label\n"
+    rows = "".join(",".join(f"{v:.3f}" for v in row) + f",{i % 2}\n" for i, row in enumerate(X))
+    data = tmp_path / "wide.csv"
+    data.write_text(header + rows)
+    result = CliRunner().invoke(
+        cli,
+        ["fit", str(data), "--target", "label", "--covariance", "full", "-o",
+         str(tmp_path / "m.json"), "--no-progress"],
+    )  # fmt: skip
+    lines = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(lines) == 1, result.stderr
+    assert "1,500 features" in lines[0] and "2,250,000 numbers per class" in lines[0]
+    assert "--covariance diag" in lines[0] and "MB per class" in lines[0]
+    quiet = CliRunner().invoke(
+        cli,
+        ["fit", str(data), "--target", "label", "--covariance", "diag", "-o",
+         str(tmp_path / "d.json"), "--no-progress"],
+    )  # fmt: skip
+    assert quiet.exit_code == 0 and "warning" not in quiet.stderr

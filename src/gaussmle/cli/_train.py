@@ -23,6 +23,7 @@ from ._app import (
     parse_na_values,
     say,
     scheduler_option,
+    tell,
 )
 from ._format import fmt_count, json_text, render_table
 from ._stream import ReadSummary, stream_class_stats
@@ -243,6 +244,8 @@ def fit_command(
     else:
         names = _check_target(data, target, names)
         kind = "full" if covariance in ("full", "tied") else "diag"
+        if kind == "full":
+            _warn_model_size(covariance, len(names))
         classes, stats, summary = stream_class_stats(
             data,
             names,
@@ -262,6 +265,31 @@ def fit_command(
     save(model, output)
     summary.seconds = time.perf_counter() - start
     _report_fit(model, data, output, summary, as_json)
+
+
+#: Bytes a full-covariance class takes in a model file: its scatter matrix and its
+#: covariance, d^2 numbers each, of about 25 characters in JSON.
+_BYTES_PER_SQUARE = 2 * 25
+#: A full fit warns when one class's part of the model file exceeds this.
+_WARN_CLASS_BYTES = 100_000_000
+
+
+def _warn_model_size(covariance: str, d: int) -> None:
+    """Warn before a full (or tied) fit whose model will be huge: d^2 numbers per class.
+
+    Examples
+    --------
+    >>> _warn_model_size("full", 10)  # small: nothing to say
+    """
+    per_class = _BYTES_PER_SQUARE * d * d
+    if per_class < _WARN_CLASS_BYTES:
+        return
+    tell(
+        f"warning: a {covariance} covariance of {d:,} features keeps {d * d:,} numbers per "
+        f"class: the model file will be about {per_class / 1e6:,.0f} MB per class, and the "
+        f"fit needs memory and time of the same order; consider --covariance diag, which "
+        f"keeps {d:,} per class"
+    )
 
 
 def _check_classes(classes: np.ndarray, target: str, data: str) -> None:

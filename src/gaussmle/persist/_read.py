@@ -10,6 +10,8 @@ parameters against the statistics) and turn internal errors into one-sentence
 from __future__ import annotations
 
 import json
+import os
+import re
 from typing import Any
 
 import numpy as np
@@ -37,9 +39,77 @@ from ._format import (
     _Newer,
 )
 
+#: Model files larger than this are refused before they are read (a full model
+#: of 1,000 features and 20 classes takes about 1 GB); the environment variable
+#: GAUSSMLE_MAX_MODEL_BYTES raises (or lowers) the limit.
+MAX_MODEL_BYTES = 1 << 30
+_LIMIT_VARIABLE = "GAUSSMLE_MAX_MODEL_BYTES"
+#: Texts longer than this have their header checked before any array is parsed.
+_HEADER_CHECK_BYTES = 1 << 20
+_HEADER_BYTES = 1 << 16
+_FORMAT_FIELD = re.compile(r'"format"\s*:\s*"([^"\\]*)"')
+_VERSION_FIELD = re.compile(r'"format_version"\s*:\s*(-?[0-9]+)\b')
+
+
+def _size_limit(where: str, noun: str) -> int:
+    """The largest model file read, in bytes (``GAUSSMLE_MAX_MODEL_BYTES`` or the default)."""
+    text = os.environ.get(_LIMIT_VARIABLE)
+    if text is None or not text.strip():
+        return MAX_MODEL_BYTES
+    try:
+        limit = int(text.strip().replace("_", ""))
+    except ValueError:
+        limit = -1
+    if limit < 1:
+        raise ModelFileError(
+            f"cannot read {where}: {_LIMIT_VARIABLE} is {text!r}, but it must be a whole number "
+            "of bytes such as 4000000000"
+        )
+    return limit
+
+
+def _too_large(where: str, size: int, limit: int) -> ModelFileError:
+    return ModelFileError(
+        f"cannot read {where}: it is {size:,} bytes, larger than the limit of {limit:,} bytes "
+        f"for model files (no model gaussmle writes for real data reaches it); if it is "
+        f"one, set the environment variable {_LIMIT_VARIABLE} to a larger number of bytes"
+    )
+
+
+def _read_limited(name: str, where: str) -> bytes:
+    """The bytes of a model file, refused before reading when above the size limit."""
+    limit = _size_limit(where, "model file")
+    with open(name, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise _too_large(where, size, limit)
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:  # a device or pipe, whose size stat does not tell
+        raise _too_large(where, len(raw), limit)
+    return raw
+
+
+def _check_header(text: str) -> None:
+    """Check the format fields at the start of a long text before any array is parsed."""
+    head = text[:_HEADER_BYTES]
+    if not head.lstrip().startswith("{"):
+        raise _Invalid("it does not hold a JSON object")
+    fmt = _FORMAT_FIELD.search(head)
+    if fmt is None:
+        raise _Invalid("it has no 'format' key, so it is not a gaussmle model file")
+    if fmt.group(1) != FORMAT:
+        raise _Invalid(f"its format is {fmt.group(1)!r}, not {FORMAT!r}")
+    version = _VERSION_FIELD.search(head)
+    if version is not None and int(version.group(1)) > FORMAT_VERSION:
+        raise _Newer(version.group(1))
+
 
 def _parse(raw: str | bytes, where: str, noun: str) -> Any:
-    """JSON text to Python objects; refuses NaN/Infinity and duplicate keys."""
+    """JSON text to Python objects; refuses NaN/Infinity and duplicate keys.
+
+    A long text has its header (format, format_version) checked first, so that
+    a large file of another kind is refused without parsing its arrays.
+    """
     if isinstance(raw, (bytes, bytearray)):
         try:
             raw = bytes(raw).decode("utf-8-sig")
@@ -49,6 +119,13 @@ def _parse(raw: str | bytes, where: str, noun: str) -> Any:
         raise TypeError(f"loads takes str or bytes, not {type(raw).__name__}")
     if not raw.strip():
         raise _error(where, noun, "it is empty")
+    if len(raw) > _HEADER_CHECK_BYTES:
+        try:
+            _check_header(raw)
+        except _Invalid as exc:
+            raise _error(where, noun, str(exc)) from None
+        except _Newer as exc:
+            raise _newer_error(where, str(exc)) from None
     try:
         return json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
@@ -92,10 +169,14 @@ def _build(data: Any, where: str, noun: str) -> GaussianClassifier | Gaussian:
         reason = f"its statistics cannot be factorised ({exc}): are some values absurdly large?"
         raise _error(where, noun, reason) from None
     except _Newer as exc:
-        raise ModelFileError(
-            f"{where} cannot be read: it was written by a newer gaussmle (format {exc}, this "
-            f"gaussmle reads format {FORMAT_VERSION}); upgrade gaussmle"
-        ) from None
+        raise _newer_error(where, str(exc)) from None
+
+
+def _newer_error(where: str, version: str) -> ModelFileError:
+    return ModelFileError(
+        f"{where} cannot be read: it was written by a newer gaussmle (format {version}, this "
+        f"gaussmle reads format {FORMAT_VERSION}); upgrade gaussmle"
+    )
 
 
 def _read_document(doc: Any) -> GaussianClassifier | Gaussian:
