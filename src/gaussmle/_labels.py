@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import shown_labels
+
 #: Integer labels spanning fewer values than this are encoded by table lookup.
 _LOOKUP_SPAN = 1 << 20
 
@@ -86,10 +88,11 @@ def encode_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     codes = np.clip(codes, 0, len(classes) - 1)
     unknown = classes[codes] != y
     if np.any(unknown):
-        extra = sorted({str(v) for v in np.asarray(y)[unknown]})[:5]
+        extra = np.unique(np.asarray(y)[unknown])
         raise ValueError(
-            f"y contains labels not among the classes {list(classes)}: {extra}; pass every "
-            "label in classes= on the first call to partial_fit"
+            f"y contains labels not among the classes {shown_labels(classes)}: "
+            f"{shown_labels(extra)}; pass every label in classes= on the first call to "
+            "partial_fit"
         )
     return codes
 

@@ -23,7 +23,12 @@ from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
     check_finite,
+    check_labels_present,
     check_sample_weight,
+    check_var_smoothing,
+    plain,
+    priors_for_classes,
+    shown_labels,
 )
 from .covariance import covariances_from_stats
 from .prior import map_estimate, predictive_parameters
@@ -171,8 +176,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             np.unique(np.asarray(classes)), self.classes_
         ):
             raise ValueError(
-                f"classes={list(np.asarray(classes))} differs from the classes of the first "
-                f"call to partial_fit {list(self.classes_)}; pass the same classes or none"
+                f"classes={shown_labels(classes)} differs from the classes of the first "
+                f"call to partial_fit {shown_labels(self.classes_)}; pass the same classes or none"
             )
         return self._update(X, y, self.classes_ if not first else classes, sample_weight)
 
@@ -183,6 +188,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        check_labels_present(y)
         # NaN and infinity are caught by the statistics (one pass saved)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
@@ -274,12 +280,13 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _epsilon(self, pooled: GaussianStats) -> float:
         """var_smoothing times the largest variance of all data seen."""
+        smoothing = check_var_smoothing(self.var_smoothing)
         largest = float(np.max(pooled.variance))
         if largest == 0.0:
             # every feature is constant in all data seen: no scale to borrow, so the
             # smoothing is taken in the data's own units
-            return float(self.var_smoothing)
-        return float(self.var_smoothing) * largest
+            return smoothing
+        return smoothing * largest
 
     def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
         """Covariances with unseen classes replaced by a harmless placeholder."""
@@ -303,7 +310,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         if never.any():
             c, j = np.argwhere(never)[0]
             raise ValueError(
-                f"class {self.classes_[c]!r} has no observed value of feature {j} (all "
+                f"class {plain(self.classes_[c])} has no observed value of feature {j} (all "
                 "missing); its distribution cannot be estimated: add data or drop the feature"
             )
 
@@ -326,7 +333,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         k = counts.shape[0]
         if self.priors is None:
             return counts / counts.sum()
-        priors = np.asarray(self.priors, dtype=np.float64)
+        priors = np.asarray(priors_for_classes(self.priors, self.classes_), dtype=np.float64)
         if priors.shape != (k,):
             raise ValueError(
                 f"priors has {priors.size} values but there are {k} classes; pass one "

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._validation import COVARIANCE_TYPES, check_choice
+from .._validation import COVARIANCE_TYPES, check_choice, shown_labels
 from ..stats import GaussianStats
 from ._blocks import (
     _blockwise_parts,
@@ -142,8 +142,8 @@ def fit_classifier_stats(
         known = model.classes_
         if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
             raise ValueError(
-                f"classes={list(np.asarray(classes))} differs from the classes of the first "
-                f"call to partial_fit {list(known)}; pass the same classes or none"
+                f"classes={shown_labels(classes)} differs from the classes of the first "
+                f"call to partial_fit {shown_labels(known)}; pass the same classes or none"
             )
     elif classes is not None:
         known = np.unique(column_or_1d(np.asarray(classes)))

@@ -133,7 +133,7 @@ def _classifier_to_dict(model: GaussianClassifier) -> dict[str, Any]:
     stats = model.class_stats_
     classes, class_dtype = _labels_to_json(model.classes_)
     names = getattr(model, "feature_names_in_", None)
-    priors = None if model.priors is None else _floats(np.ravel(model.priors))
+    priors = None if model.priors is None else _floats(np.ravel(model.class_prior_))
     per_class = [
         {
             "class": label,
