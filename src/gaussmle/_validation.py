@@ -19,6 +19,26 @@ STATS_KINDS = ("diag", "full")
 MAX_TOTAL_WEIGHT = 2.0**53
 #: Class lists longer than this are cut in messages.
 _SHOWN_LABELS = 8
+#: Bytes of per-class results (rows x classes) one batch of rows may take: with
+#: many classes, batches are sized by this, not by a number of rows.
+OUTPUT_BYTES = 32 << 20
+
+
+def rows_for_output(n_classes: int, bytes_per_value: int = 8, most: int | None = None) -> int:
+    """Rows per batch so that a batch's rows x classes results take at most OUTPUT_BYTES.
+
+    ``bytes_per_value`` is what one (row, class) value costs (8 for a float64
+    array; more for text output); ``most`` caps the result (a requested batch size).
+
+    Examples
+    --------
+    >>> rows_for_output(10, most=65536)
+    65536
+    >>> rows_for_output(10_000)
+    419
+    """
+    rows = max(1, OUTPUT_BYTES // max(1, int(n_classes) * int(bytes_per_value)))
+    return rows if most is None else max(1, min(rows, int(most)))
 
 
 def plain(value: Any) -> str:

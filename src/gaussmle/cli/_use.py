@@ -8,6 +8,7 @@ from typing import Any
 import click
 import numpy as np
 
+from .._validation import rows_for_output
 from ..io import DataError
 from ._app import (
     Progress,
@@ -143,7 +144,8 @@ def predict_command(
                 names,
                 None,
                 keep,
-                batch_rows=batch_rows,
+                # many classes: a batch's output (rows x classes, as text) is what fills memory
+                batch_rows=rows_for_output(len(model.classes_), 48 if proba else 16, batch_rows),
                 drop_missing=drop_missing,
                 missing=missing_mode(model),
             )
@@ -306,7 +308,7 @@ def evaluate_command(
             data,
             names,
             target,
-            batch_rows=batch_rows,
+            batch_rows=rows_for_output(len(model.classes_), 24, batch_rows),
             drop_missing=drop_missing,
             missing=missing_mode(model),
         )
@@ -351,6 +353,29 @@ def _evaluation_text(report: dict[str, Any]) -> str:
     )
     lines.append(f"  log loss  {report['log_loss']:.4f}  (mean of -log p(true class))")
     cm = report["confusion_matrix"]
+    if "counts" in cm:
+        lines += _confusion_lines(report)
+    else:
+        lines += [
+            "",
+            wrap(
+                f"The confusion matrix of {len(cm['true_labels']):,} labels is too large to "
+                "print; --json gives it (as sparse [true, predicted, count] entries), with "
+                "recall and precision per class."
+            ),
+        ]
+    if report["unseen_labels"]:
+        unseen = report["unseen_labels"]
+        shown = ", ".join(str(v) for v in unseen[:8])
+        shown += f", ... ({len(unseen):,} in all)" if len(unseen) > 8 else ""
+        lines += ["", wrap(f"note: labels the model has never seen ({shown}) count as errors.")]
+    return "\n".join(lines)
+
+
+def _confusion_lines(report: dict[str, Any]) -> list[str]:
+    """The confusion matrix and the per-class table, as text lines."""
+    lines: list[str] = []
+    cm = report["confusion_matrix"]
     counts = np.asarray(cm["counts"], dtype=np.int64)
     predicted = [str(c) for c in cm["predicted_labels"]]
     rows = []
@@ -373,7 +398,4 @@ def _evaluation_text(report: dict[str, Any]) -> str:
     lines.append(
         render_table(["class", "rows", "correct", "recall", "precision"], per, align="lrrrr")
     )
-    if report["unseen_labels"]:
-        shown = ", ".join(str(v) for v in report["unseen_labels"])
-        lines += ["", wrap(f"note: labels the model has never seen ({shown}) count as errors.")]
-    return "\n".join(lines)
+    return lines
