@@ -9,12 +9,13 @@ exit code 1, and the traceback when ``GAUSSMLE_DEBUG=1`` is set.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -277,15 +278,71 @@ def parse_na_values(text: str | None) -> tuple[str, ...]:
     return () if text is None else tuple(text.split(","))
 
 
+#: Seconds a command with --scheduler waits for a lost scheduler or for workers.
+DEFAULT_DASK_TIMEOUT = 60.0
+_DASK_TIMEOUT_KEY = "gaussmle.dask_timeout"
+#: Loggers of Dask and the libraries under it, silenced while a command runs on Dask.
+_DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
+
+
 def scheduler_option() -> Callable[[Any], Any]:
-    """``--scheduler``: run on Dask."""
-    return click.option(
+    """``--scheduler``: run on Dask; with ``--timeout SECONDS`` to give up on a lost cluster."""
+    scheduler = click.option(
         "--scheduler",
         metavar="ADDRESS|local",
         default=None,
         help="Run on Dask: 'local' starts a cluster on this machine, or give a scheduler "
         "address (tcp://host:8786). DATA must then be Parquet files (a glob is fine).",
     )
+    timeout = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        default=DEFAULT_DASK_TIMEOUT,
+        show_default=True,
+        metavar="SECONDS",
+        expose_value=False,
+        callback=_remember_timeout,
+        help="With --scheduler: stop with an error when the scheduler has not answered, or "
+        "the cluster has had no workers, for this long.",
+    )
+
+    def apply(func: Any) -> Any:
+        return scheduler(timeout(func))
+
+    return apply
+
+
+def _remember_timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    ctx.meta[_DASK_TIMEOUT_KEY] = value
+    return value
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str) -> Iterator[Any]:
+    """:func:`gaussmle.dask_backend.client_for` for a command: Dask's logs silenced, and a
+    lost scheduler or a cluster without workers an error after ``--timeout`` seconds."""
+    import distributed  # noqa: F401 - configures its loggers, which are then silenced
+
+    from ..dask_backend import client_for
+
+    _silence_loggers(_DASK_LOGGERS)
+    ctx = click.get_current_context(silent=True)
+    give_up = DEFAULT_DASK_TIMEOUT if ctx is None else ctx.meta.get(_DASK_TIMEOUT_KEY)
+    with client_for(scheduler, give_up=give_up or DEFAULT_DASK_TIMEOUT) as client:
+        yield client
+
+
+def _silence_loggers(prefixes: Sequence[str]) -> None:
+    """Silence the loggers named by ``prefixes`` and their children (the one error line is
+    the command's own)."""
+    import logging
+
+    quiet = logging.CRITICAL + 10
+    for name in list(logging.root.manager.loggerDict):
+        if any(name == p or name.startswith(p + ".") for p in prefixes):
+            logging.getLogger(name).setLevel(quiet)
+    for prefix in prefixes:
+        logging.getLogger(prefix).setLevel(quiet)
 
 
 def parse_features(text: str | None) -> list[str] | None:

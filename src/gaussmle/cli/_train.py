@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -310,17 +311,69 @@ def _fit_on_dask(
     drop_missing: bool,
 ) -> tuple[Any, ReadSummary]:
     from ..classifier import GaussianClassifier
-    from ..dask_backend import client_for, read_parquet_xy
+    from ..dask_backend import read_parquet_xy
+    from ._app import dask_client
 
     if drop_missing:
         raise DataError("--drop-missing is not available with --scheduler; clean the data first")
     model = GaussianClassifier(**params)
-    with client_for(scheduler):
+    with dask_client(scheduler):
         X, y, names = read_parquet_xy(data, names, target)
-        model.fit(X, y)
+        try:
+            model.fit(X, y)
+        except ValueError as exc:
+            located = _locate_bad_value(str(exc), data, names)
+            if located is None:
+                raise
+            raise DataError(located) from None
     _check_classes(model.classes_, target, data)
     model.feature_names_in_ = np.asarray(names, dtype=object)
     return model, ReadSummary(rows=int(round(float(np.sum(model.class_count_)))))
+
+
+_BAD_VALUE = re.compile(r"X contains (NaN|infinity \(inf\)) at row (\d+), column (\d+)")
+
+
+def _locate_bad_value(message: str, data: str, names: list[str]) -> str | None:
+    """A worker's "X contains NaN at row i" as the file, row and column of the value.
+
+    The rows of the Dask fit are those of the Parquet files in reading order
+    (:func:`gaussmle.dask_backend.read_parquet_xy`), so a row number falls in
+    one file; None when the message is not about one value or the files cannot
+    be listed.
+
+    Examples
+    --------
+    >>> _locate_bad_value("something else", "x.parquet", ["a"]) is None
+    True
+    """
+    match = _BAD_VALUE.search(message)
+    if match is None:
+        return None
+    what, row, column = match.group(1), int(match.group(2)), int(match.group(3))
+    try:
+        import pyarrow.parquet as pq
+        from fsspec.core import get_fs_token_paths
+
+        _, _, paths = get_fs_token_paths(data, mode="rb")
+        counts = [pq.ParquetFile(path).metadata.num_rows for path in paths]
+    except Exception:  # noqa: BLE001 - the plain message is still right
+        return None
+    for path, count in zip(paths, counts, strict=True):
+        if row < count:
+            if what == "NaN":
+                value, fix = (
+                    "a missing value (NaN)",
+                    "remove or impute it, or fit with --missing marginalize",
+                )
+            else:
+                value, fix = "an infinite value", "remove or fix that row"
+            return (
+                f"column '{names[column]}' has {value} at row {row + 1} (1-based data row) of "
+                f"'{path}'; {fix}"
+            )
+        row -= count
+    return None
 
 
 def _report_fit(model: Any, data: str, output: str, summary: ReadSummary, as_json: bool) -> None:

@@ -235,9 +235,10 @@ def _dask_predictions(
     """Predictions computed on Dask, yielded block by block in row order."""
     import dask
 
-    from ..dask_backend import client_for, read_parquet_xy
+    from ..dask_backend import read_parquet_xy
+    from ._app import dask_client
 
-    with client_for(scheduler):
+    with dask_client(scheduler):
         X, ids, _ = read_parquet_xy(data, names, id_column)
         pred = model.predict(X).to_delayed().ravel()
         prob = model.predict_proba(X).to_delayed().ravel() if proba else [None] * len(pred)
@@ -329,9 +330,10 @@ def evaluate_command(
 def _dask_evaluation(model: Any, data: str, names: list[str], target: str, scheduler: str):
     import dask
 
-    from ..dask_backend import client_for, read_parquet_xy
+    from ..dask_backend import read_parquet_xy
+    from ._app import dask_client
 
-    with client_for(scheduler):
+    with dask_client(scheduler):
         X, y, _ = read_parquet_xy(data, names, target)
         pred = model.predict(X).to_delayed().ravel()
         prob = model.predict_proba(X).to_delayed().ravel()

@@ -47,12 +47,13 @@ Examples
 from __future__ import annotations
 
 from ._blocks import SPLIT_EVERY as SPLIT_EVERY
-from ._cluster import client_for, read_parquet_xy
+from ._cluster import ClusterLost, client_for, read_parquet_xy
 from ._fit import fit_classifier_stats, stats_from_dask
 from ._predict import PREDICT_METHODS as PREDICT_METHODS
 from ._predict import predict_blocks
 
 __all__ = [
+    "ClusterLost",
     "client_for",
     "fit_classifier_stats",
     "predict_blocks",
