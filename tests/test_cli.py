@@ -908,7 +908,7 @@ def test_error_messages_are_single_lines():
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
-    import gaussmle.cli._app as app
+    import gaussmle.cli._progress as app
 
     with Progress("fitting") as bar:
         bar.update(0.5, 10)
