@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from cli_support import csv_with_gaps, run
+from io_support import small_table, write_parquet
 
 from gaussmle.datasets import make_skittles
 from gaussmle.io import write_table
@@ -43,3 +44,15 @@ def gappy(files):
         "data": csv_with_gaps(root / "gaps.csv", X, ds.y),
         "new": csv_with_gaps(root / "gaps-new.csv", X_new, ids=True),
     }
+
+
+@pytest.fixture
+def table_files(tmp_path):
+    """The same small table as CSV, Parquet and (numeric part) npy."""
+    cols = small_table()
+    csv_path = str(tmp_path / "t.csv")
+    write_table(csv_path, cols)
+    pq_path = write_parquet(tmp_path / "t.parquet", cols, row_group_size=5)
+    npy_path = str(tmp_path / "t.npy")
+    np.save(npy_path, np.column_stack([cols["a"], cols["b"]]))
+    return {"cols": cols, "csv": csv_path, "parquet": pq_path, "npy": npy_path}
