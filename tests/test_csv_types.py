@@ -162,3 +162,15 @@ def test_feature_number_syntax_is_one_documented_rule(tmp_path, value):
 def test_feature_number_syntax_accepts_decimal_numbers(tmp_path, value, number):
     path = write(tmp_path / "f.csv", "x,label", ["1,a", f"{value},b"])
     assert read_xy(path, target="label").X[:, 0].tolist() == [1.0, number]
+
+
+def test_evaluate_reads_na_labels_as_labels_unless_told(tmp_path):
+    path = write(tmp_path / "na.csv", "x,label", labelled_rows(["a", "NA"] * 10))
+    model = tmp_path / "m.json"
+    run("fit", path, "--target", "label", "-o", model)
+    report = json.loads(run("evaluate", model, path, "--target", "label", "--json").output)
+    assert report["rows"] == 20 and report["classes"] == ["NA", "a"]
+    line = one_error(
+        run("evaluate", model, path, "--target", "label", "--na-values", "NA", ok=False)
+    )
+    assert "missing value at row 2" in line, line

@@ -19,8 +19,10 @@ from ._app import (
     json_option,
     load_classifier,
     model_features,
+    na_values_option,
     no_progress_option,
     parse_features,
+    parse_na_values,
     say,
     scheduler_option,
     tell,
@@ -263,6 +265,7 @@ def _dask_predictions(
 @features_option(MODEL_FEATURES_HELP)
 @batch_rows_option()
 @drop_missing_option()
+@na_values_option()
 @no_progress_option()
 @scheduler_option()
 @json_option()
@@ -273,6 +276,7 @@ def evaluate_command(
     features: str | None,
     batch_rows: int,
     drop_missing: bool,
+    na_values: str | None,
     no_progress: bool,
     scheduler: str | None,
     as_json: bool,
@@ -312,6 +316,7 @@ def evaluate_command(
             batch_rows=rows_for_output(len(model.classes_), 24, batch_rows),
             drop_missing=drop_missing,
             missing=missing_mode(model),
+            na_values=parse_na_values(na_values),
         )
         with Progress("evaluating", not no_progress) as bar:
             for batch in batches:
