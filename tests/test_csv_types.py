@@ -174,3 +174,22 @@ def test_evaluate_reads_na_labels_as_labels_unless_told(tmp_path):
         run("evaluate", model, path, "--target", "label", "--na-values", "NA", ok=False)
     )
     assert "missing value at row 2" in line, line
+
+
+def test_evaluate_with_an_unseen_text_label_among_numbers(tmp_path):
+    train = write(tmp_path / "t.csv", "x,label", labelled_rows(["1", "2"] * 10))
+    model = tmp_path / "m.json"
+    run("fit", train, "--target", "label", "-o", model)
+    test = write(tmp_path / "u.csv", "x,label", labelled_rows(["1", "2"] * 10 + ["maybe"]))
+    report = json.loads(run("evaluate", model, test, "--target", "label", "--json").output)
+    assert report["unseen_labels"] == ["maybe"]
+    per_class = {row["class"]: row["rows"] for row in report["per_class"]}
+    assert per_class == {1: 10, 2: 10, "maybe": 1}
+
+
+def test_boolean_feature_then_a_number_names_both_kinds(tmp_path):
+    # more than one piece of text (64 KiB at least), so that the types are fixed first
+    rows = [f"{'true' if i % 2 else 'false'},a" for i in range(20_000)] + ["2.5,b"]
+    path = write(tmp_path / "b.csv", "flag,label", rows)
+    with pytest.raises(DataError, match=r"holds true/false values, then '2.5' at row 20001"):
+        read_xy(path, target="label", batch_rows=1000)

@@ -17,6 +17,8 @@ def align_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     ['1', '2']
     >>> align_labels(np.array([1.0, 2.0]), np.array([1, 2])).dtype.kind
     'i'
+    >>> align_labels(np.array(["1", "maybe"]), np.array([1, 2])).tolist()
+    [1, 'maybe']
     """
     y = np.asarray(y)
     kind = classes.dtype.kind
@@ -32,4 +34,10 @@ def align_labels(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
         values = label_values(y)
         if values.dtype.kind in "iuf":
             return align_labels(values, classes)
+        # some labels are numbers and some text (an unseen label): convert those that are
+        distinct, where = np.unique(y.astype(str), return_inverse=True)
+        each = [label_values(np.array([v])) for v in distinct.tolist()]
+        mixed = np.empty(len(distinct), dtype=object)
+        mixed[:] = [v[0].item() if v.dtype.kind in "iuf" else str(v[0]) for v in each]
+        return mixed[where.ravel()]
     return y

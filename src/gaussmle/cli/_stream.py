@@ -311,7 +311,8 @@ class Evaluation:
         if known.all():
             return idx
         out = idx.astype(np.intp, copy=True)
-        index = {label: k + i for i, label in enumerate(self.extra)}
+        index = {_plain(c): i for i, c in enumerate(self.classes)}
+        index.update({label: k + i for i, label in enumerate(self.extra)})
         for i in np.flatnonzero(~known):
             label = _plain(y[i])
             if label not in index:

@@ -281,14 +281,23 @@ def _parse_chunk(
             index = int(match.group(1))
             name = names[index] if index < len(names) else None
             if name in declared.numbers:
-                raise _not_a_number(data, names, name, match.group(3), src, first_row) from None
+                booleans = name in types and pa.types.is_boolean(types[name])
+                raise _not_a_number(
+                    data, names, name, match.group(3), src, first_row, booleans
+                ) from None
             if name not in want or not _widen(types, name, match.group(3)):
                 raise _read_error(src, err) from None
     raise DataError(f"cannot read {_name(src)}: column types keep changing; check the file")
 
 
 def _not_a_number(
-    data: bytes, names: list[str], name: str, value: str, src: str, first_row: int
+    data: bytes,
+    names: list[str],
+    name: str,
+    value: str,
+    src: str,
+    first_row: int,
+    booleans: bool = False,
 ) -> DataError:
     """The error for a value of a number column that is not a number, with its row."""
     import pyarrow as pa
@@ -305,6 +314,11 @@ def _not_a_number(
         pass
     where = f" at row {row} (1-based data row)" if row is not None else ""
     shown = value if len(value) <= 40 else value[:37] + "..."
+    if booleans:
+        return DataError(
+            f"column '{name}' in {_name(src)} holds true/false values, then '{shown}'{where}; "
+            "write one kind of value per feature column (true/false, or numbers)"
+        )
     return DataError(
         f"column '{name}' in {_name(src)} is not numeric (found '{shown}'{where}); feature "
         "values are decimal numbers such as 12, -0.5 or 1e3 (no thousands separators, "
