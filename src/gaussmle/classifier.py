@@ -46,8 +46,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         ``"tied"``: one covariance matrix shared by all classes (LDA), the
         within-class scatter of all classes divided by the total weight;
         ``"spherical"``: one variance per class.
-    priors : array-like of shape (n_classes,), optional
-        Class prior probabilities; by default the weighted class frequencies.
+    priors : array-like of shape (n_classes,) or mapping, optional
+        Class prior probabilities, in the order of ``classes_`` or as a mapping
+        from class to prior; by default the weighted class frequencies.
     var_smoothing : float, default 1e-9
         ``epsilon_ = var_smoothing * (largest per-feature variance of all data
         seen)`` is added to every variance (the diagonal, for full/tied), as in
