@@ -133,14 +133,25 @@ def test_header_is_checked_before_the_arrays_are_parsed(tmp_path, monkeypatch):
     assert not calls
 
 
-def test_full_fit_with_many_features_warns_about_the_model_size(tmp_path):
+def test_full_fit_with_many_features_warns_about_the_model_size(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from gaussmle.cli import cli
+    from gaussmle.cli._train import _warn_model_size
 
+    # the default threshold (100 MB per class) is reached at about 1,415 features
+    with pytest.MonkeyPatch.context() as patch:
+        lines: list[str] = []
+        patch.setattr("gaussmle.cli._train.tell", lines.append)
+        _warn_model_size("full", 1414)
+        assert lines == []
+        _warn_model_size("full", 1500)
+        assert "2,250,000 numbers per class" in lines[0] and "112 MB per class" in lines[0]
+    # the command warns before fitting (a lower threshold keeps the test small)
+    monkeypatch.setattr("gaussmle.cli._train._WARN_CLASS_BYTES", 1_000_000)
     rng = np.random.default_rng(0)
-    d = 1500
-    X = rng.normal(size=(4, d))
+    d = 200
+    X = rng.normal(size=(6, d))
     header = ",".join(f"f{j}" for j in range(d)) + ",label\n"
     rows = "".join(",".join(f"{v:.3f}" for v in row) + f",{i % 2}\n" for i, row in enumerate(X))
     data = tmp_path / "wide.csv"
@@ -150,10 +161,10 @@ def test_full_fit_with_many_features_warns_about_the_model_size(tmp_path):
         ["fit", str(data), "--target", "label", "--covariance", "full", "-o",
          str(tmp_path / "m.json"), "--no-progress"],
     )  # fmt: skip
-    lines = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
-    assert len(lines) == 1, result.stderr
-    assert "1,500 features" in lines[0] and "2,250,000 numbers per class" in lines[0]
-    assert "--covariance diag" in lines[0] and "MB per class" in lines[0]
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert result.exit_code == 0 and len(warnings) == 1, result.stderr
+    assert "200 features" in warnings[0] and "40,000 numbers per class" in warnings[0]
+    assert "--covariance diag" in warnings[0] and "2 MB per class" in warnings[0]
     quiet = CliRunner().invoke(
         cli,
         ["fit", str(data), "--target", "label", "--covariance", "diag", "-o",
