@@ -10,7 +10,7 @@ from cli_support import assert_bad_input, run
 
 from gaussmle import GaussianClassifier
 from gaussmle.io import write_table
-from gaussmle.persist import save
+from gaussmle.persist import load, save
 
 
 def test_predict_to_stdout_with_id_and_probabilities(files):
@@ -98,3 +98,14 @@ def test_evaluate_counts_unseen_labels_as_errors(files, tmp_path):
     )
     assert report["unseen_labels"] == ["green"] and report["correct"] == 2
     assert "not in the model" in run("evaluate", files["model"], path, "--target", "colour").stdout
+
+
+# the saved model knows its feature names; the check below passes a bare array
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_evaluate_counts_agree_with_predict(files, tmp_path):
+    report = json.loads(
+        run("evaluate", files["model"], files["data"], "--target", "colour", "--json").output
+    )
+    model = load(files["model"])
+    ds = files["ds"]
+    assert report["correct"] == int(np.sum(model.predict(ds.X) == ds.y))

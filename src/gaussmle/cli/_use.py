@@ -322,7 +322,9 @@ def evaluate_command(
             for batch in batches:
                 dropped += batch.n_dropped
                 if batch.n_rows:
-                    result.add(batch.y, quiet.predict(batch.X), quiet.predict_proba(batch.X))
+                    # one pass over the densities: the prediction is the most probable class
+                    proba = quiet.predict_proba(batch.X)
+                    result.add(batch.y, quiet.classes_[np.argmax(proba, axis=1)], proba)
                 bar.update(batch.fraction_done, result.n + dropped)
     report = result.to_dict()
     report.update(model=model_path, data=data, dropped=dropped, seconds=time.perf_counter() - start)
