@@ -17,6 +17,8 @@ from types import ModuleType
 
 import numpy as np
 
+from ._validation import shown_labels
+
 #: Integer labels spanning fewer values than this are encoded by table lookup.
 _LOOKUP_SPAN = 1 << 20
 #: Multiplier of the fixed-width string hash (FNV-style: multiply, then xor a code unit).
@@ -196,10 +198,11 @@ def _search(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
     codes = np.clip(codes, 0, len(classes) - 1)
     unknown = classes[codes] != y
     if np.any(unknown):
-        extra = sorted({str(v) for v in np.asarray(y)[unknown]})[:5]
+        extra = np.unique(np.asarray(y)[unknown])
         raise ValueError(
-            f"y contains labels not among the classes {list(classes)}: {extra}; pass every "
-            "label in classes= on the first call to partial_fit"
+            f"y contains labels not among the classes {shown_labels(classes)}: "
+            f"{shown_labels(extra)}; pass every label in classes= on the first call to "
+            "partial_fit"
         )
     return codes
 

@@ -6,13 +6,169 @@ with one sentence that says what is wrong and what to do about it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 COVARIANCE_TYPES = ("diag", "full", "tied", "spherical")
 STATS_KINDS = ("diag", "full")
+#: The largest total weight (count) a model keeps: float64 holds every whole number
+#: up to 2^53 exactly, and model files refuse larger counts.
+MAX_TOTAL_WEIGHT = 2.0**53
+#: Class lists longer than this are cut in messages.
+_SHOWN_LABELS = 8
+#: Bytes of per-class results (rows x classes) one batch of rows may take: with
+#: many classes, batches are sized by this, not by a number of rows.
+OUTPUT_BYTES = 32 << 20
+
+
+def rows_for_output(n_classes: int, bytes_per_value: int = 8, most: int | None = None) -> int:
+    """Rows per batch so that a batch's rows x classes results take at most OUTPUT_BYTES.
+
+    ``bytes_per_value`` is what one (row, class) value costs (8 for a float64
+    array; more for text output); ``most`` caps the result (a requested batch size).
+
+    Examples
+    --------
+    >>> rows_for_output(10, most=65536)
+    65536
+    >>> rows_for_output(10_000)
+    419
+    """
+    rows = max(1, OUTPUT_BYTES // max(1, int(n_classes) * int(bytes_per_value)))
+    return rows if most is None else max(1, min(rows, int(most)))
+
+
+def plain(value: Any) -> str:
+    """A value as a message shows it: Python's repr of the plain value, not numpy's.
+
+    Examples
+    --------
+    >>> plain(np.str_("x")), plain(np.int64(0)), plain(np.float64(0.5))
+    ("'x'", '0', '0.5')
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def shown_labels(labels: Any, limit: int = _SHOWN_LABELS) -> str:
+    """A list of labels as a message shows it, cut in the middle when long.
+
+    Examples
+    --------
+    >>> shown_labels(np.arange(42))
+    '[0, 1, 2, ..., 41] (42 classes)'
+    >>> shown_labels(["a", "b"])
+    "['a', 'b']"
+    """
+    values = (
+        list(np.asarray(labels, dtype=object).ravel()) if not isinstance(labels, list) else labels
+    )
+    if len(values) <= limit:
+        return "[" + ", ".join(plain(v) for v in values) + "]"
+    head = ", ".join(plain(v) for v in values[:3])
+    return f"[{head}, ..., {plain(values[-1])}] ({len(values)} classes)"
+
+
+def _is_missing_label(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return type(value).__name__ in ("NAType", "NaTType")  # pandas' NA and NaT
+
+
+def check_labels_present(y: Any) -> None:
+    """Refuse labels that are missing (None, NaN, pandas' NA), naming the first.
+
+    Examples
+    --------
+    >>> check_labels_present(["a", None])
+    Traceback (most recent call last):
+    ...
+    ValueError: y has a missing label (None) at index 1; drop the unlabelled rows first (fitting unlabelled rows will be unlabelled= once it exists)
+    """  # noqa: E501
+    if y is None:
+        return  # no labels at all: the caller's check says so
+    if hasattr(y, "isna") and hasattr(y, "to_numpy"):
+        missing = np.asarray(y.isna()).ravel()
+        values = np.asarray(y.to_numpy(dtype=object)).ravel()
+    else:
+        try:
+            values = np.asarray(y)
+        except (TypeError, ValueError):
+            return  # let the usual checks explain
+        if values.dtype.kind == "f":
+            missing = np.isnan(values).ravel()
+        elif values.dtype.kind == "O":
+            values = values.ravel()
+            missing = np.equal(values, None)
+            if not missing.any():
+                missing = np.fromiter(map(_is_missing_label, values), bool, values.size)
+        else:
+            return
+    if missing.any():
+        i = int(np.argmax(missing))
+        shown = "NaN" if values.dtype.kind == "f" else str(values[i])
+        raise ValueError(
+            f"y has a missing label ({shown}) at index {i}; drop the unlabelled rows first "
+            "(fitting unlabelled rows will be unlabelled= once it exists)"
+        )
+
+
+def check_var_smoothing(value: Any) -> float:
+    """var_smoothing as a float: a finite number >= 0.
+
+    Examples
+    --------
+    >>> check_var_smoothing(1e-9)
+    1e-09
+    """
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+    if not ok or not math.isfinite(float(value)) or float(value) < 0:
+        raise ValueError(
+            f"var_smoothing must be a finite number >= 0 (the default is 1e-9); got {plain(value)}"
+        )
+    return float(value)
+
+
+def priors_for_classes(priors: Any, classes: np.ndarray) -> Any:
+    """Priors given as a mapping from class to prior, as an array in the classes' order.
+
+    Anything else is returned as it is (an array-like of one prior per class).
+
+    Examples
+    --------
+    >>> priors_for_classes({"b": 0.75, "a": 0.25}, np.array(["a", "b"])).tolist()
+    [0.25, 0.75]
+    """
+    if not isinstance(priors, Mapping):
+        return priors
+    keys = {(k.item() if isinstance(k, np.generic) else k): v for k, v in priors.items()}
+    out = []
+    for label in classes:
+        key = label.item() if isinstance(label, np.generic) else label
+        if key not in keys:
+            raise ValueError(
+                f"priors has no prior for the class {plain(key)}; give one for each class "
+                f"of {shown_labels(classes)}"
+            )
+        out.append(keys.pop(key))
+    if keys:
+        extra = next(iter(keys))
+        raise ValueError(
+            f"priors names {plain(extra)}, which is not a class; the classes are "
+            f"{shown_labels(classes)}"
+        )
+    try:
+        return np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("priors must map each class to a number") from None
 
 
 def as_float_array(
@@ -200,6 +356,13 @@ def check_sample_weight(sample_weight: Any, n_samples: int) -> np.ndarray | None
         )
     if not (w > 0).any():
         raise ValueError("sample_weight is all zero; at least one sample needs a positive weight")
+    total = float(np.sum(w))
+    if not total <= MAX_TOTAL_WEIGHT:
+        raise ValueError(
+            f"sample_weight sums to {total:.3g}, more than 2^53 (about 9.0e15), the largest "
+            "count a model keeps exactly; divide the weights by a constant (only their ratios "
+            "matter, except under a prior)"
+        )
     return w
 
 

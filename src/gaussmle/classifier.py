@@ -21,8 +21,13 @@ from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
     check_finite,
+    check_labels_present,
     check_sample_weight,
     check_spread,
+    check_var_smoothing,
+    plain,
+    priors_for_classes,
+    shown_labels,
     tiny_spreads,
 )
 from .covariance import covariances_from_stats, variance_floor
@@ -44,8 +49,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         ``"tied"``: one covariance matrix shared by all classes (LDA), the
         within-class scatter of all classes divided by the total weight;
         ``"spherical"``: one variance per class.
-    priors : array-like of shape (n_classes,), optional
-        Class prior probabilities; by default the weighted class frequencies.
+    priors : array-like of shape (n_classes,) or mapping, optional
+        Class prior probabilities, in the order of ``classes_`` or as a mapping
+        from class to prior; by default the weighted class frequencies.
     var_smoothing : float, default 1e-9
         ``epsilon_ = var_smoothing * (largest per-feature variance of all data
         seen)`` is added to every variance (the diagonal, for full/tied), as in
@@ -172,8 +178,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             np.unique(np.asarray(classes)), self.classes_
         ):
             raise ValueError(
-                f"classes={list(np.asarray(classes))} differs from the classes of the first "
-                f"call to partial_fit {list(self.classes_)}; pass the same classes or none"
+                f"classes={shown_labels(classes)} differs from the classes of the first "
+                f"call to partial_fit {shown_labels(self.classes_)}; pass the same classes or none"
             )
         return self._update(X, y, self.classes_ if not first else classes, sample_weight)
 
@@ -224,8 +230,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             known = self.classes_
             if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
                 raise ValueError(
-                    f"classes={list(np.asarray(classes))} differs from the classes of the first "
-                    f"call to partial_fit {list(known)}; pass the same classes or none"
+                    f"classes={shown_labels(classes)} differs from the classes of the first "
+                    f"call to partial_fit {shown_labels(known)}; pass the same classes or none"
                 )
         elif classes is not None:
             known = np.unique(column_or_1d(np.asarray(classes)))
@@ -270,6 +276,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        check_labels_present(y)
         # NaN and infinity are caught by the statistics (one pass saved)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
@@ -375,7 +382,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _epsilon(self, pooled: GaussianStats) -> float:
         """var_smoothing times the largest variance of all data seen."""
-        return variance_floor(float(np.max(pooled.variance)), self.var_smoothing)
+        return variance_floor(
+            float(np.max(pooled.variance)), check_var_smoothing(self.var_smoothing)
+        )
 
     def _covariances_for_scoring(self, seen: np.ndarray, k: int) -> np.ndarray:
         """Covariances with unseen classes replaced by a harmless placeholder."""
@@ -395,7 +404,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         if never.any():
             c, j = np.argwhere(never)[0]
             raise ValueError(
-                f"class {self.classes_[c]!r} has no observed value of feature {j} (all "
+                f"class {plain(self.classes_[c])} has no observed value of feature {j} (all "
                 "missing); its distribution cannot be estimated: add data or drop the feature"
             )
 
@@ -412,7 +421,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         k = counts.shape[0]
         if self.priors is None:
             return counts / counts.sum()
-        priors = np.asarray(self.priors, dtype=np.float64)
+        priors = np.asarray(priors_for_classes(self.priors, self.classes_), dtype=np.float64)
         if priors.shape != (k,):
             raise ValueError(
                 f"priors has {priors.size} values but there are {k} classes; pass one "

@@ -184,12 +184,24 @@ class LabelledStats:
         >>> s.classes.tolist()
         ['1', '2']
         """
-        text = np.array([str(_plain(v)) for v in self.classes], dtype=str)
-        unique, where = np.unique(text, return_inverse=True)
-        if len(unique) == len(text):
-            return LabelledStats(unique, self.stats[np.argsort(text, kind="stable")])
+        return self.relabelled(np.array([str(_plain(v)) for v in self.classes], dtype=str))
+
+    def relabelled(self, labels: Any) -> LabelledStats:
+        """New labels, one per class in order; classes given equal labels are merged.
+
+        Examples
+        --------
+        >>> s = LabelledStats.from_batch([[1.0], [3.0], [5.0]], ["1", "01", "2"])
+        >>> t = s.relabelled([1, 1, 2])
+        >>> t.classes.tolist(), t.stats.count.tolist(), t.stats.mean.ravel().tolist()
+        ([1, 2], [2.0, 1.0], [2.0, 5.0])
+        """
+        labels = np.asarray(labels)
+        unique, where = np.unique(labels, return_inverse=True)
+        if len(unique) == len(labels):
+            return LabelledStats(unique, self.stats[np.argsort(labels, kind="stable")])
         out = GaussianStats.empty(self.stats.n_features, self.stats.kind, (len(unique),))
-        for i in range(len(text)):
+        for i in range(len(labels)):
             out = out.merge(self.stats[i : i + 1].regroup([where[i]], len(unique)))
         return LabelledStats(unique, out)
 

@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import log_loss
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import column_or_1d
 
-from ._validation import COVARIANCE_TYPES, as_float_array
+from ._validation import COVARIANCE_TYPES, as_float_array, rows_for_output
 from .classifier import GaussianClassifier
 
 __all__ = ["SelectionResult", "select"]
@@ -282,7 +281,7 @@ def _evaluate(
     }
     try:
         model = GaussianClassifier(covariance_type=name, var_smoothing=var_smoothing).fit(X, y)
-        loglik = float(model.loglik(X, y))
+        loglik = _loglik(model, X, y)
         p = int(model.n_parameters)
         row.update(
             loglik=loglik,
@@ -311,23 +310,54 @@ def _cross_validate(
 
     Rows whose class is missing from their training fold are left out.
     """
-    proba = np.empty((X.shape[0], len(classes)))
+    loss = np.zeros(X.shape[0])
+    correct = np.zeros(X.shape[0], dtype=bool)
     scored = np.ones(X.shape[0], dtype=bool)
+    codes = np.searchsorted(classes, y)
     for train, test in splits:
         model = GaussianClassifier(covariance_type=name, var_smoothing=var_smoothing)
         # every class is declared, so the columns line up even when a training
         # fold lacks a class (that class then gets probability 0)
         model.partial_fit(X[train], y[train], classes=classes)
-        proba[test] = model.predict_proba(X[test])
+        loss[test], correct[test] = _held_out(model, X[test], codes[test])
         # a held-out row whose class was absent from training says nothing about
         # the covariance type (its clipped log loss of about 36 would swamp the rest)
         scored[test] = np.isin(y[test], y[train])
-    y, proba = y[scored], proba[scored]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # clipping of probabilities 0 and 1
-        loss = float(log_loss(y, proba, labels=classes))
-    accuracy = float(np.mean(classes[np.argmax(proba, axis=1)] == y))
-    return loss, accuracy
+    if not scored.any():
+        raise ValueError("no held-out row has a class seen in its training fold")
+    return float(np.mean(loss[scored])), float(np.mean(correct[scored]))
+
+
+def _held_out(
+    model: GaussianClassifier, X: np.ndarray, codes: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: log loss (probability clipped at the machine epsilon, as scikit-learn's
+    ``log_loss``) and whether the most probable class is the true one.
+
+    Rows are taken in batches whose probabilities fit OUTPUT_BYTES, so memory does not
+    grow with rows x classes.
+    """
+    eps = np.finfo(np.float64).eps
+    loss = np.empty(X.shape[0])
+    correct = np.empty(X.shape[0], dtype=bool)
+    step = rows_for_output(len(model.classes_))
+    for start in range(0, X.shape[0], step):
+        stop = min(start + step, X.shape[0])
+        proba = model.predict_proba(X[start:stop])
+        truth = codes[start:stop]
+        p_true = proba[np.arange(stop - start), truth]
+        loss[start:stop] = -np.log(np.clip(p_true, eps, 1 - eps))
+        correct[start:stop] = np.argmax(proba, axis=1) == truth
+    return loss, correct
+
+
+def _loglik(model: GaussianClassifier, X: np.ndarray, y: np.ndarray) -> float:
+    """The model's log-likelihood of (X, y), in batches of rows that fit OUTPUT_BYTES."""
+    step = rows_for_output(len(model.classes_))
+    return float(
+        sum(model.loglik(X[start : start + step], y[start : start + step])
+            for start in range(0, X.shape[0], step))
+    )  # fmt: skip
 
 
 def _recommend(rows: list[dict[str, Any]], folds: int) -> tuple[str | None, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import DataError
+from ..io import DataError, label_values
 from ..labelled import LabelledStats, stats_of_batches
 from ..stats import GaussianStats
 from ._app import Progress, align_labels
@@ -40,6 +40,7 @@ def stream_class_stats(
     drop_missing: bool,
     progress: bool,
     keep_missing: bool = False,
+    na_values: tuple[str, ...] = (),
 ) -> tuple[np.ndarray, GaussianStats, ReadSummary]:
     """Per-class statistics of labelled data, in one streaming pass (:class:`LabelledStats`).
 
@@ -58,7 +59,10 @@ def stream_class_stats(
         batch_rows=batch_rows,
         drop_missing=drop_missing,
         missing="keep" if keep_missing else "error",
+        na_values=na_values,
     )
+
+    untyped = [False]  # CSV text labels: numbers only if every label is one
 
     def counted() -> Iterator[tuple[np.ndarray, np.ndarray]]:
         with Progress("fitting", progress) as bar:
@@ -69,12 +73,15 @@ def stream_class_stats(
                         if kind == "full":
                             raise _incomplete_full(data, features, batch.rows, gaps)
                         summary.incomplete += int(gaps.any(axis=1).sum())
+                untyped[0] = untyped[0] or batch.y_untyped
                 yield batch.X, batch.y
                 summary.rows += batch.n_rows
                 summary.dropped += batch.n_dropped
                 bar.update(batch.fraction_done, summary.rows + summary.dropped)
 
     total = stats_of_batches(counted(), kind=kind, missing=keep_missing)
+    if total is not None and untyped[0]:
+        total = total.relabelled(label_values(np.asarray(total.classes, dtype=object)))
     summary.seconds = time.perf_counter() - start
     if total is None:
         total = LabelledStats.empty(len(features), kind)
@@ -123,13 +130,19 @@ def stream_stats(
     return total, summary
 
 
+#: Classes (with unseen labels) up to which the confusion matrix is dense in --json
+#: and printed as text; beyond, --json holds it as sparse (true, predicted, count) entries.
+DENSE_CONFUSION_CLASSES = 50
+
+
 @dataclass
 class Evaluation:
     """Accuracy, log loss and confusion counts, accumulated batch by batch.
 
     Labels the model has never seen count as errors, and their probability
     is taken as 0 (clipped, as scikit-learn's ``log_loss`` does, at the
-    machine epsilon).
+    machine epsilon). The confusion counts are kept sparse (only the pairs
+    that occur), so memory grows with the pairs seen, not with classes^2.
 
     Examples
     --------
@@ -138,6 +151,8 @@ class Evaluation:
     ...        np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]))
     >>> ev.n, ev.correct, ev.labels
     (3, 1, ['a', 'b', 'c'])
+    >>> ev.to_dict()["confusion_matrix"]["entries"]
+    [[0, 0, 1], [1, 0, 1], [2, 1, 1]]
     """
 
     classes: np.ndarray
@@ -145,11 +160,7 @@ class Evaluation:
     correct: int = 0
     loss_sum: float = 0.0
     extra: list[Any] = field(default_factory=list)
-    matrix: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        k = len(self.classes)
-        self.matrix = np.zeros((k, k), dtype=np.int64)
+    pairs: dict[tuple[int, int], int] = field(default_factory=dict)
 
     @property
     def labels(self) -> list[Any]:
@@ -165,7 +176,13 @@ class Evaluation:
         true_idx = self._true_index(y)
         pred_idx = np.searchsorted(self.classes, predicted)
         rows = true_idx.shape[0]
-        np.add.at(self.matrix, (true_idx, pred_idx), 1)
+        width = k + 1
+        pair_codes, counts = np.unique(
+            true_idx.astype(np.int64) * width + pred_idx, return_counts=True
+        )
+        for code, count in zip(pair_codes.tolist(), counts.tolist(), strict=True):
+            key = (code // width, code % width)
+            self.pairs[key] = self.pairs.get(key, 0) + count
         known = true_idx < k
         p_true = np.zeros(rows)
         p_true[known] = proba[np.arange(rows)[known], true_idx[known]]
@@ -188,35 +205,59 @@ class Evaluation:
         if known.all():
             return idx
         out = idx.astype(np.intp, copy=True)
+        index = {_plain(c): i for i, c in enumerate(self.classes)}
+        index.update({label: k + i for i, label in enumerate(self.extra)})
         for i in np.flatnonzero(~known):
             label = _plain(y[i])
-            if label not in self.extra:
+            if label not in index:
+                index[label] = k + len(self.extra)
                 self.extra.append(label)
-                self.matrix = np.vstack([self.matrix, np.zeros((1, k), dtype=np.int64)])
-            out[i] = k + self.extra.index(label)
+            out[i] = index[label]
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        """The results as plain data."""
+        """The results as plain data.
+
+        The confusion matrix is dense (``counts``) up to DENSE_CONFUSION_CLASSES
+        labels; it always has the sparse ``entries``: [true, predicted, count]
+        index triples into ``true_labels`` and ``predicted_labels``.
+        """
         if self.n == 0:
             raise DataError("there are no rows to evaluate; check the data")
         k = len(self.classes)
-        matrix = self.matrix
-        per_class = []
-        for i, label in enumerate(self.labels):
-            rows = int(matrix[i].sum())
-            correct = int(matrix[i, i]) if i < k else 0
-            predicted = int(matrix[:, i].sum()) if i < k else 0
-            per_class.append(
-                {
-                    "class": label,
-                    "rows": rows,
-                    "correct": correct,
-                    "recall": correct / rows if rows else None,
-                    "precision": correct / predicted if predicted else None,
-                    "in_model": i < k,
-                }
-            )
+        labels = self.labels
+        rows = np.zeros(len(labels), dtype=np.int64)
+        predicted = np.zeros(len(labels), dtype=np.int64)
+        correct = np.zeros(len(labels), dtype=np.int64)
+        entries = sorted([i, j, c] for (i, j), c in self.pairs.items())
+        for i, j, count in entries:
+            rows[i] += count
+            predicted[j] += count
+            if i == j:
+                correct[i] += count
+        per_class = [
+            {
+                "class": label,
+                "rows": int(rows[i]),
+                "correct": int(correct[i]),
+                "recall": int(correct[i]) / int(rows[i]) if rows[i] else None,
+                "precision": int(correct[i]) / int(predicted[i])
+                if i < k and predicted[i]
+                else None,
+                "in_model": i < k,
+            }
+            for i, label in enumerate(labels)
+        ]
+        matrix: dict[str, Any] = {
+            "true_labels": labels,
+            "predicted_labels": [_plain(c) for c in self.classes],
+            "entries": entries,
+        }
+        if len(labels) <= DENSE_CONFUSION_CLASSES:
+            dense = np.zeros((len(labels), k), dtype=np.int64)
+            for i, j, count in entries:
+                dense[i, j] = count
+            matrix["counts"] = dense.tolist()
         return {
             "rows": self.n,
             "correct": self.correct,
@@ -224,11 +265,7 @@ class Evaluation:
             "log_loss": self.loss_sum / self.n,
             "classes": [_plain(c) for c in self.classes],
             "unseen_labels": list(self.extra),
-            "confusion_matrix": {
-                "true_labels": self.labels,
-                "predicted_labels": [_plain(c) for c in self.classes],
-                "counts": matrix.tolist(),
-            },
+            "confusion_matrix": matrix,
             "per_class": per_class,
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -17,10 +18,13 @@ from ._app import (
     features_option,
     json_option,
     load_classifier,
+    na_values_option,
     no_progress_option,
     parse_features,
+    parse_na_values,
     say,
     scheduler_option,
+    tell,
 )
 from ._format import fmt_count, json_text, render_table
 from ._stream import ReadSummary, stream_class_stats
@@ -174,6 +178,7 @@ def _classes_rows(model: Any) -> list[list[Any]]:
 )
 @batch_rows_option()
 @drop_missing_option()
+@na_values_option()
 @no_progress_option()
 @scheduler_option()
 @json_option()
@@ -193,6 +198,7 @@ def fit_command(
     missing: str,
     batch_rows: int,
     drop_missing: bool,
+    na_values: str | None,
     no_progress: bool,
     scheduler: str | None,
     as_json: bool,
@@ -239,6 +245,8 @@ def fit_command(
     else:
         names = _check_target(data, target, names)
         kind = "full" if covariance in ("full", "tied") else "diag"
+        if kind == "full":
+            _warn_model_size(covariance, len(names))
         classes, stats, summary = stream_class_stats(
             data,
             names,
@@ -248,6 +256,7 @@ def fit_command(
             drop_missing=drop_missing,
             progress=not no_progress,
             keep_missing=missing == "marginalize",
+            na_values=parse_na_values(na_values),
         )
         if summary.rows == 0:
             why = " (every row had a missing value)" if summary.dropped else ""
@@ -257,6 +266,31 @@ def fit_command(
     save(model, output)
     summary.seconds = time.perf_counter() - start
     _report_fit(model, data, output, summary, as_json)
+
+
+#: Bytes a full-covariance class takes in a model file: its scatter matrix and its
+#: covariance, d^2 numbers each, of about 25 characters in JSON.
+_BYTES_PER_SQUARE = 2 * 25
+#: A full fit warns when one class's part of the model file exceeds this.
+_WARN_CLASS_BYTES = 100_000_000
+
+
+def _warn_model_size(covariance: str, d: int) -> None:
+    """Warn before a full (or tied) fit whose model will be huge: d^2 numbers per class.
+
+    Examples
+    --------
+    >>> _warn_model_size("full", 10)  # small: nothing to say
+    """
+    per_class = _BYTES_PER_SQUARE * d * d
+    if per_class < _WARN_CLASS_BYTES:
+        return
+    tell(
+        f"warning: a {covariance} covariance of {d:,} features keeps {d * d:,} numbers per "
+        f"class: the model file will be about {per_class / 1e6:,.0f} MB per class, and the "
+        f"fit needs memory and time of the same order; consider --covariance diag, which "
+        f"keeps {d:,} per class"
+    )
 
 
 def _check_classes(classes: np.ndarray, target: str, data: str) -> None:
@@ -277,17 +311,69 @@ def _fit_on_dask(
     drop_missing: bool,
 ) -> tuple[Any, ReadSummary]:
     from ..classifier import GaussianClassifier
-    from ..dask_backend import client_for, read_parquet_xy
+    from ..dask_backend import read_parquet_xy
+    from ._app import dask_client
 
     if drop_missing:
         raise DataError("--drop-missing is not available with --scheduler; clean the data first")
     model = GaussianClassifier(**params)
-    with client_for(scheduler):
+    with dask_client(scheduler):
         X, y, names = read_parquet_xy(data, names, target)
-        model.fit(X, y)
+        try:
+            model.fit(X, y)
+        except ValueError as exc:
+            located = _locate_bad_value(str(exc), data, names)
+            if located is None:
+                raise
+            raise DataError(located) from None
     _check_classes(model.classes_, target, data)
     model.feature_names_in_ = np.asarray(names, dtype=object)
     return model, ReadSummary(rows=int(round(float(np.sum(model.class_count_)))))
+
+
+_BAD_VALUE = re.compile(r"X contains (NaN|infinity \(inf\)) at row (\d+), column (\d+)")
+
+
+def _locate_bad_value(message: str, data: str, names: list[str]) -> str | None:
+    """A worker's "X contains NaN at row i" as the file, row and column of the value.
+
+    The rows of the Dask fit are those of the Parquet files in reading order
+    (:func:`gaussmle.dask_backend.read_parquet_xy`), so a row number falls in
+    one file; None when the message is not about one value or the files cannot
+    be listed.
+
+    Examples
+    --------
+    >>> _locate_bad_value("something else", "x.parquet", ["a"]) is None
+    True
+    """
+    match = _BAD_VALUE.search(message)
+    if match is None:
+        return None
+    what, row, column = match.group(1), int(match.group(2)), int(match.group(3))
+    try:
+        import pyarrow.parquet as pq
+        from fsspec.core import get_fs_token_paths
+
+        _, _, paths = get_fs_token_paths(data, mode="rb")
+        counts = [pq.ParquetFile(path).metadata.num_rows for path in paths]
+    except Exception:  # noqa: BLE001 - the plain message is still right
+        return None
+    for path, count in zip(paths, counts, strict=True):
+        if row < count:
+            if what == "NaN":
+                value, fix = (
+                    "a missing value (NaN)",
+                    "remove or impute it, or fit with --missing marginalize",
+                )
+            else:
+                value, fix = "an infinite value", "remove or fix that row"
+            return (
+                f"column '{names[column]}' has {value} at row {row + 1} (1-based data row) of "
+                f"'{path}'; {fix}"
+            )
+        row -= count
+    return None
 
 
 def _report_fit(model: Any, data: str, output: str, summary: ReadSummary, as_json: bool) -> None:

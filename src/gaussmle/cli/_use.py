@@ -8,6 +8,7 @@ from typing import Any
 import click
 import numpy as np
 
+from .._validation import rows_for_output
 from ..io import DataError
 from ._app import (
     Progress,
@@ -18,8 +19,10 @@ from ._app import (
     json_option,
     load_classifier,
     model_features,
+    na_values_option,
     no_progress_option,
     parse_features,
+    parse_na_values,
     say,
     scheduler_option,
     tell,
@@ -145,7 +148,8 @@ def predict_command(
                 names,
                 None,
                 keep,
-                batch_rows=batch_rows,
+                # many classes: a batch's output (rows x classes, as text) is what fills memory
+                batch_rows=rows_for_output(len(model.classes_), 48 if proba else 16, batch_rows),
                 drop_missing=drop_missing,
                 missing=missing_mode(model),
             )
@@ -235,9 +239,10 @@ def _dask_predictions(
     """Predictions computed on Dask, yielded block by block in row order."""
     import dask
 
-    from ..dask_backend import client_for, read_parquet_xy
+    from ..dask_backend import read_parquet_xy
+    from ._app import dask_client
 
-    with client_for(scheduler):
+    with dask_client(scheduler):
         X, ids, _ = read_parquet_xy(data, names, id_column)
         pred = model.predict(X).to_delayed().ravel()
         prob = model.predict_proba(X).to_delayed().ravel() if proba else [None] * len(pred)
@@ -262,6 +267,7 @@ def _dask_predictions(
 @features_option(MODEL_FEATURES_HELP)
 @batch_rows_option()
 @drop_missing_option()
+@na_values_option()
 @no_progress_option()
 @scheduler_option()
 @json_option()
@@ -272,6 +278,7 @@ def evaluate_command(
     features: str | None,
     batch_rows: int,
     drop_missing: bool,
+    na_values: str | None,
     no_progress: bool,
     scheduler: str | None,
     as_json: bool,
@@ -308,15 +315,18 @@ def evaluate_command(
             data,
             names,
             target,
-            batch_rows=batch_rows,
+            batch_rows=rows_for_output(len(model.classes_), 24, batch_rows),
             drop_missing=drop_missing,
             missing=missing_mode(model),
+            na_values=parse_na_values(na_values),
         )
         with Progress("evaluating", not no_progress) as bar:
             for batch in batches:
                 dropped += batch.n_dropped
                 if batch.n_rows:
-                    result.add(batch.y, quiet.predict(batch.X), quiet.predict_proba(batch.X))
+                    # one pass over the densities: the prediction is the most probable class
+                    proba = quiet.predict_proba(batch.X)
+                    result.add(batch.y, quiet.classes_[np.argmax(proba, axis=1)], proba)
                 bar.update(batch.fraction_done, result.n + dropped)
     report = result.to_dict()
     report.update(model=model_path, data=data, dropped=dropped, seconds=time.perf_counter() - start)
@@ -329,9 +339,10 @@ def evaluate_command(
 def _dask_evaluation(model: Any, data: str, names: list[str], target: str, scheduler: str):
     import dask
 
-    from ..dask_backend import client_for, read_parquet_xy
+    from ..dask_backend import read_parquet_xy
+    from ._app import dask_client
 
-    with client_for(scheduler):
+    with dask_client(scheduler):
         X, y, _ = read_parquet_xy(data, names, target)
         pred = model.predict(X).to_delayed().ravel()
         prob = model.predict_proba(X).to_delayed().ravel()
@@ -352,6 +363,29 @@ def _evaluation_text(report: dict[str, Any]) -> str:
         "correct)"
     )
     lines.append(f"  log loss  {report['log_loss']:.4f}  (mean of -log p(true class))")
+    cm = report["confusion_matrix"]
+    if "counts" in cm:
+        lines += _confusion_lines(report)
+    else:
+        lines += [
+            "",
+            wrap(
+                f"The confusion matrix of {len(cm['true_labels']):,} labels is too large to "
+                "print; --json gives it (as sparse [true, predicted, count] entries), with "
+                "recall and precision per class."
+            ),
+        ]
+    if report["unseen_labels"]:
+        unseen = report["unseen_labels"]
+        shown = ", ".join(str(v) for v in unseen[:8])
+        shown += f", ... ({len(unseen):,} in all)" if len(unseen) > 8 else ""
+        lines += ["", wrap(f"note: labels the model has never seen ({shown}) count as errors.")]
+    return "\n".join(lines)
+
+
+def _confusion_lines(report: dict[str, Any]) -> list[str]:
+    """The confusion matrix and the per-class table, as text lines."""
+    lines: list[str] = []
     cm = report["confusion_matrix"]
     counts = np.asarray(cm["counts"], dtype=np.int64)
     predicted = [str(c) for c in cm["predicted_labels"]]
@@ -375,7 +409,4 @@ def _evaluation_text(report: dict[str, Any]) -> str:
     lines.append(
         render_table(["class", "rows", "correct", "recall", "precision"], per, align="lrrrr")
     )
-    if report["unseen_labels"]:
-        shown = ", ".join(str(v) for v in report["unseen_labels"])
-        lines += ["", wrap(f"note: labels the model has never seen ({shown}) count as errors.")]
-    return "\n".join(lines)
+    return lines

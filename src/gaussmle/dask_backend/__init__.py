@@ -47,12 +47,13 @@ Examples
 from __future__ import annotations
 
 from ._blocks import SPLIT_EVERY as SPLIT_EVERY
-from ._cluster import client_for, read_parquet_xy
+from ._cluster import ClusterLost, client_for, read_parquet_xy
 from ._fit import class_stats_from_dask, stats_from_dask
 from ._predict import PREDICT_METHODS as PREDICT_METHODS
 from ._predict import predict_blocks
 
 __all__ = [
+    "ClusterLost",
     "client_for",
     "class_stats_from_dask",
     "predict_blocks",

@@ -7,6 +7,9 @@ Parquet files as Dask arrays with known chunk lengths, for the command line.
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -24,9 +27,115 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from distributed import Client
 
 
+class ClusterLost(ConnectionError):
+    """The Dask scheduler went away, or the cluster had no workers, for too long.
+
+    Examples
+    --------
+    >>> isinstance(ClusterLost("lost"), ConnectionError)
+    True
+    """
+
+
+#: The signal the watchdog sends the main thread to interrupt a blocked computation.
+_WAKE = getattr(signal, "SIGUSR2", None)
+#: Seconds between two looks at the cluster.
+_POLL = 0.25
+
+
+def _health(client: Any) -> str | None:
+    """What is wrong with the cluster now ("scheduler", "workers"), or None."""
+    if client.status not in ("running", "newly-created"):
+        return "scheduler"
+    try:
+        workers = client.scheduler_info(n_workers=-1).get("workers", {})
+    except Exception:  # noqa: BLE001 - any failure to ask means the scheduler is not there
+        return "scheduler"
+    return None if workers else "workers"
+
+
+def _lost_message(what: str, address: str, give_up: float) -> str:
+    if what == "workers":
+        return (
+            f"the Dask cluster at {address} has had no workers for {give_up:g} s; start "
+            "workers, or wait longer with --timeout"
+        )
+    return (
+        f"lost the Dask scheduler at {address} (no answer for {give_up:g} s); check that it "
+        "is running, or wait longer with --timeout"
+    )
+
+
+@contextmanager
+def _watchdog(client: Any, address: str, give_up: float | None) -> Iterator[None]:
+    """Raise :class:`ClusterLost` in the main thread when the cluster fails for ``give_up`` s.
+
+    A thread looks at the cluster every quarter second; when the scheduler has
+    not answered, or no worker has been there, for ``give_up`` seconds, it wakes
+    the main thread with a signal whose handler raises the error, so that even a
+    computation blocked waiting for results ends. Outside the main thread, or
+    without ``give_up``, nothing is watched.
+    """
+    main = threading.main_thread()
+    if give_up is None or _WAKE is None or threading.current_thread() is not main:
+        yield
+        return
+    found: list[str] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        since: float | None = None
+        while not stop.wait(_POLL):
+            what = _health(client)
+            if what is None:
+                since = None
+                continue
+            since = time.monotonic() if since is None else since
+            if time.monotonic() - since >= give_up:
+                found.append(what)
+                signal.pthread_kill(main.ident, _WAKE)
+                return
+
+    def wake(signum: int, frame: object) -> None:
+        if found:
+            raise ClusterLost(_lost_message(found[0], address, give_up))
+
+    previous = signal.signal(_WAKE, wake)
+    thread = threading.Thread(target=watch, name="gaussmle-dask-watchdog", daemon=True)
+    thread.start()
+    try:
+        yield
+    except Exception as exc:
+        if found and not isinstance(exc, ClusterLost):
+            raise ClusterLost(_lost_message(found[0], address, give_up)) from None
+        lost = _lost_cause(exc)
+        if lost is not None and not isinstance(exc, ClusterLost):
+            raise ClusterLost(
+                f"lost the Dask scheduler at {address} ({lost}); check that it is running"
+            ) from None
+        raise
+    finally:
+        stop.set()
+        signal.signal(_WAKE, previous)
+
+
+def _lost_cause(exc: BaseException) -> str | None:
+    """A short name when ``exc`` says the connection to the cluster broke, else None."""
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+
+    if isinstance(exc, (FutureCancelledError, CommClosedError)):
+        return type(exc).__name__
+    return None
+
+
 @contextmanager
 def client_for(
-    scheduler: str | None, *, timeout: str | float = "10s", **cluster_kwargs: Any
+    scheduler: str | None,
+    *,
+    timeout: str | float = "10s",
+    give_up: float | None = None,
+    **cluster_kwargs: Any,
 ) -> Iterator[Client | None]:
     """Run the enclosed Dask computations on the scheduler the user asked for.
 
@@ -43,6 +152,12 @@ def client_for(
         on exit, the cluster is left running.
     timeout : str or float, default "10s"
         How long to wait for a scheduler at an address to answer.
+    give_up : float, optional
+        With a scheduler address or ``"local"``: seconds after which a lost
+        scheduler, or a cluster without workers, ends the enclosed work with
+        :class:`ClusterLost` (a ConnectionError) instead of waiting forever
+        (only in the main thread). A lost connection (cancelled futures, a
+        closed comm) is a :class:`ClusterLost` too. None waits as Dask does.
     **cluster_kwargs
         Passed to ``LocalCluster`` for ``"local"`` (e.g. ``n_workers``).
 
@@ -97,7 +212,8 @@ def client_for(
         }
         options.update(cluster_kwargs)
         with LocalCluster(**options) as cluster, Client(cluster) as client:
-            yield client
+            with _watchdog(client, "local", give_up):
+                yield client
         return
 
     try:
@@ -107,8 +223,14 @@ def client_for(
             f"could not connect to the Dask scheduler at {scheduler!r} ({exc}); check the "
             "address and that the scheduler is running, or use --scheduler local"
         ) from exc
-    with client:
-        yield client
+    try:
+        with _watchdog(client, scheduler, give_up):
+            yield client
+    finally:
+        try:
+            client.close(timeout=2)
+        except Exception:  # noqa: BLE001 - a lost scheduler cannot be told goodbye
+            pass
 
 
 def read_parquet_xy(

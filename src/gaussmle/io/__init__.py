@@ -6,7 +6,13 @@ This module only moves data; it computes no statistics. Supported inputs:
   ``.csv.lz4``): the text is read a piece of about ``batch_rows`` rows at a
   time, cut at a line end and parsed by pyarrow (pyarrow's own streaming CSV
   reader reads ahead without limit when batches are consumed slowly, so memory
-  would grow with the file). Column types are inferred from the first piece
+  would grow with the file). Each feature and target column has one type for
+  the whole input: features are numbers (an optional sign, digits, an optional
+  decimal point and exponent: ``12``, ``-0.5``, ``1e3``, ``inf``; no thousands
+  separators, underscores or hexadecimal) or a :class:`DataError` naming the
+  row; labels are text, numbers only when every label of the input is one
+  (:func:`label_values`); only an empty cell is a missing label unless
+  ``na_values`` says otherwise. Other columns are inferred from the first piece
   and widened if a later value does not fit (int64 to float64, numbers to text);
   values split across lines inside quotes are not supported;
 * Parquet files (``.parquet`` or ``.pq``), read row group by row group;
@@ -53,7 +59,7 @@ from ._read import iter_batches, table_columns
 from ._sources import DEFAULT_BATCH_ROWS as DEFAULT_BATCH_ROWS
 from ._sources import DataError, expand_sources, source_size_bytes
 from ._write import TableWriter, atomic_write_text, write_table
-from ._xy import XYBatch, iter_xy, read_xy
+from ._xy import XYBatch, iter_xy, label_values, read_xy
 
 __all__ = [
     "DataError",
@@ -63,6 +69,7 @@ __all__ = [
     "expand_sources",
     "iter_batches",
     "iter_xy",
+    "label_values",
     "read_xy",
     "source_size_bytes",
     "table_columns",

@@ -3,8 +3,18 @@
 The text is read a piece of about ``batch_rows`` rows at a time, cut at a line
 end and parsed by pyarrow (pyarrow's own streaming CSV reader reads ahead
 without limit when batches are consumed slowly, so memory would grow with the
-file). Column types are inferred from the first piece and widened if a later
+file). Each column's type is one decision for the whole input: the columns a
+caller declares (:class:`ColumnTypes`) as text are read as text (an empty cell is
+the empty string), those declared as numbers as float64 (or booleans, when the
+first piece holds booleans) and a value that does not fit is an error naming the
+row. Other columns are inferred from the first piece and widened if a later
 value does not fit (int64 to float64, numbers to text).
+
+Number syntax (features): an optional sign, decimal digits with an optional
+decimal point and an optional exponent (``12``, ``-0.5``, ``.5``, ``1e3``),
+``inf``/``-inf``; no thousands separators, underscores or hexadecimal. Empty
+cells and pyarrow's null strings (``NA``, ``NaN``, ``null``, ``N/A``, ...) are
+missing values in number columns.
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ._sources import DataError, _check_unique, _codec, _name, _not_found, _read_error
@@ -22,6 +33,22 @@ _MAX_BLOCK = 1 << 28
 _CONVERSION_ERROR = re.compile(
     r"In CSV column #(\d+): .*?CSV conversion error to ([^:]+): invalid value '(.*)'", re.S
 )
+
+
+@dataclass(frozen=True)
+class ColumnTypes:
+    """Columns whose type is fixed for the whole input, whatever the batch size.
+
+    ``text`` columns are read as text (no null strings: an empty cell is ``""``);
+    ``numbers`` as float64, or as booleans when the first piece of the file
+    holds booleans there. A value that does not fit is a :class:`DataError`.
+    """
+
+    text: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+
+
+_NO_TYPES = ColumnTypes()
 
 
 class _StdinState:
@@ -213,12 +240,22 @@ def _widen(types: dict[str, Any], name: str, value: str) -> bool:
     return False
 
 
-def _parse_chunk(data: bytes, names: list[str], want: list[str], types: dict[str, Any], src: str):
+def _parse_chunk(
+    data: bytes,
+    names: list[str],
+    want: list[str],
+    types: dict[str, Any],
+    src: str,
+    declared: ColumnTypes = _NO_TYPES,
+    first_row: int = 0,
+):
     """Parse one piece of CSV text (no header) into a table of the wanted columns.
 
     ``types`` holds the column types fixed so far; it is updated in place when a
-    value does not fit its column's type (an integer column that turns out to
-    hold decimals, a number column with text further down).
+    value of an undeclared column does not fit its column's type (an integer
+    column that turns out to hold decimals, a number column with text further
+    down). A value that does not fit a declared number column is an error
+    naming its row (``first_row`` is the 0-based data row of the piece's start).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -227,7 +264,7 @@ def _parse_chunk(data: bytes, names: list[str], want: list[str], types: dict[str
     for _ in range(4 * len(want) + 4):
         read = pacsv.ReadOptions(column_names=names, block_size=block, use_threads=True)
         convert = pacsv.ConvertOptions(
-            include_columns=want, column_types=dict(types), strings_can_be_null=True
+            include_columns=want, column_types=dict(types), strings_can_be_null=False
         )
         try:
             return pacsv.read_csv(pa.BufferReader(data), read_options=read, convert_options=convert)
@@ -243,19 +280,103 @@ def _parse_chunk(data: bytes, names: list[str], want: list[str], types: dict[str
                 raise _read_error(src, err) from None
             index = int(match.group(1))
             name = names[index] if index < len(names) else None
+            if name in declared.numbers:
+                booleans = name in types and pa.types.is_boolean(types[name])
+                raise _not_a_number(
+                    data, names, name, match.group(3), src, first_row, booleans
+                ) from None
             if name not in want or not _widen(types, name, match.group(3)):
                 raise _read_error(src, err) from None
     raise DataError(f"cannot read {_name(src)}: column types keep changing; check the file")
 
 
+def _not_a_number(
+    data: bytes,
+    names: list[str],
+    name: str,
+    value: str,
+    src: str,
+    first_row: int,
+    booleans: bool = False,
+) -> DataError:
+    """The error for a value of a number column that is not a number, with its row."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    read = pacsv.ReadOptions(column_names=names)
+    convert = pacsv.ConvertOptions(include_columns=[name], column_types={name: pa.string()})
+    row = None
+    try:
+        values = pacsv.read_csv(pa.BufferReader(data), read_options=read, convert_options=convert)
+        found = values.column(name).to_pylist().index(value)
+        row = first_row + found + 1
+    except (pa.ArrowInvalid, ValueError):
+        pass
+    where = f" at row {row} (1-based data row)" if row is not None else ""
+    shown = value if len(value) <= 40 else value[:37] + "..."
+    if booleans:
+        return DataError(
+            f"column '{name}' in {_name(src)} holds true/false values, then '{shown}'{where}; "
+            "write one kind of value per feature column (true/false, or numbers)"
+        )
+    return DataError(
+        f"column '{name}' in {_name(src)} is not numeric (found '{shown}'{where}); feature "
+        "values are decimal numbers such as 12, -0.5 or 1e3 (no thousands separators, "
+        "underscores or hexadecimal); fix the value or choose numeric feature columns with "
+        "--features"
+    )
+
+
+def _fix_types(table: Any, want: list[str], types: dict[str, Any], declared: ColumnTypes) -> bool:
+    """Fix the column types after the first piece; True if the piece must be parsed again.
+
+    Declared number columns become float64 unless the piece holds booleans
+    there; other columns keep the type inferred from the piece.
+    """
+    import pyarrow as pa
+
+    again = False
+    for name in want:
+        if name in types:
+            continue
+        dtype = table.schema.field(name).type
+        if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
+            return False
+        if name in declared.numbers and not pa.types.is_boolean(dtype):
+            again = again or dtype != pa.float64()
+            dtype = pa.float64()
+        types[name] = dtype
+    return again
+
+
+def _empty_text_as_null(table: Any, declared: ColumnTypes) -> Any:
+    """Empty cells of the undeclared text columns as nulls (declared text keeps ``""``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, field in enumerate(table.schema):
+        if field.name in declared.text or not pa.types.is_string(field.type):
+            continue
+        col = table.column(i)
+        empty = pc.equal(col, "")
+        if pc.any(empty).as_py():
+            table = table.set_column(i, field, pc.if_else(empty, None, col))
+    return table
+
+
 def _iter_csv(
-    path: str, src: str, columns: list[str] | None, batch_rows: int
+    path: str,
+    src: str,
+    columns: list[str] | None,
+    batch_rows: int,
+    declared: ColumnTypes = _NO_TYPES,
 ) -> Iterator[tuple[Any, float | None]]:
     """Yield (record batch, fraction of the file read) pairs.
 
     The text is read a piece at a time (about ``batch_rows`` rows), cut at a
     line end and parsed on its own, so memory stays bounded by the batch size
-    however slowly the batches are consumed. Column types come from the first
+    however slowly the batches are consumed. ``declared`` columns have one
+    type for the whole input; the types of the others come from the first
     piece and are widened later if a value does not fit.
     """
     import pyarrow as pa
@@ -274,12 +395,15 @@ def _iter_csv(
         if len(rest) < (1 << 16):
             rest += source.read((1 << 16) - len(rest))
         target = _chunk_bytes(rest, batch_rows)
-        types: dict[str, Any] = {}
+        types: dict[str, Any] = {name: pa.string() for name in want if name in declared.text}
+        done = 0
         for data in _text_chunks(rest, source.read, target):
-            table = _parse_chunk(data, names, want, types, src)
+            table = _parse_chunk(data, names, want, types, src, declared, done)
             if table is None:
                 continue
             if len(types) < len(want):
+                if _fix_types(table, want, types, declared):
+                    table = _parse_chunk(data, names, want, types, src, declared, done)
                 for name in want:
                     dtype = table.schema.field(name).type
                     if pa.types.is_binary(dtype) or pa.types.is_large_binary(dtype):
@@ -288,6 +412,8 @@ def _iter_csv(
                             "the file to UTF-8"
                         )
                     types.setdefault(name, dtype)
+            table = _empty_text_as_null(table, declared)
+            done += table.num_rows
             frac = source.fraction()
             for batch in table.to_batches():
                 if batch.num_rows:

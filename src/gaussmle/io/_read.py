@@ -11,7 +11,7 @@ import numpy as np
 
 from ._columnar import _iter_npy, _iter_parquet, _npy_open, _parquet_file
 from ._convert import _arrow_to_numpy, _is_text_type
-from ._csv import _csv_columns, _iter_csv
+from ._csv import _NO_TYPES, ColumnTypes, _csv_columns, _iter_csv
 from ._sources import (
     DEFAULT_BATCH_ROWS,
     _check_batch_rows,
@@ -48,6 +48,9 @@ class _Chunk:
     #: columns read from an Arrow text type (their values are str or None);
     #: None when the reader cannot tell (NumPy files)
     text: frozenset[str] | None = None
+    #: whether the source has no column types of its own (CSV), so that the
+    #: type of its text columns is for the reader of the whole input to decide
+    untyped: bool = False
 
 
 def _rebatch(pieces: Iterator[tuple[Any, float | None]], batch_rows: int):
@@ -77,23 +80,36 @@ def _rebatch(pieces: Iterator[tuple[Any, float | None]], batch_rows: int):
 
 
 def _iter_file(
-    path: str, src: str, columns: list[str] | None, batch_rows: int
+    path: str,
+    src: str,
+    columns: list[str] | None,
+    batch_rows: int,
+    declared: ColumnTypes = _NO_TYPES,
 ) -> Iterator[tuple[dict[str, np.ndarray], int, float | None, frozenset[str] | None]]:
-    """Yield (columns as numpy arrays, number of rows, fraction read, text columns)."""
+    """Yield (columns as numpy arrays, number of rows, fraction read, text columns).
+
+    ``declared`` fixes the types of some CSV columns (the other formats have types).
+    """
     kind = _kind(src)
     if kind == "npy":
         for cols, frac in _iter_npy(path, src, columns, batch_rows):
             yield cols, len(next(iter(cols.values()))) if cols else 0, frac, None
         return
-    reader = _iter_csv if kind == "csv" else _iter_parquet
-    for table, frac in _rebatch(reader(path, src, columns, batch_rows), batch_rows):
+    if kind == "csv":
+        pieces = _iter_csv(path, src, columns, batch_rows, declared)
+    else:
+        pieces = _iter_parquet(path, src, columns, batch_rows)
+    for table, frac in _rebatch(pieces, batch_rows):
         cols = {name: _arrow_to_numpy(table.column(name)) for name in table.column_names}
         text = frozenset(f.name for f in table.schema if _is_text_type(f.type))
         yield cols, table.num_rows, frac, text
 
 
 def _iter_chunks(
-    sources: list[str], columns: list[str] | None, batch_rows: int
+    sources: list[str],
+    columns: list[str] | None,
+    batch_rows: int,
+    declared: ColumnTypes = _NO_TYPES,
 ) -> Iterator[_Chunk]:
     """Batches of all sources in order; ``columns`` None means those of the first file."""
     sizes = [0 if s == "-" else os.path.getsize(s) for s in sources]
@@ -105,14 +121,15 @@ def _iter_chunks(
         path = src
         file_row = 0
         try:
-            for cols, n, frac, text in _iter_file(path, src, columns, batch_rows):
+            for cols, n, frac, text in _iter_file(path, src, columns, batch_rows, declared):
                 if any_stdin or frac is None:
                     fraction = None
                 elif total_size:
                     fraction = min((done_size + frac * size) / total_size, 1.0)
                 else:
                     fraction = 1.0
-                yield _Chunk(cols, n, src, file_row, row_offset, fraction, text)
+                untyped = _kind(src) == "csv"
+                yield _Chunk(cols, n, src, file_row, row_offset, fraction, text, untyped)
                 file_row += n
                 row_offset += n
         except OSError as err:

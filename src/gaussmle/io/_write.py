@@ -7,12 +7,12 @@ import csv
 import io as _io
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import numpy as np
 
+from .._atomic import atomic_open
 from ._sources import DataError
 
 
@@ -21,51 +21,17 @@ def _write_error(path: str, err: OSError) -> DataError:
     return DataError(f"cannot write '{path}': {reason}; choose a writable path")
 
 
-def _new_file_mode(path: str) -> int:
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
 @contextlib.contextmanager
 def _atomic_binary(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """Open a temporary file next to ``path``; on success fsync and rename it to ``path``.
-
-    On any failure (including KeyboardInterrupt) the temporary file is removed
-    and ``path`` is left as it was.
-    """
+    """:func:`gaussmle._atomic.atomic_open`, its errors as :class:`DataError`."""
     path = os.fspath(path)
-    if os.path.isdir(path):
-        raise DataError(f"cannot write '{path}': it is a directory; choose a file path")
-    directory = os.path.dirname(os.path.abspath(path))
     try:
-        fd, tmp = tempfile.mkstemp(
-            prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=directory
-        )
-    except OSError as err:
-        raise _write_error(path, err) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
+        with atomic_open(path) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _new_file_mode(path))
-        os.replace(tmp, path)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError) and not isinstance(err, DataError):
-            raise _write_error(path, err) from None
-        raise
-    with contextlib.suppress(OSError, AttributeError):
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    except OSError as err:
+        if isinstance(err, DataError):
+            raise
+        raise _write_error(path, err) from None
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:

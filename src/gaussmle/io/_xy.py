@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._csv import ColumnTypes
 from ._read import _iter_chunks, table_columns
 from ._sources import (
     DEFAULT_BATCH_ROWS,
@@ -41,6 +43,10 @@ class XYBatch:
         None when unknown (standard input).
     rows : numpy.ndarray
         int64 0-based input row index of each row of ``X``.
+    y_untyped : bool
+        True when the labels are text read from a format without column types
+        (CSV): whether they are numbers is one decision over the whole input,
+        which the reader of all batches makes with :func:`label_values`.
     """
 
     X: np.ndarray
@@ -50,6 +56,7 @@ class XYBatch:
     row_offset: int = 0
     fraction_done: float | None = None
     rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    y_untyped: bool = False
 
     @property
     def n_rows(self) -> int:
@@ -57,15 +64,66 @@ class XYBatch:
         return int(self.X.shape[0])
 
 
-def _is_missing_labels(y: np.ndarray) -> np.ndarray:
+def _is_missing_labels(y: np.ndarray, na_values: frozenset[str] = frozenset()) -> np.ndarray:
+    """Missing labels: NaN, null, the empty text, and the text values in ``na_values``."""
     if y.dtype.kind == "f":
         return np.isnan(y)
-    if y.dtype.kind == "O":
-        # Text columns: null (None) or empty text.
-        return np.asarray(np.equal(y, None) | np.equal(y, ""), dtype=bool)
-    if y.dtype.kind == "U":
-        return y == ""
+    if y.dtype.kind in "OU":
+        missing = np.equal(y, None) | np.equal(y, "") if y.dtype.kind == "O" else y == ""
+        for value in na_values:
+            missing |= np.equal(y, value)
+        return np.asarray(missing, dtype=bool)
     return np.zeros(len(y), dtype=bool)
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+\Z")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def label_values(labels: np.ndarray) -> np.ndarray:
+    """Text labels as numbers when every one of them is a number, else unchanged.
+
+    The decision is one for all the labels given: int64 when every label is
+    a decimal integer (within int64), float64 when every label is a decimal
+    number (``2.5``, ``1e3``), otherwise the text labels unchanged. Give it the
+    labels (or the distinct labels) of the whole input, so that the type does
+    not depend on how the input was cut into batches.
+
+    Examples
+    --------
+    >>> label_values(np.array(["2", "10", "-1"])).tolist()
+    [2, 10, -1]
+    >>> label_values(np.array(["2", "2.5"])).tolist()
+    [2.0, 2.5]
+    >>> label_values(np.array(["2", "true"])).tolist()
+    ['2', 'true']
+    """
+    labels = np.asarray(labels)
+    if labels.dtype.kind not in "UO" or labels.size == 0:
+        return labels
+    if not all(isinstance(v, str) for v in labels.tolist()):
+        return labels
+    text = [str(v) for v in labels.tolist()]
+    if all(_INTEGER.match(v) for v in text):
+        ints = [int(v) for v in text]
+        if all(_INT64[0] <= i <= _INT64[1] for i in ints):
+            return np.array(ints, dtype=np.int64)
+    if all(_DECIMAL.match(v) for v in text):
+        return np.array([float(v) for v in text], dtype=np.float64)
+    return labels
+
+
+def _decide_labels(y: np.ndarray) -> np.ndarray:
+    """:func:`label_values` of a whole column, deciding on its distinct values."""
+    if y.dtype.kind not in "UO" or y.size == 0:
+        return y
+    try:
+        distinct, where = np.unique(y, return_inverse=True)
+    except TypeError:
+        return y
+    values = label_values(distinct)
+    return y if values is distinct else values[where.ravel()]
 
 
 def _labels(y: np.ndarray, text: bool | None = None) -> np.ndarray:
@@ -119,6 +177,7 @@ def iter_xy(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     drop_missing: bool = False,
     missing: str = "error",
+    na_values: Sequence[str] = (),
 ) -> Iterator[XYBatch]:
     """Read features, labels and extra columns in row batches.
 
@@ -147,6 +206,17 @@ def iter_xy(
         models that marginalise missing values). A missing target value is
         never kept: it is an error, or the row is dropped with
         ``drop_missing``/``"drop"``. Infinite values are always an error.
+    na_values : sequence of str, default ()
+        Text values of the target column that mean a missing label, besides
+        the empty cell (only an empty cell by default: ``NA`` or ``null`` are
+        labels like any other).
+
+    Notes
+    -----
+    With CSV input, features are numbers in one syntax (see
+    :mod:`gaussmle.io`) or a :class:`DataError`, and labels are read as text
+    (``y_untyped`` is True): call :func:`label_values` on the labels of all
+    batches to get numbers where every label is one (:func:`read_xy` does).
 
     Yields
     ------
@@ -173,7 +243,7 @@ def iter_xy(
     >>> next(iter_xy(path, target="label", keep=["id"], missing="keep")).X.tolist()
     [[1.0, 2.0], [nan, 4.0], [5.0, 6.0]]
     """
-    plan = _plan_xy(source, features, target, keep)
+    plan = _plan_xy(source, features, target, keep, na_values)
     rule = _missing_rule(missing, drop_missing)
     return _iter_xy(plan, _check_batch_rows(batch_rows), rule)
 
@@ -204,6 +274,13 @@ class _XYPlan:
     target: str | None
     keep: list[str]
     needed: list[str]
+    na_values: frozenset[str] = frozenset()
+
+    @property
+    def declared(self) -> ColumnTypes:
+        """CSV column types: the features are numbers, the target text."""
+        text = frozenset() if self.target is None else frozenset([self.target])
+        return ColumnTypes(text=text, numbers=frozenset(self.feats))
 
 
 def _plan_xy(
@@ -211,8 +288,11 @@ def _plan_xy(
     features: Sequence[str] | None,
     target: str | None,
     keep: Sequence[str],
+    na_values: Sequence[str] = (),
 ) -> _XYPlan:
     """Check the column arguments of :func:`iter_xy` and decide which columns to read."""
+    if isinstance(na_values, str):
+        na_values = [na_values]
     sources = expand_sources(source)
     keep = list(keep)
     if isinstance(features, str):
@@ -249,13 +329,13 @@ def _plan_xy(
     for name in [*feats, *([target] if target is not None else []), *keep]:
         if name not in needed:
             needed.append(name)
-    return _XYPlan(sources, feats, target, keep, needed)
+    return _XYPlan(sources, feats, target, keep, needed, frozenset(na_values))
 
 
 def _iter_xy(plan: _XYPlan, batch_rows: int, rule: _MissingRule) -> Iterator[XYBatch]:
     feats, target, keep = plan.feats, plan.target, plan.keep
     d = len(feats)
-    for chunk in _iter_chunks(plan.sources, plan.needed, batch_rows):
+    for chunk in _iter_chunks(plan.sources, plan.needed, batch_rows, plan.declared):
         n = chunk.n_rows
         cols = chunk.columns
         X = np.empty((n, d), dtype=np.float64)
@@ -266,7 +346,7 @@ def _iter_xy(plan: _XYPlan, batch_rows: int, rule: _MissingRule) -> Iterator[XYB
         bad_y = None
         if target is not None:
             y = cols[target]
-            bad_y = _is_missing_labels(y)
+            bad_y = _is_missing_labels(y, plan.na_values)
         row_missing = np.zeros(n, dtype=bool) if rule.keep else bad.any(axis=1)
         if bad_y is not None:
             row_missing |= bad_y
@@ -309,6 +389,7 @@ def _iter_xy(plan: _XYPlan, batch_rows: int, rule: _MissingRule) -> Iterator[XYB
             row_offset=chunk.row_offset,
             fraction_done=chunk.fraction,
             rows=rows,
+            y_untyped=y is not None and chunk.untyped,
         )
 
 
@@ -327,10 +408,13 @@ def read_xy(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     drop_missing: bool = False,
     missing: str = "error",
+    na_values: Sequence[str] = (),
 ) -> XYBatch:
     """Read a whole (small) source into one :class:`XYBatch`.
 
-    Takes the same arguments as :func:`iter_xy` and concatenates its batches.
+    Takes the same arguments as :func:`iter_xy` and concatenates its batches;
+    CSV labels are numbers when every label of the input is one
+    (:func:`label_values`), text otherwise.
 
     Examples
     --------
@@ -341,7 +425,7 @@ def read_xy(
     >>> read_xy(path, features=["b"], batch_rows=2).X.ravel().tolist()
     [2.0, 4.0, 6.0]
     """
-    plan = _plan_xy(source, features, target, keep)
+    plan = _plan_xy(source, features, target, keep, na_values)
     rule = _missing_rule(missing, drop_missing)
     batches = list(_iter_xy(plan, _check_batch_rows(batch_rows), rule))
     if not batches:
@@ -355,6 +439,8 @@ def read_xy(
     y = None
     if target is not None:
         y = _concat([b.y for b in batches if b.y is not None])
+        if any(b.y_untyped for b in batches):
+            y = _decide_labels(y)
     kept = {name: _concat([b.kept[name] for b in batches]) for name in keep}
     return XYBatch(
         X=X,

@@ -75,11 +75,13 @@ import os  # noqa: F401
 
 from ._api import dumps, from_dict, load, loads, save, to_dict
 from ._format import FORMAT, FORMAT_VERSION, ModelFileError
+from ._read import MAX_MODEL_BYTES
 from ._write import atomic_write as atomic_write
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "MAX_MODEL_BYTES",
     "ModelFileError",
     "dumps",
     "from_dict",

@@ -15,7 +15,7 @@ from typing import Any
 from ..classifier import GaussianClassifier
 from ..gaussian import Gaussian
 from ._format import ModelFileError
-from ._read import _build, _parse
+from ._read import _build, _parse, _read_limited
 from ._write import (
     _check_finite_document,
     _classifier_to_dict,
@@ -177,11 +177,16 @@ def load(path: str | os.PathLike[str]) -> GaussianClassifier | Gaussian:
     for files of ``"model": "Gaussian"``). A classifier keeps its sufficient
     statistics, so it can be updated with ``partial_fit`` or merged.
 
+    Files larger than ``MAX_MODEL_BYTES`` (1 GiB) are refused before they are
+    read; set the environment variable ``GAUSSMLE_MAX_MODEL_BYTES`` to a
+    number of bytes to change the limit. The header (format and version) of a
+    long file is checked before its arrays are parsed.
+
     Raises
     ------
     ModelFileError
-        When the file cannot be read or is not a valid model file; the
-        message says why in one sentence.
+        When the file cannot be read, is too large or is not a valid model
+        file; the message says why in one sentence.
 
     Examples
     --------
@@ -195,7 +200,7 @@ def load(path: str | os.PathLike[str]) -> GaussianClassifier | Gaussian:
     name = os.fspath(path)
     where = repr(str(name))
     try:
-        raw = Path(name).read_bytes()
+        raw = _read_limited(name, where)
     except FileNotFoundError as exc:
         raise ModelFileError(f"cannot read {where}: the file does not exist") from exc
     except IsADirectoryError as exc:

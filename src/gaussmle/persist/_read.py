@@ -10,6 +10,8 @@ parameters against the statistics) and turn internal errors into one-sentence
 from __future__ import annotations
 
 import json
+import os
+import re
 from typing import Any
 
 import numpy as np
@@ -38,9 +40,77 @@ from ._format import (
     _Newer,
 )
 
+#: Model files larger than this are refused before they are read (a full model
+#: of 1,000 features and 20 classes takes about 1 GB); the environment variable
+#: GAUSSMLE_MAX_MODEL_BYTES raises (or lowers) the limit.
+MAX_MODEL_BYTES = 1 << 30
+_LIMIT_VARIABLE = "GAUSSMLE_MAX_MODEL_BYTES"
+#: Texts longer than this have their header checked before any array is parsed.
+_HEADER_CHECK_BYTES = 1 << 20
+_HEADER_BYTES = 1 << 16
+_FORMAT_FIELD = re.compile(r'"format"\s*:\s*"([^"\\]*)"')
+_VERSION_FIELD = re.compile(r'"format_version"\s*:\s*(-?[0-9]+)\b')
+
+
+def _size_limit(where: str, noun: str) -> int:
+    """The largest model file read, in bytes (``GAUSSMLE_MAX_MODEL_BYTES`` or the default)."""
+    text = os.environ.get(_LIMIT_VARIABLE)
+    if text is None or not text.strip():
+        return MAX_MODEL_BYTES
+    try:
+        limit = int(text.strip().replace("_", ""))
+    except ValueError:
+        limit = -1
+    if limit < 1:
+        raise ModelFileError(
+            f"cannot read {where}: {_LIMIT_VARIABLE} is {text!r}, but it must be a whole number "
+            "of bytes such as 4000000000"
+        )
+    return limit
+
+
+def _too_large(where: str, size: int, limit: int) -> ModelFileError:
+    return ModelFileError(
+        f"cannot read {where}: it is {size:,} bytes, larger than the limit of {limit:,} bytes "
+        f"for model files (no model gaussmle writes for real data reaches it); if it is "
+        f"one, set the environment variable {_LIMIT_VARIABLE} to a larger number of bytes"
+    )
+
+
+def _read_limited(name: str, where: str) -> bytes:
+    """The bytes of a model file, refused before reading when above the size limit."""
+    limit = _size_limit(where, "model file")
+    with open(name, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limit:
+            raise _too_large(where, size, limit)
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:  # a device or pipe, whose size stat does not tell
+        raise _too_large(where, len(raw), limit)
+    return raw
+
+
+def _check_header(text: str) -> None:
+    """Check the format fields at the start of a long text before any array is parsed."""
+    head = text[:_HEADER_BYTES]
+    if not head.lstrip().startswith("{"):
+        raise _Invalid("it does not hold a JSON object")
+    fmt = _FORMAT_FIELD.search(head)
+    if fmt is None:
+        raise _Invalid("it has no 'format' key, so it is not a gaussmle model file")
+    if fmt.group(1) != FORMAT:
+        raise _Invalid(f"its format is {fmt.group(1)!r}, not {FORMAT!r}")
+    version = _VERSION_FIELD.search(head)
+    if version is not None and int(version.group(1)) > FORMAT_VERSION:
+        raise _Newer(version.group(1))
+
 
 def _parse(raw: str | bytes, where: str, noun: str) -> Any:
-    """JSON text to Python objects; refuses NaN/Infinity and duplicate keys."""
+    """JSON text to Python objects; refuses NaN/Infinity and duplicate keys.
+
+    A long text has its header (format, format_version) checked first, so that
+    a large file of another kind is refused without parsing its arrays.
+    """
     if isinstance(raw, (bytes, bytearray)):
         try:
             raw = bytes(raw).decode("utf-8-sig")
@@ -50,6 +120,13 @@ def _parse(raw: str | bytes, where: str, noun: str) -> Any:
         raise TypeError(f"loads takes str or bytes, not {type(raw).__name__}")
     if not raw.strip():
         raise _error(where, noun, "it is empty")
+    if len(raw) > _HEADER_CHECK_BYTES:
+        try:
+            _check_header(raw)
+        except _Invalid as exc:
+            raise _error(where, noun, str(exc)) from None
+        except _Newer as exc:
+            raise _newer_error(where, str(exc)) from None
     try:
         return json.loads(raw, parse_constant=_refuse_constant, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
@@ -78,16 +155,29 @@ def _error(where: str, noun: str, reason: str) -> ModelFileError:
     return ModelFileError(f"{where} is not a valid gaussmle {noun}: {reason}; re-save the model")
 
 
+#: The largest count (sum of weights) a file may hold: float64 holds every whole
+#: number up to 2^53 exactly, and no data set has more rows.
+MAX_COUNT = 2.0**53
+
+
 def _build(data: Any, where: str, noun: str) -> GaussianClassifier | Gaussian:
     try:
-        return _read_document(data)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _read_document(data)
     except _Invalid as exc:
         raise _error(where, noun, str(exc)) from None
+    except np.linalg.LinAlgError as exc:
+        reason = f"its statistics cannot be factorised ({exc}): are some values absurdly large?"
+        raise _error(where, noun, reason) from None
     except _Newer as exc:
-        raise ModelFileError(
-            f"{where} cannot be read: it was written by a newer gaussmle (format {exc}, this "
-            f"gaussmle reads format {FORMAT_VERSION}); upgrade gaussmle"
-        ) from None
+        raise _newer_error(where, str(exc)) from None
+
+
+def _newer_error(where: str, version: str) -> ModelFileError:
+    return ModelFileError(
+        f"{where} cannot be read: it was written by a newer gaussmle (format {version}, this "
+        f"gaussmle reads format {FORMAT_VERSION}); upgrade gaussmle"
+    )
 
 
 def _read_document(doc: Any) -> GaussianClassifier | Gaussian:
@@ -284,13 +374,15 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
             feature_counts.append(fc)
         if type(entry["class"]) is not type(label) or entry["class"] != label:
             raise _Invalid(f"{at}.class is {entry['class']!r}, but classes[{i}] is {label!r}")
-        count = _number(entry["count"], f"{at}.count")
-        if count < 0:
-            raise _Invalid(
-                f"{at}.count is {count!r}, but a count (sum of weights) cannot be negative"
-            )
+        count = _count(entry["count"], f"{at}.count")
         mean = _array(entry["mean"], (d,), f"{at}.mean")
         m2 = _array(entry["m2"], m2_shape, f"{at}.m2")
+        if not np.isfinite(np.sum(m2 if kind == "diag" else np.diagonal(m2))):
+            raise _Invalid(
+                f"{at}.m2 is too large: its sums of squares add up to more than float64 holds"
+            )
+        if feature_counts and len(feature_counts) == i + 1 and (fc > count * (1 + 1e-12)).any():
+            raise _Invalid(f"{at}.feature_count has a count above the class count {count!r}")
         if kind == "diag" and (m2 < 0).any():
             raise _Invalid(f"{at}.m2 has a negative sum of squares")
         if kind == "full":
@@ -300,6 +392,17 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
         m2s.append(m2)
     if sum(counts) <= 0:
         raise _Invalid("every class count is zero, so the model has seen no data")
+    for i, (count, m2) in enumerate(zip(counts, m2s, strict=True)):
+        if count == 0 and (m2 != 0).any():
+            raise _Invalid(
+                f"statistics.per_class[{i}].count is 0, but its m2 is not: a class without "
+                "data has no spread"
+            )
+    if sum(counts) > MAX_COUNT:
+        raise _Invalid(f"the class counts add up to more than 2^53 ({int(MAX_COUNT)})")
+    total = sum(float(np.sum(m if kind == "diag" else np.diagonal(m))) for m in m2s)
+    if not np.isfinite(total):
+        raise _Invalid("statistics.per_class m2 are too large: together they overflow float64")
     if feature_counts and len(feature_counts) != len(counts):
         raise _Invalid("statistics.per_class has feature_count for some classes but not all")
     fc_all = np.array(feature_counts) if feature_counts else None
@@ -307,6 +410,19 @@ def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str
         raise _Invalid("statistics.per_class has mean_lo for some classes but not all")
     lo_all = np.array(mean_los) if mean_los else None
     return GaussianStats(np.array(counts), np.array(means), np.array(m2s), kind, fc_all, lo_all)
+
+
+def _count(value: Any, at: str) -> float:
+    """A class count: a finite sum of weights from 0 to 2^53."""
+    count = _number(value, at)
+    if count < 0:
+        raise _Invalid(f"{at} is {count!r}, but a count (sum of weights) cannot be negative")
+    if count > MAX_COUNT:
+        raise _Invalid(
+            f"{at} is {count!r}, but a count (sum of weights) cannot exceed 2^53 "
+            f"({int(MAX_COUNT)}), the largest whole number float64 holds exactly"
+        )
+    return count
 
 
 def _check_scatter(m2: np.ndarray, at: str) -> None:
@@ -317,7 +433,13 @@ def _check_scatter(m2: np.ndarray, at: str) -> None:
     if (np.diagonal(m2) < 0).any():
         raise _Invalid(f"{at} has a negative sum of squares on its diagonal")
     if scale > 0:
-        lowest = float(np.linalg.eigvalsh(0.5 * (m2 + m2.T))[0])
+        try:
+            lowest = float(np.linalg.eigvalsh(0.5 * m2 + 0.5 * m2.T)[0])
+        except np.linalg.LinAlgError:
+            raise _Invalid(
+                f"{at} cannot be factorised (its eigenvalues do not converge): are some "
+                "values absurdly large?"
+            ) from None
         if lowest < -_PSD_RTOL * scale * m2.shape[0]:
             raise _Invalid(
                 f"{at} is not positive semi-definite (eigenvalue {lowest:.3g}), so it is not "

@@ -3,20 +3,20 @@
 ``_classifier_to_dict`` and ``_gaussian_to_dict`` build the documents (header, labels,
 statistics, derived parameters, the conjugate prior); ``_format_json`` lays out the text
 and ``_check_finite_document`` refuses NaN and infinity; :func:`atomic_write` writes bytes
-through a synced temporary file and a rename, so a failure never leaves a half-written file.
+with the package's one atomic writer (:mod:`gaussmle._atomic`), so a failure never leaves a
+half-written file.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from ..classifier import GaussianClassifier
 from ..gaussian import Gaussian
 from ._format import _ESTIMATORS, _FLOAT_DTYPES, _INT_DTYPES, FORMAT, FORMAT_VERSION, ModelFileError
@@ -43,28 +43,11 @@ def atomic_write(
     """
     target = Path(os.fspath(path))
     where = repr(str(os.fspath(path)))
-    folder = target.parent
-    tmp = folder / f".{target.name}.{uuid.uuid4().hex[:12]}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
+        atomic_write_bytes(path, data)
     except OSError as exc:
+        folder = Path(os.path.abspath(os.path.realpath(target))).parent
         raise error(f"cannot write {what} to {where}: {_why(exc, folder)}") from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        with contextlib.suppress(OSError):  # keep the permissions of a file we replace
-            os.chmod(tmp, target.stat().st_mode & 0o7777)
-        os.replace(tmp, target)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(exc, OSError):
-            raise error(f"cannot write {what} to {where}: {_why(exc, folder)}") from exc
-        raise
-    _sync_folder(folder)
     return target
 
 
@@ -78,18 +61,6 @@ def _why(exc: OSError, folder: Path) -> str:
     if isinstance(exc, PermissionError):
         return "permission denied; choose a folder you can write to"
     return f"{exc.strerror or exc}"
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable (POSIX); silently skipped where folders cannot be opened."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 def _format_json(value: Any, level: int = 0) -> str:
@@ -162,7 +133,7 @@ def _classifier_to_dict(model: GaussianClassifier) -> dict[str, Any]:
     stats = model.class_stats_
     classes, class_dtype = _labels_to_json(model.classes_)
     names = getattr(model, "feature_names_in_", None)
-    priors = None if model.priors is None else _floats(np.ravel(model.priors))
+    priors = None if model.priors is None else _floats(np.ravel(model.class_prior_))
     per_class = [
         {
             "class": label,
