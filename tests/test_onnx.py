@@ -182,6 +182,27 @@ def test_far_points_go_to_the_nearest_class_without_nan(covariance):
         assert out["label"][compare].tolist() == clf.predict(Z[compare]).tolist()
 
 
+@pytest.mark.parametrize("covariance", COVARIANCE_TYPES)
+def test_far_points_that_do_not_overflow_agree_with_gaussmle(covariance):
+    """Far enough that the joint's class differences drown in its rounding, not overflowing.
+
+    gaussmle ranks tied rows there by the linear discriminant (issue 17 item 4);
+    the graph must give the same labels and (one-hot) probabilities, in float32 from
+    about 1e8 on.
+    """
+    rng = np.random.default_rng(7)
+    codes = np.arange(90) % 3
+    X = rng.normal(size=(90, 3)) * [1.0, 0.01, 3.0] + np.outer(codes, [1.0, 0.0, 0.0])
+    clf = GaussianClassifier(covariance).fit(X, codes)
+    directions = rng.normal(size=(20, 3))
+    for dtype, scales in (("float64", [1e15, 1e17, 1e100]), ("float32", [1e8, 1e15, 1e19])):
+        Z = np.concatenate([directions * s for s in scales]).astype(dtype)
+        out = _run(to_onnx(clf, dtype=dtype), Z)
+        expected = clf.predict_proba(Z.astype(np.float64))
+        assert out["label"].tolist() == clf.predict(Z.astype(np.float64)).tolist()
+        np.testing.assert_allclose(out["probabilities"], expected, rtol=0, atol=1e-5)
+
+
 def test_rows_with_nan_or_infinity_give_nan_not_a_confident_answer():
     X, codes = _data(2, seed=3)
     clf = GaussianClassifier("full").fit(X, codes)

@@ -49,18 +49,18 @@ def _whitening_nodes(params: GraphParameters, source: str, target: str) -> list[
     ]
 
 
-def _far_branch(params: GraphParameters, elem: int) -> onnx.GraphProto:
-    """The If branch for a batch with far rows: every class density underflowed to 0.
+def _far_distance_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
+    """Far rows (per-class covariances) -> ``far_score`` (n, k): minus the log distance.
 
-    As gaussmle does, such a row goes wholly to the class with the smallest
-    Mahalanobis distance, compared in log space from deviations scaled by
-    their largest magnitude (so nothing overflows); classes that can never
-    win are left out.
+    The smallest Mahalanobis distance wins, compared in log space from
+    deviations scaled by their largest magnitude (so nothing overflows),
+    each class's log distance times its ``far_weight``; classes that can
+    never win score -inf.
     """
-    from onnx import TensorProto, helper
+    from onnx import helper
 
     node = helper.make_node
-    nodes = [
+    return [
         node("Abs", ["deviations"], ["far_abs"]),
         node("ReduceMax", ["far_abs"], ["far_top"], axes=[2], keepdims=1),  # (n, k, 1)
         node("Greater", ["far_top", "zero"], ["far_positive"]),
@@ -76,7 +76,47 @@ def _far_branch(params: GraphParameters, elem: int) -> onnx.GraphProto:
         node("Add", ["far_log_scale_sq", "far_log_q"], ["far_log_distance"]),
         node("Mul", ["far_log_distance", "far_weight"], ["far_weighted"]),
         node("Add", ["far_weighted", "never"], ["far_rank"]),
-        node("ArgMin", ["far_rank"], ["far_winner"], axis=1, keepdims=1),  # (n, 1)
+        node("Neg", ["far_rank"], ["far_score"]),
+    ]
+
+
+def _far_linear_nodes() -> list[onnx.NodeProto]:
+    """Far rows (one shared covariance) -> ``far_score`` (n, k): the linear discriminant.
+
+    ``(z @ W + b + log_const) / max|z|`` with ``z`` the centred row: the
+    joint up to a per-row constant, divided by a positive per-row number,
+    so it ranks as the joint does, and ``z / max|z|`` keeps ``z @ W`` from
+    overflowing (float32 included). As gaussmle's tied ranking.
+    """
+    from onnx import helper
+
+    node = helper.make_node
+    return [
+        node("Abs", ["centred"], ["far_abs"]),
+        node("ReduceMax", ["far_abs"], ["far_top"], axes=[1], keepdims=1),  # (n, 1)
+        node("Greater", ["far_top", "zero"], ["far_positive"]),
+        node("Where", ["far_positive", "far_top", "one"], ["far_scale"]),
+        node("Div", ["centred", "far_scale"], ["far_unit"]),
+        node("MatMul", ["far_unit", "linear_weights"], ["far_linear"]),  # (n, k)
+        node("Div", ["linear_offset", "far_scale"], ["far_offset"]),
+        node("Add", ["far_linear", "far_offset"], ["far_score"]),
+    ]
+
+
+def _far_branch(params: GraphParameters, elem: int) -> onnx.GraphProto:
+    """The If branch for a batch with far rows: every class density underflowed to 0.
+
+    As gaussmle does, such a row goes wholly to the class with the best far
+    score: the linear discriminant where the classes share one covariance,
+    else the smallest Mahalanobis distance.
+    """
+    from onnx import TensorProto, helper
+
+    node = helper.make_node
+    score = _far_distance_nodes(params) if params.linear_weights is None else _far_linear_nodes()
+    nodes = [
+        *score,
+        node("ArgMax", ["far_score"], ["far_winner"], axis=1, keepdims=1),  # (n, 1)
         node("Equal", ["far_winner", "class_index"], ["far_onehot"]),  # (n, k)
         node("Where", ["far_onehot", "zero", "minus_inf"], ["far_log_posterior"]),
         node("Where", ["far_rows", "far_log_posterior", "main_log_posterior"], ["out_post"]),
@@ -200,6 +240,48 @@ def _normaliser_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
     ]
 
 
+def _ranking_nodes(params: GraphParameters) -> list[onnx.NodeProto]:
+    """``joint`` (n, k) -> ``ranking`` (n, k): the joint up to a per-row constant.
+
+    Per-class covariances: the joint itself. One shared covariance: the
+    linear discriminant ``z @ W + b + log_const`` of the centred row, as
+    gaussmle's tied ranking; its rounding error grows like ``|z| |W|``
+    where the joint's grows like the squared distance, whose class
+    differences drown far from the data (float32: from about 1e8). A row
+    whose ``z @ W`` overflowed (or has NaN) ranks -inf and goes to the
+    far-point branch.
+    """
+    from onnx import helper
+
+    node = helper.make_node
+    if params.linear_weights is None:
+        return [node("Identity", ["joint"], ["ranking"])]
+    return [
+        node("MatMul", ["centred", "linear_weights"], ["linear"]),  # (n, k)
+        node("Mul", ["linear", "zero"], ["linear_zeros"]),
+        node("ReduceSum", ["linear_zeros", "axis_1"], ["linear_check"], keepdims=1),  # (n, 1)
+        node("IsNaN", ["linear_check"], ["linear_lost"]),
+        node("Add", ["linear", "linear_offset"], ["linear_ranking"]),
+        node("Where", ["linear_lost", "minus_inf", "linear_ranking"], ["ranking"]),
+    ]
+
+
+def _far_constants(params: GraphParameters, dtype: np.dtype) -> list[onnx.TensorProto]:
+    """The constants the far-point branch of ``params`` reads."""
+    from onnx import numpy_helper
+
+    def const(value: np.ndarray, name: str) -> onnx.TensorProto:
+        return numpy_helper.from_array(np.asarray(value, dtype=dtype), name)
+
+    if params.linear_weights is not None:
+        return []  # linear_weights and linear_offset are the main path's too
+    k = params.log_const.shape[0]
+    return [
+        const(np.ones(k) if params.far_weight is None else params.far_weight, "far_weight"),
+        const(np.where(np.isfinite(params.log_const), 0.0, np.inf), "never"),
+    ]
+
+
 def _optional_const(
     value: np.ndarray | None, name: str, dtype: np.dtype, transpose: bool = False
 ) -> list[onnx.TensorProto]:
@@ -216,10 +298,11 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
     """The ONNX graph (``onnx.GraphProto``) evaluating ``params`` in ``dtype``.
 
     The main path: centre, deviations from every class mean, whiten, sum of
-    squares, joint log-likelihood, log-sum-exp. Rows whose densities all
-    underflow (only far beyond the data: the squared distance overflows the
-    dtype) take the far-point rule in an ``If`` branch that runs only when a
-    batch has such rows. Rows with NaN or infinity in X get NaN
+    squares, joint log-likelihood, log-sum-exp of the ranking (the joint;
+    for tied the linear discriminant). Rows whose ranking is lost (only far
+    beyond the data: the squared distance, or for tied ``z @ W``, overflows
+    the dtype) take the far-point rule in an ``If`` branch that runs only
+    when a batch has such rows. Rows with NaN or infinity in X get NaN
     probabilities and log-likelihoods, except that a marginalising graph
     (``params.feature_log_norm`` set) integrates NaN features out.
     """
@@ -233,7 +316,7 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
     def const(value: Any, const_name: str, as_dtype: Any = dtype) -> Any:
         return numpy_helper.from_array(np.asarray(value, dtype=as_dtype), const_name)
 
-    never = np.where(np.isfinite(params.log_const), 0.0, np.inf)
+    linear_offset = None if params.linear_bias is None else params.linear_bias + params.log_const
     initializers = [
         const(params.reference, "reference"),
         const(params.shifted_means, "shifted_means"),
@@ -242,8 +325,9 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
         *_optional_const(params.feature_log_norm, "feature_log_norm", dtype, transpose=True),
         *_optional_const(params.inv_df, "inv_df", dtype),
         *_optional_const(params.tail, "tail", dtype),
-        const(np.ones(k) if params.far_weight is None else params.far_weight, "far_weight"),
-        const(never, "never"),
+        *_far_constants(params, dtype),
+        *_optional_const(params.linear_weights, "linear_weights", dtype),
+        *_optional_const(linear_offset, "linear_offset", dtype),
         *_optional_const(None if params.tail is not None else np.array(-0.5), "minus_half", dtype),
         const(0.0, "zero"),
         const(1.0, "one"),
@@ -267,9 +351,10 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
         node("IsNaN", ["joint_raw"], ["joint_nan"]),
         node("Where", ["joint_nan", "minus_inf", "joint_raw"], ["joint"]),
         node("Add", ["joint", "poison"], ["log_likelihood"]),
-        node("ArgMax", ["joint"], ["main_code"], axis=1, keepdims=0),
-        node("ReduceMax", ["joint"], ["top"], axes=[1], keepdims=1),
-        node("Sub", ["joint", "top"], ["relative"]),
+        *_ranking_nodes(params),
+        node("ArgMax", ["ranking"], ["main_code"], axis=1, keepdims=0),
+        node("ReduceMax", ["ranking"], ["top"], axes=[1], keepdims=1),
+        node("Sub", ["ranking", "top"], ["relative"]),
         node("Exp", ["relative"], ["relative_exp"]),
         node("ReduceSum", ["relative_exp", "axis_1"], ["total"], keepdims=1),
         node("Log", ["total"], ["log_total"]),

@@ -50,6 +50,14 @@ class GraphParameters:
     far_weight : ndarray (k,) or None
         Multiplies each class's log distance when far points are ranked
         (t densities fall like ``-(df + d) / 2 log q``); None means 1.
+    linear_weights, linear_bias : ndarray (d, k) and (k,), or None
+        For Gaussians sharing one covariance (tied): the linear discriminant
+        ``z @ W + b`` of the centred row ``z``, ``W = Sigma^-1 (mu_c - r)`` and
+        ``b = -|L^-1 (mu_c - r)|^2 / 2``. It differs from the joint
+        log-likelihood minus ``log_const`` by a per-row constant, so it ranks
+        the classes as the joint does; far rows are ranked by it, as gaussmle
+        does (the squared distances overflow or their class differences drown
+        in rounding). None for per-class covariances.
     """
 
     reference: np.ndarray
@@ -61,6 +69,8 @@ class GraphParameters:
     inv_df: np.ndarray | None = None
     tail: np.ndarray | None = None
     far_weight: np.ndarray | None = None
+    linear_weights: np.ndarray | None = None
+    linear_bias: np.ndarray | None = None
 
     @property
     def triangular(self) -> bool:
@@ -117,6 +127,21 @@ _WHITENING = {
 }
 
 
+def _linear_discriminant(scale: np.ndarray, shifted: np.ndarray) -> dict[str, np.ndarray]:
+    """The linear discriminant (GraphParameters fields) of a shared whitening, else nothing.
+
+    ``scale`` is a whitening (see GraphParameters.scale); only one shared by
+    all classes, (1, d, d), has a discriminant linear in the row.
+    """
+    if scale.ndim != 3 or scale.shape[0] != 1:
+        return {}
+    white = shifted @ scale[0]  # (k, d): whitened shifted means
+    return {
+        "linear_weights": scale[0] @ white.T,  # (d, k) = Sigma^-1 (mu_c - r)
+        "linear_bias": -0.5 * np.einsum("kd,kd->k", white, white),
+    }
+
+
 def _check_exportable(model: Any) -> None:
     """Refuse what the graph cannot compute exactly, with what to do instead."""
     from ..classifier import GaussianClassifier
@@ -149,12 +174,15 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     Examples
     --------
     >>> from gaussmle import GaussianClassifier
-    >>> clf = GaussianClassifier().fit([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1])
-    >>> p = graph_parameters(clf)
+    >>> X, y = [[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1]
+    >>> p = graph_parameters(GaussianClassifier(var_smoothing=0.0).fit(X, y))
     >>> p.reference.tolist(), p.shifted_means.tolist(), p.scale.tolist()
     ([6.0], [[-5.0], [5.0]], [[1.0], [1.0]])
-    >>> p.log_const.round(4).tolist()
-    [-1.6121, -1.6121]
+    >>> p.log_const.round(4).tolist(), p.linear_weights is None
+    ([-1.6121, -1.6121], True)
+    >>> t = graph_parameters(GaussianClassifier("tied", var_smoothing=0.0).fit(X, y))
+    >>> t.linear_weights.tolist(), t.linear_bias.tolist()
+    ([[-5.0, 5.0]], [-12.5, -12.5])
     """
     _check_exportable(model)
     dtype = check_dtype(dtype)
@@ -176,7 +204,8 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
     if model.missing != "marginalize":
         log_const = log_prior - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
-        return GraphParameters(reference, shifted, scale, log_const, classes)
+        linear = _linear_discriminant(scale, shifted)
+        return GraphParameters(reference, shifted, scale, log_const, classes, **linear)
     params = GraphParameters(
         reference, shifted, scale, log_prior, classes, -0.5 * (LOG_2PI + log_terms)
     )
