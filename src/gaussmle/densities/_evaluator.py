@@ -113,7 +113,9 @@ class DensityEvaluator:
         return DensityEvaluator(self.family.marginal(observed), self.log_weight)
 
     def _uses(self, mode: int) -> bool:
-        return self._kernel is not None and mode in self._kernel.modes
+        # asked per evaluation, not only when the family was built: switching the
+        # compiled kernels off (GAUSSMLE_NO_NUMBA) takes effect for fitted models too
+        return self._kernel is not None and mode in self._kernel.modes and _kernels.available()
 
     # -------------------------------------------------------------- evaluations
     def log_density(self, X: np.ndarray) -> np.ndarray:
