@@ -365,3 +365,55 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         check(estimator)
+
+
+# ---------------------------------------------------------------------- model files
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_model_file_round_trip_is_bit_identical(covariance_type, tmp_path):
+    from gaussmle import load, save
+
+    X = three_blobs(9) + 1e6
+    model = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    path = save(model, tmp_path / "mixture.json")
+    again = load(path)
+    assert isinstance(again, GaussianMixture)
+    assert again.get_params() == model.get_params()
+    for name in ("weights_", "means_", "covariances_", "precisions_", "precisions_cholesky_"):
+        assert np.array_equal(getattr(again, name), getattr(model, name)), name
+    assert np.array_equal(again.component_stats_.m2, model.component_stats_.m2)
+    assert np.array_equal(again.component_stats_.lo, model.component_stats_.lo)
+    assert (again.converged_, again.n_iter_, again.lower_bound_, again.lower_bounds_) == (
+        model.converged_, model.n_iter_, model.lower_bound_, model.lower_bounds_,
+    )  # fmt: skip
+    assert np.array_equal(again.predict_proba(X), model.predict_proba(X))
+    assert np.array_equal(again.score_samples(X), model.score_samples(X))
+    assert save(again, tmp_path / "again.json").read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (lambda d: d["parameters"].update(weights=[0.5, 0.6, -0.1]), "weights must lie in"),
+        (lambda d: d["parameters"].update(weights=[0.5, 0.6, 0.1]), "weights sum to"),
+        (lambda d: d["parameters"]["means"].pop(), r"means has shape \(2,"),
+        (
+            lambda d: d["parameters"]["covariances"][1][0].__setitem__(0, -5.0),
+            "not symmetric|not positive definite",
+        ),
+        (
+            lambda d: d["statistics"]["per_component"][0].update(count=-1.0),
+            "cannot be below",
+        ),
+        (lambda d: d["hyperparameters"].update(covariance_type="round"), "covariance_type"),
+        (lambda d: d["fit"].update(n_iter=-1), "fit.n_iter"),
+        (lambda d: d.update(extra=1), "unknown key 'extra'"),
+    ],
+)
+def test_model_file_validation(edit, match):
+    from gaussmle import ModelFileError, from_dict, to_dict
+
+    model = GaussianMixture(3, random_state=0).fit(three_blobs(10))
+    doc = to_dict(model)
+    edit(doc)
+    with pytest.raises(ModelFileError, match=match):
+        from_dict(doc)
