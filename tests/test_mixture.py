@@ -417,3 +417,18 @@ def test_model_file_validation(edit, match):
     edit(doc)
     with pytest.raises(ModelFileError, match=match):
         from_dict(doc)
+
+
+@pytest.mark.skipif(not _kernels.available(), reason="numba not installed")
+def test_normalise_kernel_matches_numpy_path():
+    from gaussmle import _numba_mixture
+
+    rng = np.random.default_rng(1)
+    J = rng.normal(0, 50, (1000, 5)) - 700.0
+    J[::4, 2] = -np.inf  # a component with weight 0
+    a, b = J.copy(), J.copy()
+    logp_kernel = _numba_mixture.normalise_rows(a)
+    logp_numpy = mixture.normalise_rows_numpy(b)
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(logp_kernel, logp_numpy, rtol=1e-14)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-14)

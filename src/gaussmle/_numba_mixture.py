@@ -28,6 +28,32 @@ jit = numba.njit(cache=True, fastmath=False, nogil=True)
 
 
 @jit
+def normalise_rows(J):  # pragma: no cover - compiled
+    """Joint log densities to responsibilities in place (log-sum-exp); returns log p(x).
+
+    One pass per row: the row maximum, the exponentials of the differences
+    and their sum, the division. A row whose maximum is -inf gives NaN (the
+    caller reports it).
+    """
+    n, k = J.shape
+    logp = np.empty(n)
+    for i in range(n):
+        top = J[i, 0]
+        for c in range(1, k):
+            if J[i, c] > top:
+                top = J[i, c]
+        total = 0.0
+        for c in range(k):
+            e = np.exp(J[i, c] - top)
+            J[i, c] = e
+            total += e
+        for c in range(k):
+            J[i, c] /= total
+        logp[i] = top + np.log(total)
+    return logp
+
+
+@jit
 def _weighted_means(Z, R):  # pragma: no cover - compiled
     """Pass 1: per-component weight sums (k,) and weighted means (k, d)."""
     n, d = Z.shape

@@ -145,17 +145,43 @@ def responsibilities(densities: ClassDensities, X: np.ndarray) -> tuple[np.ndarr
     ([[0.5, 0.5]], -1.418939)
     """
     J = densities.joint(X)
-    top = J.max(axis=1)
-    if not np.isfinite(top).all():
+    logp = normalise_rows(J)
+    if not np.isfinite(logp).all():
         raise ValueError(
             "X has values too large for the mixture's densities (about 1e154 or more); "
             "rescale the data first"
         )
-    J -= top[:, None]
+    return J, logp
+
+
+def normalise_rows_numpy(J: np.ndarray) -> np.ndarray:
+    """Joint log densities (n, k) to responsibilities in place, by log-sum-exp; log p(x) (n,).
+
+    The reference path of the compiled :func:`gaussmle._numba_mixture.normalise_rows`.
+
+    Examples
+    --------
+    >>> J = np.log(np.array([[1.0, 3.0]]))
+    >>> logp = normalise_rows_numpy(J)
+    >>> J.tolist(), round(float(np.exp(logp[0])), 12)
+    ([[0.25, 0.75]], 4.0)
+    """
+    top = J.max(axis=1)
+    with np.errstate(invalid="ignore"):  # a row of -inf: NaN, reported by the caller
+        J -= top[:, None]
     np.exp(J, out=J)
     total = J.sum(axis=1)
     J /= total[:, None]
-    return J, top + np.log(total)
+    return top + np.log(total)
+
+
+def normalise_rows(J: np.ndarray) -> np.ndarray:
+    """Responsibilities in place and log p(x): the compiled loop, or numpy."""
+    if not use_kernel():
+        return normalise_rows_numpy(J)
+    from . import _numba_mixture
+
+    return _numba_mixture.normalise_rows(J)
 
 
 @dataclass
