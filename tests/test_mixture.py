@@ -231,6 +231,11 @@ def test_floor_covariances_reports():
     np.linalg.cholesky(cov[0])
     assert list(log.floored) == [0]
     assert "floor" in log.message()
+    tied = mixture._Log()
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    cov = mixture.floor_covariances(singular, "tied", np.ones(2), tied)
+    np.linalg.cholesky(cov)
+    assert "the tied covariance (+1e-09)" in tied.message()
 
 
 # ---------------------------------------------------------------------- sample weights

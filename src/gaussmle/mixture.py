@@ -58,6 +58,8 @@ EMPTY_WEIGHT = 1e-6
 EPS = float(np.finfo(np.float64).eps)
 #: The first floor added to a singular covariance, relative to the data's variance.
 FLOOR = 1e-9
+#: The key of the shared covariance in the log of floored covariances.
+TIED = -1
 #: How many times (per component and fit) an empty component is re-seeded.
 MAX_RESEEDS = 3
 
@@ -278,7 +280,10 @@ class _Log:
                 f"{MAX_RESEEDS} re-seeds: {sorted(self.emptied)}"
             )
         if self.floored:
-            what = ", ".join(f"{c} (+{v:.3g})" for c, v in sorted(self.floored.items()))
+            what = ", ".join(
+                f"{'the tied covariance' if c < 0 else c} (+{v:.3g})"
+                for c, v in sorted(self.floored.items())
+            )
             parts.append(
                 "covariances singular even with reg_covar (collapsed onto a point or a "
                 f"subspace) got a floor added to their diagonal: {what}"
@@ -334,7 +339,7 @@ def floor_covariances(
                 amount = FLOOR * float(scale.max()) if amount == 0.0 else 10.0 * amount
         if amount:
             batch[c] += amount * np.eye(d)
-            log.floored[int(c) if covariance_type == "full" else -1] = amount
+            log.floored[int(c) if covariance_type == "full" else TIED] = amount
     return batch.reshape(cov.shape)
 
 
