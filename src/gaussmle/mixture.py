@@ -538,6 +538,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for init in range(self.n_init if not warm else 1):
             if self.verbose:
                 print(f"Initialization {init}")
+            ctx.reseeds.clear()  # each start has its own budget of re-seeds
             params = ctx.initial(inits, rs) if not warm else ctx.relative(self._params())
             bound, params, n_iter, history, converged = ctx.iterate(
                 params, -np.inf if not warm else self.lower_bound_
