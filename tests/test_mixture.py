@@ -437,3 +437,23 @@ def test_normalise_kernel_matches_numpy_path():
     np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-300)
     np.testing.assert_allclose(logp_kernel, logp_numpy, rtol=1e-14)
     np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-14)
+
+
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_threads_do_not_change_the_fit(covariance_type, monkeypatch, path):
+    """Chunks in threads are merged in chunk order: bit for bit the one-thread result."""
+    X = three_blobs(11)
+    kw = dict(
+        covariance_type=covariance_type, means_init=X[[0, 150, 250]], weights_init=[0.4, 0.3, 0.3],
+        precisions_init=unit_precisions(covariance_type), tol=0.0, max_iter=4,
+    )  # fmt: skip
+    monkeypatch.setenv("GAUSSMLE_MIXTURE_CHUNK_ROWS", "23")
+    monkeypatch.setenv("GAUSSMLE_MIXTURE_THREADS", "1")
+    one = quiet_fit(GaussianMixture(3, **kw), X)
+    monkeypatch.setenv("GAUSSMLE_MIXTURE_THREADS", "3")
+    monkeypatch.setattr(mixture.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    many = quiet_fit(GaussianMixture(3, **kw), X)
+    assert mixture._workers(20) == 3
+    for name in ("weights_", "means_", "covariances_"):
+        assert np.array_equal(getattr(many, name), getattr(one, name)), name
+    assert many.lower_bounds_ == one.lower_bounds_

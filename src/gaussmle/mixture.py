@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -205,6 +207,53 @@ class _Worst:
         self.logp, self.rows = logp[order], rows[order]
 
 
+@dataclass(frozen=True)
+class _ChunkResult:
+    """What one chunk of rows contributes to a pass."""
+
+    stats: GaussianStats
+    loglik: float
+    worst_logp: np.ndarray
+    worst_rows: np.ndarray
+
+
+def _chunk_pass(
+    X: np.ndarray,
+    w: np.ndarray | None,
+    densities: ClassDensities,
+    kind: str,
+    reference: np.ndarray,
+    rows: slice,
+    n_worst: int,
+) -> _ChunkResult:
+    """E-step and weighted statistics of one chunk; its responsibilities are dropped here."""
+    Z = np.subtract(X[rows], reference, dtype=np.float64)
+    R, logp = responsibilities(densities, Z)
+    wc = None if w is None else w[rows]
+    if wc is None:
+        loglik = float(np.add.reduce(logp))
+    else:
+        loglik = float(wc @ logp)
+        R *= wc[:, None]
+    stats = GaussianStats(*weighted_moments(Z, R, kind), kind)
+    index = np.arange(rows.start, rows.stop)
+    if wc is not None:
+        logp, index = logp[wc > 0], index[wc > 0]
+    if logp.shape[0] > n_worst:
+        keep = np.argpartition(logp, n_worst)[:n_worst] if n_worst else slice(0, 0)
+        logp, index = logp[keep], index[keep]
+    return _ChunkResult(stats, loglik, logp, index)
+
+
+def _workers(n_chunks: int) -> int:
+    """Threads for a pass: one per usable core, at most one per chunk."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(n_chunks, cores, int(os.environ.get("GAUSSMLE_MIXTURE_THREADS", cores))))
+
+
 def em_pass(
     X: np.ndarray,
     w: np.ndarray | None,
@@ -223,26 +272,32 @@ def em_pass(
     per-component weighted statistics (batch ``(k,)``), the (weighted) sum of
     log p(x) under the current parameters, and the ``n_worst`` rows the model
     explains worst.
+
+    Chunks run in threads (the compiled kernels and numpy release the GIL;
+    BLAS on one thread meanwhile); their results are merged in chunk order,
+    so the result does not depend on the number of threads.
     """
     n, d = X.shape
     k = densities.means.shape[0]
+    chunks = [slice(s, min(s + chunk_rows, n)) for s in range(0, n, chunk_rows)]
+
+    def one(rows: slice) -> _ChunkResult:
+        return _chunk_pass(X, w, densities, kind, reference, rows, n_worst)
+
+    workers = _workers(len(chunks))
     total = GaussianStats.empty(d, kind, (k,))
     loglik = 0.0
     worst = _Worst(n_worst)
-    for start in range(0, n, chunk_rows):
-        rows = slice(start, min(start + chunk_rows, n))
-        Z = np.subtract(X[rows], reference, dtype=np.float64)
-        R, logp = responsibilities(densities, Z)
-        wc = None if w is None else w[rows]
-        if wc is None:
-            loglik += float(np.add.reduce(logp))
-        else:
-            loglik += float(wc @ logp)
-            R *= wc[:, None]
-        if n_worst:
-            seen = slice(None) if wc is None else wc > 0
-            worst.add(logp[seen], np.arange(rows.start, rows.stop)[seen])
-        total = total.merge(GaussianStats(*weighted_moments(Z, R, kind), kind))
+    threaded = workers > 1
+    with (
+        _kernels.one_blas_thread() if threaded else nullcontext(),
+        ThreadPoolExecutor(workers) if threaded else nullcontext() as pool,
+    ):
+        for part in pool.map(one, chunks) if threaded else map(one, chunks):
+            total = total.merge(part.stats)
+            loglik += part.loglik
+            if n_worst:
+                worst.add(part.worst_logp, part.worst_rows)
     return total, loglik, worst
 
 
