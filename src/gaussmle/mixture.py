@@ -20,6 +20,11 @@ available, otherwise from the numpy reference path :func:`weighted_moments_numpy
 (the kernel's products are written so that no ``R.T @ X`` with a small
 ``R.T`` reaches BLAS: see DESIGN.md section 9).
 
+The chunks of a pass run in threads (one per usable core, at most
+``GAUSSMLE_MIXTURE_THREADS``); their statistics are merged in chunk order, so
+the fit does not depend on the number of threads. ``GAUSSMLE_MIXTURE_CHUNK_ROWS``
+overrides the rows per chunk (about 4 MiB of float64 by default).
+
 Degenerate data never crashes the fit: ``reg_covar`` is added to every
 variance as in scikit-learn; a covariance still singular at rounding level
 (collinear features at a large scale, a component collapsed onto one point)
