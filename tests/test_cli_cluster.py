@@ -138,3 +138,13 @@ def test_console_script_exit_code(files, tmp_path):
     )
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: ") and "Traceback" not in proc.stderr
+
+
+def test_demo_tells_the_em_chapter(tmp_path):
+    text = run("demo", "--out", tmp_path, "--no-plots").stdout
+    assert "5. Without the labels: EM on the skittles" in text
+    assert "adjusted Rand index of 0.98" in text
+    payload = json.loads(run("demo", "--out", tmp_path, "--no-plots", "--json").stdout)
+    mixture = payload["mixture"]
+    assert mixture["n_components"] == 2 and mixture["adjusted_rand_index"] > 0.9
+    assert np.all(np.diff(mixture["lower_bounds"]) >= 0)
