@@ -148,3 +148,14 @@ def test_demo_tells_the_em_chapter(tmp_path):
     mixture = payload["mixture"]
     assert mixture["n_components"] == 2 and mixture["adjusted_rand_index"] > 0.9
     assert np.all(np.diff(mixture["lower_bounds"]) >= 0)
+
+
+def test_classifier_commands_refuse_a_mixture_clearly(files):
+    assert_bad_input(
+        run("plot", files["model"], files["data"], "--target", "colour", "-o", "p.png", ok=False),
+        "holds a Gaussian mixture (from gaussmle cluster), not a classifier",
+    )
+    assert_bad_input(
+        run("merge", files["model"], files["model"], "-o", "m.json", ok=False),
+        "holds a Gaussian mixture",
+    )
