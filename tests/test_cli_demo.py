@@ -16,7 +16,8 @@ def test_demo_tells_the_story_and_writes_pictures(tmp_path):
         "2. One Gaussian per colour",
         "3. Checking the derivation",
         "4. The mystery skittles",
-        "5. Files written",
+        "5. Without the labels: EM on the skittles",
+        "6. Files written",
     ):
         assert step in text
     for name in ("labelled.png", "mystery.png", "densities.png", "decision.png", "loglik.png"):

@@ -327,7 +327,7 @@ PC = ("statistics", "per_class")
 @pytest.mark.parametrize(
     ("change", "fragment"),
     [
-        (_set("model", value="GaussianMixture"), "model is 'GaussianMixture'"),
+        (_set("model", value="KMeans"), "model is 'KMeans'"),
         (_delete("model"), "the key 'model' is missing"),
         (_delete("gaussmle_version"), "the key 'gaussmle_version' is missing"),
         (_set("gaussmle_version", value=1), "gaussmle_version must be a string"),

@@ -24,6 +24,8 @@ __version__ = "0.1.0"
 #: Public names loaded lazily, and the module each comes from.
 _LAZY = {
     "GaussianClassifier": "classifier",
+    "GaussianMixture": "mixture",
+    "DegenerateComponentWarning": "mixture",
     "Explanation": "diagnostics",
     "NormalityTest": "diagnostics",
     "explain": "diagnostics",

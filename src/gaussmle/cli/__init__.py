@@ -20,6 +20,7 @@ import click
 
 from .. import __version__
 from ._app import GaussmleGroup
+from ._cluster import cluster_command
 from ._demo import demo_command
 from ._describe import describe_command
 from ._estimate import estimate_command
@@ -60,6 +61,7 @@ def cli() -> None:
 for _command in (
     demo_command,
     fit_command,
+    cluster_command,
     predict_command,
     evaluate_command,
     describe_command,

@@ -91,7 +91,12 @@ def demo_command(
     proba = quiet.predict_proba(story["X_new"])
     predicted = quiet.predict(story["X_new"])
     files = _write_files(out, story, model, quiet, pair, no_plots)
-    results = DemoResults(story, model, per_class, checks, optimiser, predicted, proba, files)
+    from ._cluster import demo_mixture
+
+    mixture = demo_mixture(story["X"], story["y"], len(model.classes_))
+    results = DemoResults(
+        story, model, per_class, checks, optimiser, predicted, proba, files, mixture
+    )
     say(json_text(payload(results)) if as_json else story_text(results, out))
 
 

@@ -37,6 +37,7 @@ class DemoResults:
     predicted: np.ndarray
     proba: np.ndarray
     files: list[tuple[str, str]]
+    mixture: dict[str, Any] | None = None  # the EM step (labels hidden), if it ran
 
 
 def story_text(results: DemoResults, out: str) -> str:
@@ -147,8 +148,15 @@ def story_text(results: DemoResults, out: str) -> str:
     lines += _prediction_lines(story, model, predicted, proba)
     lines.append("")
 
-    # 5. files
-    lines.append(f"5. Files written to {out}{os.sep}")
+    # 5. EM without the labels
+    if results.mixture is not None:
+        from ._cluster import demo_mixture_lines
+
+        lines += demo_mixture_lines(results.mixture, items, title)
+
+    # 6. files
+    step = 6 if results.mixture is not None else 5
+    lines.append(f"{step}. Files written to {out}{os.sep}")
     width = max(len(os.path.basename(p)) for p, _ in files)
     lines += [f"    {os.path.basename(p).ljust(width)}  {what}" for p, what in files]
     lines.append("")
@@ -268,4 +276,6 @@ def payload(results: DemoResults) -> dict[str, Any]:
     }
     if story["y_new"] is not None:
         payload["accuracy"] = float(np.mean(predicted == story["y_new"]))
+    if results.mixture is not None:
+        payload["mixture"] = results.mixture
     return payload

@@ -71,6 +71,13 @@ def describe_command(
     if isinstance(model, Gaussian):
         _describe_gaussian(model, model_path, level, as_json)
         return
+    from ..mixture import GaussianMixture
+
+    if isinstance(model, GaussianMixture):
+        from ._cluster import describe_mixture
+
+        describe_mixture(model, model_path, as_json)
+        return
     batch = None
     if data is not None and target is not None:
         batch = _read_labelled(model, data, target, parse_features(features), drop_missing)

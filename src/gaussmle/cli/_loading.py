@@ -10,15 +10,21 @@ from ..io import DataError
 
 
 def load_classifier(path: str) -> Any:
-    """Load a classifier model file (refusing a single Gaussian's file)."""
+    """Load a classifier model file (refusing a single Gaussian's or a mixture's file)."""
     from ..classifier import GaussianClassifier
+    from ..gaussian import Gaussian
     from ..persist import load
 
     model = load(path)
     if not isinstance(model, GaussianClassifier):
+        what = (
+            "a single Gaussian (from gaussmle estimate)"
+            if isinstance(model, Gaussian)
+            else "a Gaussian mixture (from gaussmle cluster)"
+        )
         raise DataError(
-            f"'{path}' holds a single Gaussian (from gaussmle estimate), not a classifier; "
-            "make one with gaussmle fit"
+            f"'{path}' holds {what}, not a classifier; this command needs one made with "
+            "gaussmle fit"
         )
     return model
 

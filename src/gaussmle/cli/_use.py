@@ -17,7 +17,6 @@ from ._app import (
     drop_missing_option,
     features_option,
     json_option,
-    load_classifier,
     model_features,
     na_values_option,
     no_progress_option,
@@ -39,6 +38,12 @@ MODEL_FEATURES_HELP = (
 
 def quoted(data: str) -> str:
     return "standard input" if data == "-" else f"'{data}'"
+
+
+def output_labels(model: Any) -> Any:
+    """A classifier's classes, or a mixture's component numbers 0, 1, ..."""
+    classes = getattr(model, "classes_", None)
+    return classes if classes is not None else range(len(model.weights_))
 
 
 def missing_mode(model: Any) -> str:
@@ -114,8 +119,10 @@ def predict_command(
       gaussmle predict skittles.json mystery.csv --explain --ood-threshold -8
     """
     from ..io import TableWriter, iter_xy
+    from ._cluster import check_mixture_options, load_predictor
 
-    model = load_classifier(model_path)
+    model = load_predictor(model_path)
+    check_mixture_options(model, explain=explain, ood=ood_threshold, scheduler=scheduler)
     check_output_path(output)
     keep = [id_column] if id_column else []
     names = model_features(model, data, parse_features(features), exclude=keep)
@@ -193,7 +200,7 @@ def _predict_header(
 ) -> list[str]:
     header = ([id_column] if id_column else []) + ["predicted"]
     if proba:
-        header += [f"proba_{c}" for c in model.classes_]
+        header += [f"proba_{c}" for c in output_labels(model)]
     if ood is not None:
         header += ["ood_score", "out_of_distribution"]
     if explain:
@@ -217,7 +224,7 @@ def _prediction_columns(
     columns["predicted"] = model.predict(X)
     if proba:
         p = model.predict_proba(X)
-        for j, c in enumerate(model.classes_):
+        for j, c in enumerate(output_labels(model)):
             columns[f"proba_{c}"] = p[:, j]
     if ood_threshold is not None:
         from ..diagnostics import ood_score
@@ -263,7 +270,13 @@ def _dask_predictions(
 @click.command("evaluate", short_help="Accuracy, log loss and confusion matrix on data.")
 @click.argument("model_path", metavar="MODEL.json")
 @click.argument("data")
-@click.option("--target", required=True, metavar="COL", help="The column of true labels.")
+@click.option(
+    "--target",
+    default=None,
+    metavar="COL",
+    help="The column of true labels (required for a classifier; for a mixture, adds the "
+    "adjusted Rand index of its components against these labels).",
+)
 @features_option(MODEL_FEATURES_HELP)
 @batch_rows_option()
 @drop_missing_option()
@@ -274,7 +287,7 @@ def _dask_predictions(
 def evaluate_command(
     model_path: str,
     data: str,
-    target: str,
+    target: str | None,
     features: str | None,
     batch_rows: int,
     drop_missing: bool,
@@ -296,8 +309,22 @@ def evaluate_command(
       gaussmle evaluate skittles.json test.csv --target colour --json
     """
     from ..io import iter_xy
+    from ..mixture import GaussianMixture
+    from ._cluster import evaluate_mixture, load_predictor
 
-    model = load_classifier(model_path)
+    model = load_predictor(model_path)
+    if isinstance(model, GaussianMixture):
+        if scheduler is not None:
+            raise DataError("--scheduler is for classifiers; leave it out for a mixture")
+        names = model_features(model, data, parse_features(features), exclude=[target or ""])
+        evaluate_mixture(
+            model, model_path, data, names, target,
+            batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress,
+            as_json=as_json,
+        )  # fmt: skip
+        return
+    if target is None:
+        raise click.UsageError("Missing option '--target'.")
     names = model_features(model, data, parse_features(features), exclude=[target])
     if target in names:
         raise DataError(f"target column '{target}' is also a feature of the model")

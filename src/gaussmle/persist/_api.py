@@ -14,13 +14,16 @@ from typing import Any
 
 from ..classifier import GaussianClassifier
 from ..gaussian import Gaussian
+from ..mixture import GaussianMixture
 from ._format import ModelFileError
+from ._mixture import mixture_to_dict
 from ._read import _build, _parse, _read_limited
 from ._write import (
     _check_finite_document,
     _classifier_to_dict,
     _format_json,
     _gaussian_to_dict,
+    _header,
     atomic_write,
 )
 
@@ -68,6 +71,8 @@ def to_dict(
         return _classifier_to_dict(model)
     if isinstance(model, Gaussian):
         return _gaussian_to_dict(model, feature_names, estimator)
+    if isinstance(model, GaussianMixture):
+        return mixture_to_dict(model, _header("GaussianMixture"))
     raise TypeError(
         f"cannot save a {type(model).__name__}; gaussmle saves a GaussianClassifier or a Gaussian"
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 FORMAT = "gaussmle-model"
 #: The newest file format this version writes and reads.
 FORMAT_VERSION = 1
-_MODELS = ("GaussianClassifier", "Gaussian")
+_MODELS = ("GaussianClassifier", "Gaussian", "GaussianMixture")
 _HEADER_KEYS = ("format", "format_version", "gaussmle_version", "model")
 _CLASSIFIER_KEYS = _HEADER_KEYS + (
     "hyperparameters",

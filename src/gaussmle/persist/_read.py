@@ -197,8 +197,13 @@ def _read_document(doc: Any) -> GaussianClassifier | Gaussian:
     model = _get(doc, "model")
     if model not in _MODELS:
         raise _Invalid(
-            f"model is {model!r}, but this gaussmle reads 'GaussianClassifier' or 'Gaussian'"
+            f"model is {model!r}, but this gaussmle reads 'GaussianClassifier', 'Gaussian' or "
+            "'GaussianMixture'"
         )
+    if model == "GaussianMixture":
+        from ._mixture import read_mixture
+
+        return read_mixture(doc)
     if model == "Gaussian":
         _check_keys(doc, _GAUSSIAN_KEYS, "", optional=_GAUSSIAN_OPTIONAL)
         return _read_gaussian(doc)

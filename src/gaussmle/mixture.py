@@ -1,0 +1,937 @@
+"""GaussianMixture: maximum likelihood without labels, by expectation-maximisation.
+
+The EM algorithm is the classifier's machinery with the labels replaced by
+responsibilities:
+
+- E-step: each row's posterior responsibility for each component, from the
+  class-density evaluator with the mixture weights as priors (one function,
+  :func:`_component_densities`, is this module's only way to it);
+- M-step: the weighted sufficient statistics of :class:`~gaussmle.GaussianStats`
+  with the responsibilities (times any sample weights) as weights.
+
+Both are fused per row chunk: a chunk's responsibilities are computed, folded
+into the per-component statistics and dropped, so a pass holds no
+``n x k`` matrix. Within a chunk the statistics are two-pass on rows shifted by
+a reference point (the data mean), in float64; between chunks they are merged
+exactly (Chan et al.); raw moments E[x^2] - E[x]^2 are never formed, so data at
+an offset of 1e9 fits like data at the origin. The per-chunk statistics come
+from a compiled kernel (:mod:`gaussmle.kernels._numba_mixture`) when numba is
+available, otherwise from the numpy reference path :func:`weighted_moments_numpy`
+(the kernel's products are written so that no ``R.T @ X`` with a small
+``R.T`` reaches BLAS: see DESIGN.md section 9).
+
+The chunks of a pass run in threads (one per usable core, at most
+``GAUSSMLE_MIXTURE_THREADS``); their statistics are merged in chunk order, so
+the fit does not depend on the number of threads. ``GAUSSMLE_MIXTURE_CHUNK_ROWS``
+overrides the rows per chunk (about 4 MiB of float64 by default).
+
+Degenerate data never crashes the fit: ``reg_covar`` is added to every
+variance as in scikit-learn; a covariance still singular at rounding level
+(collinear features at a large scale, a component collapsed onto one point)
+gets a floor relative to the data's own variance; a component that loses all
+its weight is re-seeded at the row the model explains worst. Whatever was done
+is said in one :class:`DegenerateComponentWarning`.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.linalg import cho_solve, solve_triangular
+from sklearn.base import BaseEstimator, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._moments import centred_moments
+from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
+from .covariance import cholesky, covariances_from_stats
+from .densities import ClassDensities
+from .kernels import _kernels
+from .stats import GaussianStats, default_chunk_rows
+
+INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+#: The statistics each covariance type needs.
+STATS_KIND = {"full": "full", "tied": "full", "diag": "diag", "spherical": "diag"}
+#: A component with less weight than this fraction of an average row's is empty.
+EMPTY_WEIGHT = 1e-6
+#: A variance below ``n_features * eps`` times the data's is singular at rounding level.
+EPS = float(np.finfo(np.float64).eps)
+#: The first floor added to a singular covariance, relative to the data's variance.
+FLOOR = 1e-9
+#: The key of the shared covariance in the log of floored covariances.
+TIED = -1
+#: How many times (per component and fit) an empty component is re-seeded.
+MAX_RESEEDS = 3
+
+
+class DegenerateComponentWarning(ConvergenceWarning):
+    """A component collapsed or lost its weight, and the fit said what it did about it."""
+
+
+def _component_densities(
+    means: np.ndarray,
+    covariances: np.ndarray,
+    covariance_type: str,
+    reference: np.ndarray,
+    log_weight: np.ndarray,
+) -> ClassDensities:
+    """The class-density evaluator for the components (the only call into it)."""
+    return ClassDensities(means, covariances, covariance_type, reference, log_weight)
+
+
+# ---------------------------------------------------------------------- the fused pass
+def weighted_moments_numpy(
+    Z: np.ndarray, R: np.ndarray, kind: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-component (count, mean, m2) of rows ``Z`` with weights ``R`` (n, k), float64.
+
+    The reference path of the fused kernel: for each component the corrected
+    two-pass moments of :func:`gaussmle._moments.centred_moments`.
+
+    Examples
+    --------
+    >>> Z = np.array([[0.0], [2.0], [4.0]])
+    >>> R = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
+    >>> count, mean, m2 = weighted_moments_numpy(Z, R, "diag")
+    >>> count.tolist(), mean.ravel().round(4).tolist(), m2.ravel().round(4).tolist()
+    ([1.5, 1.5], [0.6667, 3.3333], [1.3333, 1.3333])
+    """
+    k, d = R.shape[1], Z.shape[1]
+    count = np.zeros(k)
+    mean = np.zeros((k, d))
+    m2 = np.zeros((k, d) if kind == "diag" else (k, d, d))
+    for c in range(k):
+        r = np.ascontiguousarray(R[:, c])
+        n_c, mean_c, m2_c = centred_moments(Z.copy(), r, kind)
+        if n_c > 0:
+            count[c], mean[c], m2[c] = n_c, mean_c, m2_c
+    if kind == "diag":
+        np.maximum(m2, 0.0, out=m2)  # rounding of the correction term, never below zero
+    return count, mean, m2
+
+
+def use_kernel() -> bool:
+    """Whether the compiled kernel accumulates the statistics (numba present, not disabled)."""
+    return _kernels.available()
+
+
+def weighted_moments(
+    Z: np.ndarray, R: np.ndarray, kind: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-component (count, mean, m2) of one chunk: the compiled kernel, or numpy.
+
+    Examples
+    --------
+    >>> Z = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> count, mean, m2 = weighted_moments(Z, np.array([[1.0], [1.0]]), "full")
+    >>> count.tolist(), mean.tolist(), m2.tolist()
+    ([2.0], [[1.0, 2.0]], [[[2.0, 2.0], [2.0, 2.0]]])
+    """
+    if not use_kernel():
+        return weighted_moments_numpy(Z, R, kind)
+    from .kernels import _numba_mixture
+
+    kernel = _numba_mixture.weighted_diag if kind == "diag" else _numba_mixture.weighted_full
+    return kernel(np.ascontiguousarray(Z), np.ascontiguousarray(R))
+
+
+def responsibilities(densities: ClassDensities, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Responsibilities (n, k) and log p(x) (n,) of one chunk, by log-sum-exp.
+
+    Examples
+    --------
+    >>> dens = _component_densities(np.array([[0.0], [2.0]]), np.array([[1.0], [1.0]]),
+    ...                             "diag", np.array([1.0]), np.log([0.5, 0.5]))
+    >>> R, logp = responsibilities(dens, np.array([[1.0]]))
+    >>> R.tolist(), round(float(logp[0]), 6)
+    ([[0.5, 0.5]], -1.418939)
+    """
+    J = densities.joint(X)
+    logp = normalise_rows(J)
+    if not np.isfinite(logp).all():
+        raise ValueError(
+            "X has values too large for the mixture's densities (about 1e154 or more); "
+            "rescale the data first"
+        )
+    return J, logp
+
+
+def normalise_rows_numpy(J: np.ndarray) -> np.ndarray:
+    """Joint log densities (n, k) to responsibilities in place, by log-sum-exp; log p(x) (n,).
+
+    The reference path of the compiled :func:`gaussmle.kernels._numba_mixture.normalise_rows`.
+
+    Examples
+    --------
+    >>> J = np.log(np.array([[1.0, 3.0]]))
+    >>> logp = normalise_rows_numpy(J)
+    >>> J.tolist(), round(float(np.exp(logp[0])), 12)
+    ([[0.25, 0.75]], 4.0)
+    """
+    top = J.max(axis=1)
+    with np.errstate(invalid="ignore"):  # a row of -inf: NaN, reported by the caller
+        J -= top[:, None]
+    np.exp(J, out=J)
+    total = J.sum(axis=1)
+    J /= total[:, None]
+    return top + np.log(total)
+
+
+def normalise_rows(J: np.ndarray) -> np.ndarray:
+    """Responsibilities in place and log p(x): the compiled loop, or numpy."""
+    if not use_kernel():
+        return normalise_rows_numpy(J)
+    from .kernels import _numba_mixture
+
+    return _numba_mixture.normalise_rows(J)
+
+
+@dataclass
+class _Worst:
+    """The rows with the smallest log p(x) seen in a pass (candidates for re-seeding)."""
+
+    size: int
+    logp: np.ndarray = field(default_factory=lambda: np.empty(0))
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+
+    def add(self, logp: np.ndarray, rows: np.ndarray) -> None:
+        """Keep the ``size`` smallest of what was kept and ``logp`` (for ``rows``)."""
+        logp = np.concatenate([self.logp, logp])
+        rows = np.concatenate([self.rows, rows])
+        if logp.shape[0] > self.size:
+            keep = np.argpartition(logp, self.size - 1)[: self.size]
+            logp, rows = logp[keep], rows[keep]
+        order = np.argsort(logp, kind="stable")
+        self.logp, self.rows = logp[order], rows[order]
+
+
+@dataclass(frozen=True)
+class _ChunkResult:
+    """What one chunk of rows contributes to a pass."""
+
+    stats: GaussianStats
+    loglik: float
+    worst_logp: np.ndarray
+    worst_rows: np.ndarray
+
+
+def _chunk_pass(
+    X: np.ndarray,
+    w: np.ndarray | None,
+    densities: ClassDensities,
+    kind: str,
+    reference: np.ndarray,
+    rows: slice,
+    n_worst: int,
+) -> _ChunkResult:
+    """E-step and weighted statistics of one chunk; its responsibilities are dropped here."""
+    Z = np.subtract(X[rows], reference, dtype=np.float64)
+    R, logp = responsibilities(densities, Z)
+    wc = None if w is None else w[rows]
+    if wc is None:
+        loglik = float(np.add.reduce(logp))
+    else:
+        loglik = float(wc @ logp)
+        R *= wc[:, None]
+    stats = GaussianStats(*weighted_moments(Z, R, kind), kind)
+    index = np.arange(rows.start, rows.stop)
+    if wc is not None:
+        logp, index = logp[wc > 0], index[wc > 0]
+    if logp.shape[0] > n_worst:
+        keep = np.argpartition(logp, n_worst)[:n_worst] if n_worst else slice(0, 0)
+        logp, index = logp[keep], index[keep]
+    return _ChunkResult(stats, loglik, logp, index)
+
+
+def _workers(n_chunks: int) -> int:
+    """Threads for a pass: one per usable core, at most one per chunk."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(n_chunks, cores, int(os.environ.get("GAUSSMLE_MIXTURE_THREADS", cores))))
+
+
+def em_pass(
+    X: np.ndarray,
+    w: np.ndarray | None,
+    densities: ClassDensities,
+    kind: str,
+    reference: np.ndarray,
+    chunk_rows: int,
+    n_worst: int = 0,
+) -> tuple[GaussianStats, float, _Worst]:
+    """One E-step and M-step accumulation over X, chunk by chunk.
+
+    Everything happens in coordinates shifted by ``reference`` (``X - reference``
+    is exact near the reference), so ``densities`` holds the components in
+    those coordinates and the statistics come back in them: data far from the
+    origin loses nothing to the rounding of the means. Returns the
+    per-component weighted statistics (batch ``(k,)``), the (weighted) sum of
+    log p(x) under the current parameters, and the ``n_worst`` rows the model
+    explains worst.
+
+    Chunks run in threads (the compiled kernels and numpy release the GIL;
+    BLAS on one thread meanwhile); their results are merged in chunk order,
+    so the result does not depend on the number of threads.
+    """
+    n, d = X.shape
+    k = densities.means.shape[0]
+    chunks = [slice(s, min(s + chunk_rows, n)) for s in range(0, n, chunk_rows)]
+
+    def one(rows: slice) -> _ChunkResult:
+        return _chunk_pass(X, w, densities, kind, reference, rows, n_worst)
+
+    workers = _workers(len(chunks))
+    total = GaussianStats.empty(d, kind, (k,))
+    loglik = 0.0
+    worst = _Worst(n_worst)
+    threaded = workers > 1
+    with (
+        _kernels.one_blas_thread() if threaded else nullcontext(),
+        ThreadPoolExecutor(workers) if threaded else nullcontext() as pool,
+    ):
+        for part in pool.map(one, chunks) if threaded else map(one, chunks):
+            total = total.merge(part.stats)
+            loglik += part.loglik
+            if n_worst:
+                worst.add(part.worst_logp, part.worst_rows)
+    return total, loglik, worst
+
+
+# ---------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class _Params:
+    """One state of the mixture: weights, means, covariances and the statistics behind them."""
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+    stats: GaussianStats | None
+
+
+@dataclass
+class _Log:
+    """What the fit did about degenerate components (for the one warning)."""
+
+    reseeded: dict[int, int] = field(default_factory=dict)
+    floored: dict[int, float] = field(default_factory=dict)
+    emptied: set[int] = field(default_factory=set)
+
+    def message(self) -> str | None:
+        """One sentence per kind of event, or None when nothing happened."""
+        parts = []
+        if self.reseeded:
+            what = ", ".join(f"{c} ({n}x)" for c, n in sorted(self.reseeded.items()))
+            parts.append(
+                f"components lost all their weight and were re-seeded at the rows the model "
+                f"explained worst: {what}"
+            )
+        if self.emptied:
+            parts.append(
+                "components left with weight 0 (kept, never predicted) after "
+                f"{MAX_RESEEDS} re-seeds: {sorted(self.emptied)}"
+            )
+        if self.floored:
+            what = ", ".join(
+                f"{'the tied covariance' if c < 0 else c} (+{v:.3g})"
+                for c, v in sorted(self.floored.items())
+            )
+            parts.append(
+                "covariances singular even with reg_covar (collapsed onto a point or a "
+                f"subspace) got a floor added to their diagonal: {what}"
+            )
+        if not parts:
+            return None
+        return "GaussianMixture: " + "; ".join(parts) + "."
+
+
+def _data_scale(data: GaussianStats) -> np.ndarray:
+    """Per-feature variance of all the data (ones where every feature is constant)."""
+    var = np.asarray(data.variance, dtype=np.float64)
+    top = float(var.max())
+    return np.full_like(var, 1.0) if top == 0.0 else np.where(var > 0, var, top)
+
+
+def floor_covariances(
+    cov: np.ndarray, covariance_type: str, scale: np.ndarray, log: _Log
+) -> np.ndarray:
+    """Covariances made safely positive definite, relative to the data's variance ``scale``.
+
+    A variance (diag, spherical) not above ``n_features * eps`` times the data's
+    variance, or a matrix (full, tied) whose Cholesky factor fails that test,
+    gets ``FLOOR`` times the data's variance added to its diagonal (then ten
+    times more, until it factorises). Others are returned untouched.
+
+    Examples
+    --------
+    >>> log = _Log()
+    >>> floor_covariances(np.array([[1.0, 0.0]]), "diag", np.array([4.0, 4.0]), log).tolist()
+    [[1.0, 4e-09]]
+    >>> log.floored
+    {0: 4e-09}
+    """
+    d = scale.shape[0]
+    if covariance_type in ("diag", "spherical"):
+        ref = scale if covariance_type == "diag" else np.float64(scale.mean())
+        bad = ~(cov > d * EPS * ref)
+        if bad.any():
+            cov = np.where(bad, cov + FLOOR * ref, cov)
+            for c in np.flatnonzero(bad.reshape(cov.shape[0], -1).any(axis=1)):
+                amount = FLOOR * (ref if np.ndim(ref) == 0 else ref.max())
+                log.floored[int(c)] = float(amount)
+        return cov
+    batch = cov.reshape((-1, d, d)).copy()
+    for c in range(batch.shape[0]):
+        amount = 0.0
+        for _ in range(12):
+            try:
+                cholesky(batch[c] + amount * np.eye(d))
+                break
+            except ValueError:
+                amount = FLOOR * float(scale.max()) if amount == 0.0 else 10.0 * amount
+        if amount:
+            batch[c] += amount * np.eye(d)
+            log.floored[int(c) if covariance_type == "full" else TIED] = amount
+    return batch.reshape(cov.shape)
+
+
+def _precision_cholesky(cov: np.ndarray, covariance_type: str) -> np.ndarray:
+    """scikit-learn's ``precisions_cholesky_``: ``P = U U^T`` (U upper) for full/tied."""
+    if covariance_type in ("diag", "spherical"):
+        return 1.0 / np.sqrt(cov)
+    batch = cov.reshape((-1,) + cov.shape[-2:])
+    eye = np.eye(cov.shape[-1])
+    out = np.stack([solve_triangular(np.linalg.cholesky(c), eye, lower=True).T for c in batch])
+    return out.reshape(cov.shape)
+
+
+def _precisions(prec_chol: np.ndarray, covariance_type: str) -> np.ndarray:
+    if covariance_type in ("diag", "spherical"):
+        return prec_chol**2
+    return prec_chol @ np.swapaxes(prec_chol, -1, -2)
+
+
+def covariances_from_precisions(precisions: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Invert precisions (through their Cholesky factor; no explicit inverse of the matrix).
+
+    Examples
+    --------
+    >>> covariances_from_precisions(np.array([[4.0, 0.0], [0.0, 0.25]]), "tied").tolist()
+    [[0.25, 0.0], [0.0, 4.0]]
+    """
+    if covariance_type in ("diag", "spherical"):
+        return 1.0 / precisions
+    batch = precisions.reshape((-1,) + precisions.shape[-2:])
+    eye = np.eye(precisions.shape[-1])
+    out = []
+    for p in batch:
+        cov = cho_solve((np.linalg.cholesky(p), True), eye)
+        out.append(0.5 * (cov + cov.T))
+    return np.stack(out).reshape(precisions.shape)
+
+
+# ---------------------------------------------------------------------- the estimator
+class GaussianMixture(DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by EM: scikit-learn's API, exact statistics, sample weights.
+
+    Parameters follow :class:`sklearn.mixture.GaussianMixture` and mean the
+    same: ``covariance_type`` in {"full", "tied", "diag", "spherical"},
+    ``reg_covar`` added to every variance, ``init_params`` in {"kmeans",
+    "k-means++", "random", "random_from_data"} (k-means is scikit-learn's),
+    ``weights_init``/``means_init``/``precisions_init`` to start from given
+    parameters, ``warm_start`` to continue from the last fit.
+
+    Beyond scikit-learn: ``fit(X, sample_weight=...)`` (integer weights equal
+    repeated rows), an M-step from centred float64 statistics merged exactly
+    between row chunks (no ``n x k`` matrix is kept), and degenerate
+    components handled instead of an error (see :class:`DegenerateComponentWarning`).
+
+    Attributes
+    ----------
+    weights_ : ndarray (k,)
+    means_ : ndarray (k, d)
+    covariances_ : ndarray -- full (k, d, d), tied (d, d), diag (k, d), spherical (k,)
+    precisions_, precisions_cholesky_ : ndarray, shapes as ``covariances_``
+    converged_ : bool
+    n_iter_ : int
+    lower_bound_ : float -- mean log-likelihood per sample at the last E-step
+    lower_bounds_ : list of float -- its value at each iteration
+    component_stats_ : GaussianStats -- the responsibility-weighted statistics, batch (k,)
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str, when fitted on a DataFrame
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gaussmle import GaussianMixture
+    >>> X = np.array([[0.0], [0.2], [0.4], [10.0], [10.2], [10.4]])
+    >>> gm = GaussianMixture(2, covariance_type="diag", random_state=0).fit(X)
+    >>> sorted(gm.means_.ravel().round(6).tolist())
+    [0.2, 10.2]
+    >>> gm.predict([[0.1], [9.9]]).tolist() == gm.predict([[0.0], [10.0]]).tolist()
+    True
+    """
+
+    def __init__(
+        self,
+        n_components: int = 1,
+        *,
+        covariance_type: str = "full",
+        tol: float = 1e-3,
+        reg_covar: float = 1e-6,
+        max_iter: int = 100,
+        n_init: int = 1,
+        init_params: str = "kmeans",
+        weights_init: Any = None,
+        means_init: Any = None,
+        precisions_init: Any = None,
+        warm_start: bool = False,
+        random_state: Any = None,
+        verbose: int = 0,
+    ) -> None:
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _check_parameters(self) -> None:
+        check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
+        check_choice(self.init_params, INIT_PARAMS, name="init_params")
+        checks = (
+            ("n_components", self.n_components, 1),
+            ("n_init", self.n_init, 1),
+            ("max_iter", self.max_iter, 0),
+        )
+        for name, value, low in checks:
+            if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        for name, value in (("tol", self.tol), ("reg_covar", self.reg_covar)):
+            if not np.isscalar(value) or not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+
+    def _checked_inits(
+        self, d: int
+    ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+        """weights_init, means_init and covariances from precisions_init, validated."""
+        k = self.n_components
+        weights = _init_array(self.weights_init, (k,), "weights_init")
+        if weights is not None:
+            if (weights < 0).any() or (weights > 1).any():
+                raise ValueError("weights_init must lie in [0, 1]; pass mixture proportions")
+            if abs(1.0 - weights.sum()) > 1e-8:
+                raise ValueError(
+                    f"weights_init must sum to 1; it sums to {weights.sum():.10g}: divide by "
+                    "its sum first"
+                )
+        means = _init_array(self.means_init, (k, d), "means_init")
+        shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
+        prec = _init_array(self.precisions_init, shapes[self.covariance_type], "precisions_init")
+        cov = None if prec is None else _covariances_of_init(prec, self.covariance_type)
+        return weights, means, cov
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "weights_")
+        X = validate_data(
+            self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
+        )
+        check_finite(X)
+        return X
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
+        """Estimate the parameters by EM (``n_init`` starts; the best lower bound wins).
+
+        Parameters
+        ----------
+        X : array-like (n, d)
+        y : ignored
+        sample_weight : array-like (n,), optional
+            Non-negative weights: an integer weight equals repeating the row,
+            weight 0 equals removing it.
+
+        Returns
+        -------
+        self
+        """
+        self._check_parameters()
+        warm = bool(self.warm_start) and hasattr(self, "converged_")
+        X = validate_data(
+            self,
+            X,
+            reset=not warm,
+            dtype=(np.float64, np.float32),
+            ensure_min_samples=2,
+            ensure_all_finite=False,
+        )
+        check_finite(X)
+        n, d = X.shape
+        if n < self.n_components:
+            raise ValueError(
+                f"n_components={self.n_components} is more than the {n} rows of X; pass at "
+                "least as many rows as components or use fewer components"
+            )
+        w = check_sample_weight(sample_weight, n)
+        inits = self._checked_inits(d)
+        kind = STATS_KIND[self.covariance_type]
+        data = GaussianStats.from_data(X, w, kind)
+        ctx = _Fit(X, w, data, self, _Log())
+        rs = check_random_state(self.random_state)
+        best: tuple[float, _Params, int, list[float], bool] | None = None
+        for init in range(self.n_init if not warm else 1):
+            if self.verbose:
+                print(f"Initialization {init}")
+            ctx.reseeds.clear()  # each start has its own budget of re-seeds
+            params = ctx.initial(inits, rs) if not warm else ctx.relative(self._params())
+            bound, params, n_iter, history, converged = ctx.iterate(
+                params, -np.inf if not warm else self.lower_bound_
+            )
+            if best is None or bound > best[0]:
+                best = (bound, params, n_iter, history, converged)
+        assert best is not None
+        bound, params, n_iter, history, converged = best
+        if not converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. Try different init "
+                "parameters, or increase max_iter, tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        message = ctx.log.message()
+        if message:
+            warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
+        self._set_params(ctx.absolute(params))
+        self.converged_ = converged
+        self.n_iter_ = n_iter
+        self.lower_bound_ = float(bound)
+        self.lower_bounds_ = history
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
+        """Fit, then the most probable component of each row of X."""
+        return self.fit(X, sample_weight=sample_weight).predict(X)
+
+    def _params(self) -> _Params:
+        return _Params(self.weights_, self.means_, self.covariances_, self.component_stats_)
+
+    def _set_params(self, params: _Params) -> None:
+        self.weights_ = params.weights
+        self.means_ = params.means
+        self.covariances_ = params.covariances
+        self.component_stats_ = params.stats
+        self.precisions_cholesky_ = _precision_cholesky(params.covariances, self.covariance_type)
+        self.precisions_ = _precisions(self.precisions_cholesky_, self.covariance_type)
+        self._evaluator = _densities_of(params, self.covariance_type)
+
+    def _densities(self) -> ClassDensities:
+        return self._evaluator
+
+    # ------------------------------------------------------------------ predicting
+    def score_samples(self, X: Any) -> np.ndarray:
+        """log p(x) under the mixture, shape (n,)."""
+        X = self._check_X(X)
+        dens = self._densities()
+        out = np.empty(X.shape[0])
+        rows = default_chunk_rows(max(X.shape[1], self.n_components))
+        for start in range(0, X.shape[0], rows):
+            part = slice(start, start + rows)
+            out[part] = responsibilities(dens, np.asarray(X[part], dtype=np.float64))[1]
+        return out
+
+    def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
+        """Mean log-likelihood per row (weighted by ``sample_weight`` if given)."""
+        logp = self.score_samples(X)
+        w = check_sample_weight(sample_weight, logp.shape[0])
+        return float(logp.mean() if w is None else (w @ logp) / w.sum())
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Responsibilities p(component | x), shape (n, k); rows sum to one."""
+        X = self._check_X(X)
+        return self._densities().posterior(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable component of each row."""
+        X = self._check_X(X)
+        return self._densities().best(X)
+
+    def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Draw rows from the mixture; scikit-learn's algorithm and random stream.
+
+        Returns ``(X, y)``, y the component of each row (rows grouped by component).
+        """
+        check_is_fitted(self, "weights_")
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be at least 1; got {n_samples}")
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        d = self.means_.shape[1]
+        parts = []
+        for c, (mean, m) in enumerate(zip(self.means_, counts, strict=True)):
+            if self.covariance_type in ("full", "tied"):
+                cov = self.covariances_ if self.covariance_type == "tied" else self.covariances_[c]
+                parts.append(rng.multivariate_normal(mean, cov, int(m)))
+            else:
+                sd = np.sqrt(self.covariances_[c])
+                parts.append(mean + rng.standard_normal(size=(m, d)) * sd)
+        y = np.concatenate([np.full(m, j, dtype=int) for j, m in enumerate(counts)])
+        return np.vstack(parts), y
+
+    # ------------------------------------------------------------------ model selection
+    def _n_parameters(self) -> int:
+        k, d = self.means_.shape
+        cov = {
+            "full": k * d * (d + 1) // 2,
+            "diag": k * d,
+            "tied": d * (d + 1) // 2,
+            "spherical": k,
+        }[self.covariance_type]
+        return int(cov + k * d + k - 1)
+
+    def bic(self, X: Any) -> float:
+        """Bayesian information criterion ``-2 LL + p log(n)`` (lower is better)."""
+        n = np.shape(X)[0]
+        return -2.0 * self.score(X) * n + self._n_parameters() * float(np.log(n))
+
+    def aic(self, X: Any) -> float:
+        """Akaike information criterion ``-2 LL + 2 p`` (lower is better)."""
+        return -2.0 * self.score(X) * np.shape(X)[0] + 2.0 * self._n_parameters()
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def _init_array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray | None:
+    """A user's initial parameter as float64 of ``shape``, finite."""
+    if value is None:
+        return None
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.shape != shape:
+        raise ValueError(f"{name} has shape {arr.shape} but {shape} is needed for this model")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains NaN or infinity; pass finite values")
+    return arr
+
+
+def _covariances_of_init(prec: np.ndarray, covariance_type: str) -> np.ndarray:
+    """Covariances from a validated-shape ``precisions_init``; refuses non-positive-definite."""
+    if covariance_type in ("diag", "spherical"):
+        if not (prec > 0).all():
+            raise ValueError(
+                f"precisions_init must be positive for covariance_type={covariance_type!r}"
+            )
+        return covariances_from_precisions(prec, covariance_type)
+    for i, p in enumerate(prec.reshape((-1,) + prec.shape[-2:])):
+        which = "precisions_init" if prec.ndim == 2 else f"precisions_init[{i}]"
+        if not np.allclose(p, p.T):
+            raise ValueError(f"{which} is not symmetric; pass symmetric precision matrices")
+        try:
+            np.linalg.cholesky(p)
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"{which} is not positive definite; pass inverse covariance matrices"
+            ) from None
+    return covariances_from_precisions(prec, covariance_type)
+
+
+def _densities_of(params: _Params, covariance_type: str) -> ClassDensities:
+    """The evaluator of a state: reference point the mixture's mean, log weights as priors."""
+    weights = params.weights
+    reference = (weights / weights.sum()) @ params.means
+    with np.errstate(divide="ignore"):
+        log_weight = np.log(weights)
+    return _component_densities(
+        params.means, params.covariances, covariance_type, reference, log_weight
+    )
+
+
+@dataclass
+class _Fit:
+    """One call to fit: the data, its pooled statistics and what was done about degeneracy."""
+
+    X: np.ndarray
+    w: np.ndarray | None
+    data: GaussianStats
+    model: GaussianMixture
+    log: _Log
+    reseeds: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def type(self) -> str:
+        return self.model.covariance_type
+
+    @property
+    def kind(self) -> str:
+        return STATS_KIND[self.type]
+
+    @property
+    def ref(self) -> np.ndarray:
+        """The origin of the fit's coordinates: the (weighted) data mean."""
+        return self.data.mean
+
+    def relative(self, params: _Params) -> _Params:
+        """A state in absolute coordinates moved to the fit's (shifted by ``ref``)."""
+        stats = None if params.stats is None else params.stats.shifted(-self.ref)
+        return _Params(params.weights, params.means - self.ref, params.covariances, stats)
+
+    def absolute(self, params: _Params) -> _Params:
+        """A state in the fit's coordinates moved back to the data's."""
+        stats = None if params.stats is None else params.stats.shifted(self.ref)
+        return _Params(params.weights, params.means + self.ref, params.covariances, stats)
+
+    @property
+    def total_weight(self) -> float:
+        return float(self.data.count)
+
+    @property
+    def chunk_rows(self) -> int:
+        rows = os.environ.get("GAUSSMLE_MIXTURE_CHUNK_ROWS")
+        return int(rows) if rows else default_chunk_rows(max(self.X.shape[1], 8))
+
+    # -------------------------------------------------------------- initialisation
+    def initial(self, inits: tuple[np.ndarray | None, ...], rs: np.random.RandomState) -> _Params:
+        """The starting state: from ``init_params``, overridden by the user's inits."""
+        weights_init, means_init, cov_init = inits
+        model = self.model
+        if means_init is not None:
+            means_init = means_init - self.ref
+        if weights_init is not None and means_init is not None and cov_init is not None:
+            return _Params(weights_init, means_init, cov_init, None)
+        stats = self._init_stats(rs)
+        n_rows = float(self.X.shape[0]) if self.w is None else self.total_weight
+        weights = stats.count / n_rows  # scikit-learn's (not normalised for one-row seeds)
+        means = stats.mean.copy()
+        cov = covariances_from_stats(stats, self.type, model.reg_covar)
+        params = self._repair(_Params(weights, means, cov, stats), None, _Worst(0))
+        return _Params(
+            params.weights if weights_init is None else weights_init,
+            params.means if means_init is None else means_init,
+            params.covariances if cov_init is None else cov_init,
+            stats,
+        )
+
+    def _init_stats(self, rs: np.random.RandomState) -> GaussianStats:
+        """Per-component statistics of the initial responsibilities."""
+        X, w, k = self.X, self.w, self.model.n_components
+        how = self.model.init_params
+        if how == "kmeans":
+            from sklearn.cluster import KMeans
+
+            with warnings.catch_warnings():  # empty clusters are re-seeded and reported
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                km = KMeans(n_clusters=k, n_init=1, random_state=rs).fit(X, sample_weight=w)
+            return GaussianStats.from_groups(X, km.labels_, k, w, self.kind).shifted(-self.ref)
+        if how == "random":
+            total = GaussianStats.empty(X.shape[1], self.kind, (k,))
+            for start in range(0, X.shape[0], self.chunk_rows):
+                rows = slice(start, start + self.chunk_rows)
+                part = X[rows]
+                R = rs.uniform(size=(part.shape[0], k))
+                R /= R.sum(axis=1)[:, None]
+                if w is not None:
+                    R *= w[rows, None]
+                Z = np.subtract(part, self.ref, dtype=np.float64)
+                total = total.merge(GaussianStats(*weighted_moments(Z, R, self.kind), self.kind))
+            return total
+        if how == "k-means++":
+            from sklearn.cluster import kmeans_plusplus
+
+            _, idx = kmeans_plusplus(X, k, random_state=rs, sample_weight=w)
+        else:  # random_from_data
+            p = None if w is None else w / w.sum()
+            idx = rs.choice(X.shape[0], size=k, replace=False, p=p)
+        seed_w = None if w is None else w[idx]
+        seeds = GaussianStats.from_groups(X[idx], np.arange(k), k, seed_w, self.kind)
+        return seeds.shifted(-self.ref)
+
+    # -------------------------------------------------------------- EM
+    def iterate(
+        self, params: _Params, bound: float
+    ) -> tuple[float, _Params, int, list[float], bool]:
+        """EM from ``params`` until the lower bound changes by less than tol, or max_iter."""
+        model = self.model
+        history: list[float] = []
+        converged = False
+        n_iter = 0
+        for n_iter in range(1, model.max_iter + 1):
+            previous = bound
+            dens = _densities_of(params, self.type)
+            stats, loglik, worst = em_pass(
+                self.X,
+                self.w,
+                dens,
+                self.kind,
+                self.ref,
+                self.chunk_rows,
+                n_worst=model.n_components,
+            )
+            bound = loglik / self.total_weight
+            params = self._m_step(stats, params, worst)
+            history.append(bound)
+            if model.verbose:
+                print(f"  Iteration {n_iter}\t lower bound {bound:.10g}")
+            if abs(bound - previous) < model.tol:
+                converged = True
+                break
+        if model.max_iter == 0:
+            n_iter = 0
+        return bound, params, n_iter, history, converged
+
+    def _m_step(self, stats: GaussianStats, previous: _Params, worst: _Worst) -> _Params:
+        """Parameters from the weighted statistics, then degenerate components repaired."""
+        count = stats.count
+        weights = count / count.sum()
+        cov = covariances_from_stats(stats, self.type, self.model.reg_covar)
+        return self._repair(_Params(weights, stats.mean.copy(), cov, stats), previous, worst)
+
+    def _repair(self, params: _Params, previous: _Params | None, worst: _Worst) -> _Params:
+        """Re-seed empty components, floor singular covariances (both reported in the log)."""
+        weights = params.weights.copy()
+        means = params.means.copy()
+        cov = np.array(params.covariances, copy=True)
+        count = params.stats.count if params.stats is not None else weights
+        empty = count < EMPTY_WEIGHT * self.total_weight / self.X.shape[0]
+        candidates = iter(worst.rows.tolist())
+        for c in np.flatnonzero(empty):
+            c = int(c)
+            done = self.reseeds.get(c, 0)
+            if done >= MAX_RESEEDS:
+                self.log.emptied.add(c)
+                weights[c] = 0.0
+                if previous is not None:
+                    means[c] = previous.means[c]
+                    if self.type != "tied":
+                        cov[c] = previous.covariances[c]
+                continue
+            self.reseeds[c] = done + 1
+            self.log.reseeded[c] = self.log.reseeded.get(c, 0) + 1
+            row = next(candidates, None)
+            means[c] = 0.0 if row is None else np.subtract(self.X[row], self.ref)
+            if self.type != "tied":
+                cov[c] = covariances_from_stats(self.data, self.type, self.model.reg_covar)
+            weights[c] = 1.0 / len(weights)
+        if empty.any():
+            weights = weights / weights.sum()
+        cov = floor_covariances(cov, self.type, _data_scale(self.data), self.log)
+        return _Params(weights, means, cov, params.stats)
+
+
+__all__ = ["DegenerateComponentWarning", "GaussianMixture"]
