@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     import sklearn
 
     import gaussmle
-    from gaussmle import _kernels
+    from gaussmle.kernels import _kernels
 
     rng = np.random.default_rng(0)
     n, d, k = args.n, args.d, args.k

@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnMixture
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from gaussmle import DegenerateComponentWarning, GaussianMixture, _kernels, mixture
+from gaussmle import DegenerateComponentWarning, GaussianMixture, mixture
 
 TYPES = ["full", "tied", "diag", "spherical"]
 
@@ -46,11 +46,9 @@ def rel(a, b):
     return float(np.max(np.abs(np.asarray(a) - b)) / np.max(np.abs(b)))
 
 
-@pytest.fixture(params=["kernel", "numpy"])
+@pytest.fixture(params=[pytest.param("kernel", marks=pytest.mark.compiled), "numpy"])
 def path(request, monkeypatch):
     """Run with the compiled M-step kernel and with the numpy reference path."""
-    if request.param == "kernel" and not _kernels.available():
-        pytest.skip("numba not installed")
     if request.param == "numpy":
         monkeypatch.setattr(mixture, "use_kernel", lambda: False)
     return request.param
@@ -291,7 +289,7 @@ def test_chunking_does_not_change_the_fit(monkeypatch):
 
 
 # ---------------------------------------------------------------------- the M-step kernel
-@pytest.mark.skipif(not _kernels.available(), reason="numba not installed")
+@pytest.mark.compiled
 @pytest.mark.parametrize("kind", ["diag", "full"])
 def test_kernel_matches_numpy_path(kind):
     from gaussmle.kernels import _numba_mixture
@@ -424,7 +422,7 @@ def test_model_file_validation(edit, match):
         from_dict(doc)
 
 
-@pytest.mark.skipif(not _kernels.available(), reason="numba not installed")
+@pytest.mark.compiled
 def test_normalise_kernel_matches_numpy_path():
     from gaussmle.kernels import _numba_mixture
 

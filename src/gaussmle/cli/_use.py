@@ -155,8 +155,8 @@ def predict_command(
                 names,
                 None,
                 keep,
-                # many classes: a batch's output (rows x classes, as text) is what fills memory
-                batch_rows=rows_for_output(len(model.classes_), 48 if proba else 16, batch_rows),
+                # many classes: a batch's output (rows x columns, as text) is what fills memory
+                batch_rows=rows_for_output(len(header), 48 if proba else 16, batch_rows),
                 drop_missing=drop_missing,
                 missing=missing_mode(model),
             )
