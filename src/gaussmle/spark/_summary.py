@@ -48,8 +48,8 @@ def nan_message(X: np.ndarray, features: Sequence[str]) -> str | None:
 
     Examples
     --------
-    >>> nan_message(np.array([[1.0, np.nan]]), ["a", "b"])
-    "X contains NaN (or null) in column 'b'; remove or impute missing values first, or pass missing='marginalize'"
+    >>> print(nan_message(np.array([[1.0, np.nan]]), ["a", "b"])[:40])
+    X contains NaN (or null) in column 'b';
     """
     bad = ~np.isfinite(X)
     if not bad.any():
@@ -210,9 +210,7 @@ def tree_merge(items: Sequence[GaussianStats]) -> GaussianStats:
     return level[0]
 
 
-def stats_from_rows(
-    rows: Iterable[dict[str, Any]], kind: str
-) -> tuple[list[Any], GaussianStats]:
+def stats_from_rows(rows: Iterable[dict[str, Any]], kind: str) -> tuple[list[Any], GaussianStats]:
     """Sorted labels and their merged statistics (batch of shape (k,)) from summary rows.
 
     Raises the first executor's error message as a ValueError, and the in-memory
