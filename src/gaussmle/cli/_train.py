@@ -23,6 +23,7 @@ from ._app import (
     scheduler_option,
 )
 from ._format import fmt_count, json_text, render_table
+from ._spark import check_engine, engine_options, fit_on_spark
 from ._stream import ReadSummary, stream_class_stats
 
 COVARIANCE_HELP = (
@@ -176,6 +177,7 @@ def _classes_rows(model: Any) -> list[list[Any]]:
 @drop_missing_option()
 @no_progress_option()
 @scheduler_option()
+@engine_options
 @json_option()
 @click.option(
     "-o", "--output", required=True, metavar="MODEL.json", help="Where to write the model."
@@ -195,6 +197,8 @@ def fit_command(
     drop_missing: bool,
     no_progress: bool,
     scheduler: str | None,
+    engine: str,
+    master: str,
     as_json: bool,
     output: str,
 ) -> None:
@@ -219,6 +223,7 @@ def fit_command(
       gaussmle fit gaps.csv --target colour --missing marginalize -o gaps.json
       gaussmle fit 'parts/*.parquet' --target label --features a,b,c -o model.json
       cat skittles.csv | gaussmle fit - --target colour -o skittles.json
+      gaussmle fit 'table.parquet' --target label --engine spark --master 'local[2]' -o m.json
     """
     from ..classifier import GaussianClassifier
     from ..persist import save
@@ -234,7 +239,11 @@ def fit_command(
         "missing": missing,
     }
     start = time.perf_counter()
-    if scheduler is not None:
+    if check_engine(engine, scheduler=scheduler, drop_missing=drop_missing):
+        model = fit_on_spark(data, target, names, params, master)
+        _check_classes(model.classes_, target, data)
+        summary = ReadSummary(rows=int(round(float(np.sum(model.class_count_)))))
+    elif scheduler is not None:
         model, summary = _fit_on_dask(data, target, names, params, scheduler, drop_missing)
     else:
         names = _check_target(data, target, names)
