@@ -3,14 +3,20 @@ and MLlib's gaussian NaiveBayes. One local SparkSession serves the whole module.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
+import shlex
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("pyspark")
 pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
 
 from gaussmle import GaussianClassifier  # noqa: E402
 from gaussmle import spark as gs  # noqa: E402
@@ -175,3 +181,52 @@ def test_nan_and_null_label_are_reported(spark):
     bad = spark.createDataFrame(pa.table({"x": [1.0, 2.0, 3.0], "y": labels}))
     with pytest.raises(ValueError, match="label column 'y' contains null"):
         gs.fit(bad, ["x"], "y")
+
+
+# ---------------------------------------------------------------------- the guide
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "spark.md"
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.M | re.S)
+
+
+def _matches(expected: str, actual: str) -> bool:
+    """Line by line; ``...`` in an expected line stands for any text."""
+    want, got = expected.rstrip().splitlines(), actual.rstrip().splitlines()
+    pattern = [re.escape(line).replace(re.escape("..."), ".*") for line in want]
+    return len(want) == len(got) and all(
+        re.fullmatch(p, line) for p, line in zip(pattern, got, strict=True)
+    )
+
+
+def test_the_guide_runs_and_prints_what_it_shows(spark, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gaussmle.cli import cli
+
+    blocks = [(m.group(1), m.group(2)) for m in _FENCE.finditer(GUIDE.read_text())]
+    namespace: dict = {}
+    printed = None
+    ran = 0
+    for lang, body in blocks:
+        if lang == "python":
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                exec(compile(body, str(GUIDE), "exec"), namespace)  # noqa: S102
+            printed = buffer.getvalue()
+            ran += 1
+        elif lang == "text":
+            assert printed is not None and _matches(body, printed), printed
+            printed = None
+        elif lang == "console":
+            monkeypatch.chdir(tmp_path)
+            data = make_data(seed=4, n=200)
+            pq.write_table(pa.table({k: data[k] for k in ("x0", "x1", "x2", "y")}),
+                           "table.parquet")  # fmt: skip
+            pq.write_table(pa.table({k: data[k] for k in FEATURES}), "new.parquet")
+            for line in body.splitlines():
+                args = shlex.split(line.removeprefix("$ "))[1:]
+                args = [a.replace("label", "y") if a == "label" else a for a in args]
+                result = CliRunner().invoke(cli, args)
+                assert result.exit_code == 0, (line, result.output)
+            assert (tmp_path / "predictions.csv").read_text().count("\n") == 201
+            ran += 1
+    assert ran == 5

@@ -78,12 +78,26 @@ def session(master: str) -> Any:
 
 
 def read_table(spark: Any, data: str) -> Any:
-    """DATA as a Spark DataFrame: Parquet by its extension, otherwise CSV with a header."""
+    """DATA as a Spark DataFrame: Parquet by its extension (or a folder), otherwise CSV.
+
+    A local path is made absolute (Spark resolves relative paths from its own
+    working folder); a path Spark cannot read is a one-sentence DataError.
+    """
+    from pyspark.errors import AnalysisException
+
+    local = "://" not in data
+    path = os.path.abspath(data) if local else data
+    if local and not any(ch in data for ch in "*?[") and not os.path.exists(path):
+        raise DataError(f"file '{data}' not found; check the path")
     lower = data.lower().rstrip("/")
-    if lower.endswith((".parquet", ".pq")) or os.path.isdir(data):
-        return spark.read.parquet(data)
-    if lower.endswith((".csv", ".csv.gz", ".txt")):
-        return spark.read.csv(data, header=True, inferSchema=True)
+    try:
+        if lower.endswith((".parquet", ".pq")) or (local and os.path.isdir(path)):
+            return spark.read.parquet(path)
+        if lower.endswith((".csv", ".csv.gz", ".txt")):
+            return spark.read.csv(path, header=True, inferSchema=True)
+    except AnalysisException as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"Spark cannot read '{data}' ({first}); check the path") from exc
     raise DataError(
         f"--engine spark reads Parquet or CSV files; '{data}' is neither (name it .parquet or .csv)"
     )
