@@ -114,6 +114,9 @@ def test_weights_missing_values_and_integer_labels(spark):
     x1 = data["x1"].copy()
     x1[[3, 50, 299]] = np.nan
     data["x1"] = x1
+    w = data["w"].copy()
+    w[100:103] = 0.0  # a partition of zero weights
+    data["w"] = w
     df = frame(spark, data, sizes=(100, 3, 197))
     ours = gs.fit(df, FEATURES, "y", sample_weight="w", missing="marginalize")
     ref = GaussianClassifier(missing="marginalize").fit(matrix(data), data["y"], data["w"])
@@ -167,6 +170,8 @@ def test_errors_say_what_is_wrong(spark, df):
         gs.fit(df, FEATURES, "y", covariance_type="bogus")
     with pytest.raises(ValueError, match="is empty .0 samples."):
         gs.fit(df.limit(0), FEATURES, "y")
+    with pytest.raises(ValueError, match="sample_weight is all zero"):
+        gs.fit(df.withColumn("zero", df["x0"] * 0), FEATURES, "y", sample_weight="zero")
 
 
 def test_nan_and_null_label_are_reported(spark):

@@ -108,7 +108,7 @@ def fit_on_spark(
 ) -> Any:
     """A classifier fitted on Spark with every command-line parameter (via its statistics)."""
     from ..classifier import GaussianClassifier
-    from ..spark import fit
+    from ..spark import class_stats
 
     df = read_table(session(master), data)
     if target not in df.columns:
@@ -117,16 +117,9 @@ def fit_on_spark(
             + ", ".join(df.columns)
         )
     features = names if names is not None else [c for c in df.columns if c != target]
-    base = fit(
-        df,
-        features,
-        target,
-        covariance_type=params["covariance_type"],
-        missing=params["missing"],
-    )
-    return GaussianClassifier.from_stats(
-        base.class_stats_, base.classes_, feature_names=features, **params
-    )
+    kind = "full" if params["covariance_type"] in ("full", "tied") else "diag"
+    classes, stats, features = class_stats(df, features, target, kind, missing=params["missing"])
+    return GaussianClassifier.from_stats(stats, classes, feature_names=features, **params)
 
 
 def spark_predictions(

@@ -20,7 +20,7 @@ Examples
 True
 """
 
-from ._fit import fit
+from ._fit import class_stats, fit
 from ._predict import predict
 
-__all__ = ["fit", "predict"]
+__all__ = ["class_stats", "fit", "predict"]

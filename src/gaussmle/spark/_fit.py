@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import COVARIANCE_TYPES, check_choice, check_sample_weight
+from .._validation import COVARIANCE_TYPES, STATS_KINDS, check_choice, check_sample_weight
 from ..classifier import GaussianClassifier
+from ..stats import GaussianStats
 from ._columns import check_columns, check_numeric, feature_list, quoted
 from ._summary import (
     batch_stats,
@@ -50,8 +51,9 @@ def _partition_summaries(
                 labels = labels_of(batch.column(d), label)
                 w = None
                 if weighted:
-                    raw = batch.column(d + 1).to_numpy(zero_copy_only=False)
-                    w = check_sample_weight(raw.astype(np.float64), batch.num_rows)
+                    w = batch.column(d + 1).to_numpy(zero_copy_only=False).astype(np.float64)
+                    if np.any(w != 0):  # a batch of zero weights is fine; all zero is not
+                        w = check_sample_weight(w, batch.num_rows)
                 if not allow_nan:
                     message = nan_message(X, features)
                     if message is not None:
@@ -121,9 +123,38 @@ def fit(
     >>> s[0].m2.tolist()
     [2.0]
     """
+    check_choice(covariance_type, COVARIANCE_TYPES, name="covariance_type")
+    classes, stats, names = class_stats(
+        df, features, label, _stats_kind(covariance_type), sample_weight, missing
+    )
+    return GaussianClassifier.from_stats(
+        stats,
+        classes,
+        feature_names=names,
+        covariance_type=covariance_type,
+        priors=priors,
+        var_smoothing=var_smoothing,
+        missing=missing,
+    )
+
+
+def class_stats(
+    df: Any,
+    features: Any,
+    label: str,
+    kind: str = "diag",
+    sample_weight: str | None = None,
+    missing: str = "error",
+) -> tuple[np.ndarray, GaussianStats, list[str]]:
+    """``(classes, statistics, feature names)`` of a Spark DataFrame, for ``from_stats``.
+
+    The shape the Dask backend returns: the sorted classes, their
+    :class:`GaussianStats` (batch ``(k,)``, ``kind`` "diag" or "full") and the
+    feature column names. :func:`fit` builds the classifier from them.
+    """
     from pyspark.sql import functions as F
 
-    check_choice(covariance_type, COVARIANCE_TYPES, name="covariance_type")
+    check_choice(kind, STATS_KINDS, name="kind")
     check_choice(missing, _MISSING, name="missing")
     names = feature_list(features)
     extra = [sample_weight] if sample_weight is not None else []
@@ -132,30 +163,20 @@ def fit(
     check_numeric(df, extra, what="sample_weight")
     if label in names:
         raise ValueError(f"the label column {label!r} is also a feature; leave it out of features")
-    kind = _stats_kind(covariance_type)
     label_field = df.schema[label]
     columns = [F.col(quoted(n)).cast("double").alias(f"f{j}") for j, n in enumerate(names)]
     columns.append(F.col(quoted(label)).alias("label"))
     if sample_weight is not None:
         columns.append(F.col(quoted(sample_weight)).cast("double").alias("w"))
-    summary_schema = _summary_schema(label_field.dataType)
     label_type = _arrow_type(label_field.dataType)
     fn = _partition_summaries(
         names, label, kind, missing != "error", sample_weight is not None, label_type
     )
-    rows = df.select(*columns).mapInArrow(fn, summary_schema).collect()
-    labels, stats = stats_from_rows((r.asDict() for r in rows), kind)
+    summaries = df.select(*columns).mapInArrow(fn, _summary_schema(label_field.dataType))
+    labels, stats = stats_from_rows((r.asDict() for r in summaries.collect()), kind)
     if float(stats.count.sum()) <= 0:
         raise ValueError("sample_weight is all zero; at least one sample needs a positive weight")
-    return GaussianClassifier.from_stats(
-        stats,
-        _classes_array(labels),
-        feature_names=names,
-        covariance_type=covariance_type,
-        priors=priors,
-        var_smoothing=var_smoothing,
-        missing=missing,
-    )
+    return _classes_array(labels), stats, names
 
 
 def _classes_array(labels: list[Any]) -> np.ndarray:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from ._columns import check_columns, check_numeric, feature_list
+from ._columns import check_columns, check_numeric, feature_list, quoted
 
 
 def _spark_type_of(classes: np.ndarray) -> Any:
@@ -24,13 +25,13 @@ def _spark_type_of(classes: np.ndarray) -> Any:
     return StringType()
 
 
-def _predictor(text: Any, features: Sequence[str], proba: bool, label_type: Any) -> Any:
-    """The function ``mapInArrow`` runs on each partition.
+def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
+    """The function the Arrow UDF runs: an iterator of feature-column batches in,
+    an iterator of predictions (a struct with ``probability`` when ``proba``) out.
 
     ``text`` is a broadcast of the model file text (:func:`gaussmle.persist.dumps`):
     plain JSON, read once per task.
     """
-    names = list(features)
 
     def predict_batches(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
@@ -41,22 +42,25 @@ def _predictor(text: Any, features: Sequence[str], proba: bool, label_type: Any)
         # the columns arrive by position; the model's names were checked on the driver
         if hasattr(model, "feature_names_in_"):
             del model.feature_names_in_
-        for batch in batches:
-            X = np.column_stack(
-                [batch.column(n).to_numpy(zero_copy_only=False) for n in names]
-            ).astype(np.float64, copy=False)
-            if batch.num_rows == 0:
-                X = np.empty((0, len(names)))
-            if proba:
-                p = model.predict_proba(X) if X.shape[0] else np.empty((0, len(model.classes_)))
-                labels = model.classes_[np.argmax(p, axis=1)] if X.shape[0] else model.classes_[:0]
-                prob_col = pa.FixedSizeListArray.from_arrays(pa.array(p.ravel()), p.shape[1])
-            else:
+        k = len(model.classes_)
+        for columns in batches:
+            columns = columns if isinstance(columns, tuple) else (columns,)
+            X = np.empty((len(columns[0]), n_features))
+            for j, col in enumerate(columns):
+                X[:, j] = col.to_numpy(zero_copy_only=False)
+            if not proba:
                 labels = model.predict(X) if X.shape[0] else model.classes_[:0]
-            out = batch.append_column("prediction", pa.array(labels.tolist(), type=label_type))
-            if proba:
-                out = out.append_column("probability", prob_col.cast(pa.list_(pa.float64())))
-            yield out
+                yield pa.array(labels.tolist(), type=label_type)
+                continue
+            p = model.predict_proba(X) if X.shape[0] else np.empty((0, k))
+            labels = model.classes_[np.argmax(p, axis=1)]
+            probability = pa.ListArray.from_arrays(
+                pa.array(np.arange(0, p.size + 1, k, dtype=np.int32)), pa.array(p.ravel())
+            )
+            yield pa.StructArray.from_arrays(
+                [pa.array(labels.tolist(), type=label_type), probability],
+                names=["prediction", "probability"],
+            )
 
     return predict_batches
 
@@ -65,8 +69,9 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     """The DataFrame with a ``prediction`` column (and a ``probability`` column), lazily.
 
     The model travels to the executors once, as a broadcast of its model file
-    text (:func:`gaussmle.persist.dumps`, plain JSON, never a pickle); each
-    Arrow batch is classified by ``mapInArrow``. Nothing runs until an action.
+    text (:func:`gaussmle.persist.dumps`, plain JSON, never a pickle), read once
+    per task by an iterator Arrow UDF that receives only the feature columns
+    (the other columns stay in Spark). Nothing runs until an action.
 
     Parameters
     ----------
@@ -94,6 +99,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     >>> _spark_type_of(np.array(["a", "b"])).simpleString()
     'string'
     """
+    from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
 
     from ..persist import dumps
@@ -122,14 +128,32 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     for taken in ("prediction", "probability"):
         if taken in df.columns:
             raise ValueError(f"the DataFrame already has a {taken!r} column; rename or drop it")
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+
     label_type = _spark_type_of(np.asarray(model.classes_))
-    fields = [*df.schema.fields, StructField("prediction", label_type)]
+    out_type: Any = label_type
     if proba:
-        fields.append(StructField("probability", ArrayType(DoubleType())))
+        out_type = StructType(
+            [
+                StructField("prediction", label_type),
+                StructField("probability", ArrayType(DoubleType())),
+            ]
+        )
     text = dumps(model)
     try:
         shared: Any = df.sparkSession.sparkContext.broadcast(text)
     except Exception:  # Spark Connect has no SparkContext: the closure carries the text
         shared = text
-    fn = _predictor(shared, names, proba, _arrow_type(label_type))
-    return df.mapInArrow(fn, StructType(fields))
+    fn = _predictor(shared, len(names), proba, _arrow_type(label_type))
+    with warnings.catch_warnings():  # pyspark prefers type hints to the explicit type
+        warnings.filterwarnings("ignore", "It is preferred to specify type hints")
+        udf = arrow_udf(fn, out_type, ArrowUDFType.SCALAR_ITER)
+    inputs = [F.col(quoted(n)).cast("double") for n in names]
+    if not proba:
+        return df.withColumn("prediction", udf(*inputs))
+    result = df.withColumn("_gaussmle", udf(*inputs))
+    return result.select(
+        *[F.col(quoted(c)) for c in df.columns],
+        F.col("_gaussmle.prediction").alias("prediction"),
+        F.col("_gaussmle.probability").alias("probability"),
+    )

@@ -83,12 +83,14 @@ def batch_stats(
     {'a': (2.0, [1.0]), 'b': (1.0, [5.0])}
     """
     uniques, codes = np.unique(labels, return_inverse=True)
+    keys = [value.item() if hasattr(value, "item") else value for value in uniques]
+    if weights is not None and not np.any(weights):  # zero weights: the labels, no data
+        return {key: GaussianStats.empty(X.shape[1], kind) for key in keys}
     missing = "ignore" if allow_nan and np.isnan(X).any() else "error"
     stats = GaussianStats.from_groups(
         X, codes.reshape(-1), len(uniques), weights, kind=kind, missing=missing
     )
-    return {value.item() if hasattr(value, "item") else value: stats[i] for i, value in
-            enumerate(uniques)}  # fmt: skip
+    return {key: stats[i] for i, key in enumerate(keys)}
 
 
 def merge_by_label(
