@@ -27,6 +27,7 @@ from ._app import (
     tell,
 )
 from ._format import fmt_count, json_text, render_table
+from ._spark import check_engine, engine_options, fit_on_spark
 from ._stream import ReadSummary, stream_class_stats
 
 COVARIANCE_HELP = (
@@ -181,6 +182,7 @@ def _classes_rows(model: Any) -> list[list[Any]]:
 @na_values_option()
 @no_progress_option()
 @scheduler_option()
+@engine_options
 @json_option()
 @click.option(
     "-o", "--output", required=True, metavar="MODEL.json", help="Where to write the model."
@@ -201,6 +203,8 @@ def fit_command(
     na_values: str | None,
     no_progress: bool,
     scheduler: str | None,
+    engine: str,
+    master: str,
     as_json: bool,
     output: str,
 ) -> None:
@@ -225,6 +229,7 @@ def fit_command(
       gaussmle fit gaps.csv --target colour --missing marginalize -o gaps.json
       gaussmle fit 'parts/*.parquet' --target label --features a,b,c -o model.json
       cat skittles.csv | gaussmle fit - --target colour -o skittles.json
+      gaussmle fit 'table.parquet' --target label --engine spark --master 'local[2]' -o m.json
     """
     from ..classifier import GaussianClassifier
     from ..persist import save
@@ -240,7 +245,11 @@ def fit_command(
         "missing": missing,
     }
     start = time.perf_counter()
-    if scheduler is not None:
+    if check_engine(engine, scheduler=scheduler, drop_missing=drop_missing):
+        model = fit_on_spark(data, target, names, params, master)
+        _check_classes(model.classes_, target, data)
+        summary = ReadSummary(rows=int(round(float(np.sum(model.class_count_)))))
+    elif scheduler is not None:
         model, summary = _fit_on_dask(data, target, names, params, scheduler, drop_missing)
     else:
         names = _check_target(data, target, names)

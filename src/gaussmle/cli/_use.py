@@ -28,6 +28,7 @@ from ._app import (
     unnamed,
 )
 from ._format import json_text, render_table, wrap
+from ._spark import check_engine, engine_options, spark_feature_names, spark_predictions
 from ._stream import Evaluation
 
 MODEL_FEATURES_HELP = (
@@ -83,6 +84,7 @@ def missing_mode(model: Any) -> str:
 @drop_missing_option()
 @no_progress_option()
 @scheduler_option()
+@engine_options
 @click.option(
     "-o",
     "--output",
@@ -102,6 +104,8 @@ def predict_command(
     drop_missing: bool,
     no_progress: bool,
     scheduler: str | None,
+    engine: str,
+    master: str,
     output: str | None,
 ) -> None:
     """Predict the class of every row of DATA with a saved model, as CSV.
@@ -125,7 +129,17 @@ def predict_command(
     check_mixture_options(model, explain=explain, ood=ood_threshold, scheduler=scheduler)
     check_output_path(output)
     keep = [id_column] if id_column else []
-    names = model_features(model, data, parse_features(features), exclude=keep)
+    on_spark = check_engine(
+        engine,
+        scheduler=scheduler,
+        explain=explain,
+        ood_threshold=ood_threshold,
+        drop_missing=drop_missing,
+    )
+    if on_spark:
+        names = spark_feature_names(model, parse_features(features))
+    else:
+        names = model_features(model, data, parse_features(features), exclude=keep)
     if id_column is not None and id_column in names:
         raise DataError(f"--id column '{id_column}' is also a feature of the model; pick another")
     from ..densities import family_for
@@ -140,7 +154,11 @@ def predict_command(
     start = time.perf_counter()
     rows = dropped = 0
     with TableWriter(output, names=header) as writer:
-        if scheduler is not None:
+        if on_spark:
+            for part in spark_predictions(quiet, data, names, id_column, proba, master):
+                writer.write(part)
+                rows += len(part["predicted"])
+        elif scheduler is not None:
             if explain or ood_threshold is not None or drop_missing:
                 raise DataError(
                     "--explain, --ood-threshold and --drop-missing are not available with "

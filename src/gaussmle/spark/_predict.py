@@ -1,0 +1,159 @@
+"""Predicting with a fitted classifier on a Spark DataFrame, lazily."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ._columns import check_columns, check_numeric, feature_list, quoted
+
+
+def _spark_type_of(classes: np.ndarray) -> Any:
+    """The Spark type that holds ``model.classes_``."""
+    from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType
+
+    kind = classes.dtype.kind
+    if kind == "b":
+        return BooleanType()
+    if kind in "iu":
+        return LongType()
+    if kind == "f":
+        return DoubleType()
+    return StringType()
+
+
+def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
+    """The function the Arrow UDF runs: an iterator of feature-column batches in,
+    an iterator of predictions (a struct with ``probability`` when ``proba``) out.
+
+    ``text`` is a broadcast of the model file text (:func:`gaussmle.persist.dumps`):
+    plain JSON, read once per task.
+    """
+
+    def predict_batches(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        from gaussmle.persist import loads
+
+        model = loads(text.value if hasattr(text, "value") else text)
+        # the columns arrive by position; the model's names were checked on the driver
+        if hasattr(model, "feature_names_in_"):
+            del model.feature_names_in_
+        k = len(model.classes_)
+        for columns in batches:
+            columns = columns if isinstance(columns, tuple) else (columns,)
+            X = np.empty((len(columns[0]), n_features))
+            for j, col in enumerate(columns):
+                X[:, j] = col.to_numpy(zero_copy_only=False)
+            if not proba:
+                labels = model.predict(X) if X.shape[0] else model.classes_[:0]
+                yield pa.array(labels.tolist(), type=label_type)
+                continue
+            p = model.predict_proba(X) if X.shape[0] else np.empty((0, k))
+            labels = model.classes_[np.argmax(p, axis=1)]
+            probability = pa.ListArray.from_arrays(
+                pa.array(np.arange(0, p.size + 1, k, dtype=np.int32)), pa.array(p.ravel())
+            )
+            yield pa.StructArray.from_arrays(
+                [pa.array(labels.tolist(), type=label_type), probability],
+                names=["prediction", "probability"],
+            )
+
+    return predict_batches
+
+
+def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> Any:
+    """The DataFrame with a ``prediction`` column (and a ``probability`` column), lazily.
+
+    The model travels to the executors once, as a broadcast of its model file
+    text (:func:`gaussmle.persist.dumps`, plain JSON, never a pickle), read once
+    per task by an iterator Arrow UDF that receives only the feature columns
+    (the other columns stay in Spark). Nothing runs until an action.
+
+    Parameters
+    ----------
+    model : GaussianClassifier
+        A fitted classifier.
+    df : pyspark.sql.DataFrame
+    features : str or sequence of str, optional
+        The feature columns, in the model's order; by default the model's
+        ``feature_names_in_``.
+    proba : bool
+        Add ``probability``: an array of the posterior class probabilities in
+        the order of ``model.classes_`` (the prediction is the most probable).
+
+    Returns
+    -------
+    pyspark.sql.DataFrame
+        ``df``'s columns, ``prediction`` (the class label, MLlib's name) and,
+        with ``proba``, ``probability``.
+
+    Examples
+    --------
+    Spark is needed; docs/spark.md shows a session. The column type of the
+    predictions follows the classes:
+
+    >>> _spark_type_of(np.array(["a", "b"])).simpleString()
+    'string'
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
+
+    from ..persist import dumps
+    from ._fit import _arrow_type
+
+    if not hasattr(model, "classes_"):
+        raise ValueError("the model is not fitted; fit it first (gaussmle.spark.fit)")
+    known = getattr(model, "feature_names_in_", None)
+    if features is None:
+        if known is None:
+            raise ValueError("the model has no feature names; pass features=[column names]")
+        features = [str(n) for n in known]
+    names = feature_list(features)
+    if len(names) != model.n_features_in_:
+        raise ValueError(
+            f"X has {len(names)} features, but {type(model).__name__} is expecting "
+            f"{model.n_features_in_} features as input"
+        )
+    if known is not None and [str(n) for n in known] != names:
+        raise ValueError(
+            f"features {names} differ from the model's feature names {list(known)}; pass "
+            "the columns the model was fitted on, in that order"
+        )
+    check_columns(df, names)
+    check_numeric(df, names)
+    for taken in ("prediction", "probability"):
+        if taken in df.columns:
+            raise ValueError(f"the DataFrame already has a {taken!r} column; rename or drop it")
+    from pyspark.sql.functions import ArrowUDFType, arrow_udf
+
+    label_type = _spark_type_of(np.asarray(model.classes_))
+    out_type: Any = label_type
+    if proba:
+        out_type = StructType(
+            [
+                StructField("prediction", label_type),
+                StructField("probability", ArrayType(DoubleType())),
+            ]
+        )
+    text = dumps(model)
+    try:
+        shared: Any = df.sparkSession.sparkContext.broadcast(text)
+    except Exception:  # Spark Connect has no SparkContext: the closure carries the text
+        shared = text
+    fn = _predictor(shared, len(names), proba, _arrow_type(label_type))
+    with warnings.catch_warnings():  # pyspark prefers type hints to the explicit type
+        warnings.filterwarnings("ignore", "It is preferred to specify type hints")
+        udf = arrow_udf(fn, out_type, ArrowUDFType.SCALAR_ITER)
+    inputs = [F.col(quoted(n)).cast("double") for n in names]
+    if not proba:
+        return df.withColumn("prediction", udf(*inputs))
+    result = df.withColumn("_gaussmle", udf(*inputs))
+    return result.select(
+        *[F.col(quoted(c)) for c in df.columns],
+        F.col("_gaussmle.prediction").alias("prediction"),
+        F.col("_gaussmle.probability").alias("probability"),
+    )

@@ -1,0 +1,237 @@
+"""gaussmle.spark: fit and predict on Spark DataFrames, against the in-memory classifier
+and MLlib's gaussian NaiveBayes. One local SparkSession serves the whole module."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyspark")
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+from gaussmle import GaussianClassifier  # noqa: E402
+from gaussmle import spark as gs  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+
+FEATURES = ["x0", "x1", "x2"]
+SIZES = (1, 37, 250, 112)  # uneven partitions, one of a single row
+OFFSET = 1e9
+
+
+def spark_session():
+    """The shared local session (getOrCreate: the CLI and docs tests reuse it)."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")  # several batches
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+@pytest.fixture(scope="module")
+def spark():
+    return spark_session()
+
+
+def make_data(seed: int = 0, n: int = sum(SIZES)) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.choice(np.array(["ant", "bee", "cow"]), n)
+    shift = (y == "bee")[:, None] * 1.5 + (y == "cow")[:, None] * np.array([0.0, -2.0, 3.0])
+    X = rng.normal(size=(n, 3)) @ np.array([[1.0, 0.3, 0.0], [0.0, 1.0, 0.5], [0, 0, 2.0]])
+    X = X + shift + OFFSET
+    return {"id": np.arange(n), "x0": X[:, 0], "x1": X[:, 1], "x2": X[:, 2], "y": y,
+            "w": rng.uniform(0.1, 3.0, n)}  # fmt: skip
+
+
+def frame(spark, data: dict[str, np.ndarray], sizes=SIZES):
+    """A DataFrame whose partitions hold exactly ``sizes`` rows (in order)."""
+    table = pa.table(data)
+    schema = spark.createDataFrame(table.slice(0, 0)).schema
+    rows = list(zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True))
+    bounds = np.cumsum((0, *sizes))
+    blocks = [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    rdd = spark.sparkContext.parallelize(range(len(blocks)), len(blocks))
+    return spark.createDataFrame(rdd.flatMap(lambda i: blocks[i]), schema)
+
+
+def matrix(data: dict[str, np.ndarray]) -> np.ndarray:
+    return np.column_stack([data[f] for f in FEATURES])
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_data()
+
+
+@pytest.fixture(scope="module")
+def df(spark, data):
+    df = frame(spark, data).cache()
+    assert df.rdd.getNumPartitions() == len(SIZES)
+    return df
+
+
+def rel_close(a, b, rtol=1e-10):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)) <= rtol
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied", "spherical"])
+def test_fit_equals_in_memory_at_offset(df, data, covariance_type):
+    ours = gs.fit(df, FEATURES, "y", covariance_type=covariance_type)
+    ref = GaussianClassifier(covariance_type=covariance_type).fit(matrix(data), data["y"])
+    assert ours.classes_.tolist() == ref.classes_.tolist() == ["ant", "bee", "cow"]
+    assert ours.class_stats_.allclose(ref.class_stats_, rtol=1e-10)
+    assert rel_close(ours.covariances_, ref.covariances_)
+    assert rel_close(ours.means_, ref.means_)
+    assert np.array_equal(ours.class_count_, ref.class_count_)
+    assert ours.feature_names_in_.tolist() == FEATURES
+    # the variances are those of the stored values (about 1, 0.3**2 + 1, ...), not rounding
+    variances = np.diagonal(np.atleast_2d(ours.class_stats_.covariance[0]))
+    assert np.all((variances > 0.5) & (variances < 6.0))
+
+
+def test_weights_missing_values_and_integer_labels(spark):
+    data = make_data(seed=1, n=300)
+    data["y"] = (data["x0"] - OFFSET > 0.5).astype(np.int64)
+    x1 = data["x1"].copy()
+    x1[[3, 50, 299]] = np.nan
+    data["x1"] = x1
+    w = data["w"].copy()
+    w[100:103] = 0.0  # a partition of zero weights
+    data["w"] = w
+    df = frame(spark, data, sizes=(100, 3, 197))
+    ours = gs.fit(df, FEATURES, "y", sample_weight="w", missing="marginalize")
+    ref = GaussianClassifier(missing="marginalize").fit(matrix(data), data["y"], data["w"])
+    assert ours.classes_.tolist() == [0, 1]
+    assert ours.class_stats_.allclose(ref.class_stats_, rtol=1e-10)
+    assert rel_close(ours.covariances_, ref.covariances_)
+
+
+def test_predict_equals_in_memory(spark, df, data):
+    model = gs.fit(df, FEATURES, "y", covariance_type="full")
+    X = matrix(data)
+    ref = GaussianClassifier(covariance_type="full").fit(X, data["y"])
+    out = gs.predict(model, df, proba=True).orderBy("id").toArrow()
+    assert out.column_names[-2:] == ["prediction", "probability"]
+    assert out.column("prediction").to_pylist() == ref.predict(X).tolist()
+    proba = np.array(out.column("probability").to_pylist())
+    np.testing.assert_allclose(proba, ref.predict_proba(X), rtol=1e-9, atol=1e-12)
+    labels = gs.predict(model, df.limit(5), FEATURES).select("prediction").collect()
+    assert len(labels) == 5
+
+
+def test_mllib_variance_is_wrong_where_ours_is_right(spark):
+    """MLlib's gaussian NaiveBayes computes E[x^2] - E[x]^2 (the docs' claim)."""
+    from pyspark.ml.classification import NaiveBayes
+    from pyspark.ml.feature import VectorAssembler
+
+    rng = np.random.default_rng(3)
+    n = 2000
+    y = rng.integers(0, 2, n).astype(np.float64)
+    x = 1e8 + y + rng.normal(size=n)  # sd 1 at an offset of 1e8
+    df = spark.createDataFrame(pa.table({"x": x, "label": y})).repartition(2).cache()
+    mllib = NaiveBayes(modelType="gaussian").fit(
+        VectorAssembler(inputCols=["x"], outputCol="features").transform(df)
+    )
+    mllib_var = mllib.sigma.toArray().ravel()
+    ours = gs.fit(df, ["x"], "label")
+    exact = np.array([np.var(x[y == c] - 1e8) for c in (0.0, 1.0)])
+    assert rel_close(ours.class_stats_.variance.ravel(), exact, rtol=1e-9)
+    assert np.max(np.abs(mllib_var - exact) / exact) > 0.5  # negative or far off
+    unnamed = GaussianClassifier.from_stats(ours.class_stats_, ours.classes_)
+    ours_acc = np.mean(unnamed.predict(x[:, None]) == y)
+    assert ours_acc > 0.65
+
+
+def test_errors_say_what_is_wrong(spark, df):
+    with pytest.raises(ValueError, match="column 'nope' not found in the DataFrame"):
+        gs.fit(df, ["x0", "nope"], "y")
+    with pytest.raises(ValueError, match="non-numeric values .column 'y' is string"):
+        gs.fit(df, ["x0", "y"], "x1")
+    with pytest.raises(ValueError, match="covariance_type must be one of"):
+        gs.fit(df, FEATURES, "y", covariance_type="bogus")
+    with pytest.raises(ValueError, match="is empty .0 samples."):
+        gs.fit(df.limit(0), FEATURES, "y")
+    with pytest.raises(ValueError, match="sample_weight is all zero"):
+        gs.fit(df.withColumn("zero", df["x0"] * 0), FEATURES, "y", sample_weight="zero")
+
+
+def test_nan_and_null_label_are_reported(spark):
+    data = make_data(seed=2, n=40)
+    x2 = data["x2"].copy()
+    x2[7] = np.nan
+    data["x2"] = x2
+    df = frame(spark, data, sizes=(20, 20))
+    with pytest.raises(ValueError, match="X contains NaN .or null. in column 'x2'"):
+        gs.fit(df, FEATURES, "y")
+    labels = pa.array(["a", None, "b"])
+    bad = spark.createDataFrame(pa.table({"x": [1.0, 2.0, 3.0], "y": labels}))
+    with pytest.raises(ValueError, match="label column 'y' contains null"):
+        gs.fit(bad, ["x"], "y")
+
+
+# ---------------------------------------------------------------------- the guide
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "spark.md"
+_FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.M | re.S)
+
+
+def _matches(expected: str, actual: str) -> bool:
+    """Line by line; ``...`` in an expected line stands for any text."""
+    want, got = expected.rstrip().splitlines(), actual.rstrip().splitlines()
+    pattern = [re.escape(line).replace(re.escape("..."), ".*") for line in want]
+    return len(want) == len(got) and all(
+        re.fullmatch(p, line) for p, line in zip(pattern, got, strict=True)
+    )
+
+
+def test_the_guide_runs_and_prints_what_it_shows(spark, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gaussmle.cli import cli
+
+    blocks = [(m.group(1), m.group(2)) for m in _FENCE.finditer(GUIDE.read_text())]
+    namespace: dict = {}
+    printed = None
+    ran = 0
+    for lang, body in blocks:
+        if lang == "python":
+            buffer = io.StringIO()
+            with contextlib.redirect_stdout(buffer):
+                exec(compile(body, str(GUIDE), "exec"), namespace)  # noqa: S102
+            printed = buffer.getvalue()
+            ran += 1
+        elif lang == "text":
+            assert printed is not None and _matches(body, printed), printed
+            printed = None
+        elif lang == "console":
+            monkeypatch.chdir(tmp_path)
+            data = make_data(seed=4, n=200)
+            pq.write_table(pa.table({k: data[k] for k in ("x0", "x1", "x2", "y")}),
+                           "table.parquet")  # fmt: skip
+            pq.write_table(pa.table({k: data[k] for k in FEATURES}), "new.parquet")
+            for line in body.splitlines():
+                args = shlex.split(line.removeprefix("$ "))[1:]
+                args = [a.replace("label", "y") if a == "label" else a for a in args]
+                result = CliRunner().invoke(cli, args)
+                assert result.exit_code == 0, (line, result.output)
+            assert (tmp_path / "predictions.csv").read_text().count("\n") == 201
+            ran += 1
+    assert ran == 5
