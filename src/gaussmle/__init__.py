@@ -42,6 +42,8 @@ _LAZY = {
     "to_dict": "persist",
     "SelectionResult": "selection",
     "select": "selection",
+    "ComponentSelection": "mixture_selection",
+    "select_components": "mixture_selection",
 }
 _LAZY_MODULES = ("plot", "datasets", "io")
 
