@@ -54,7 +54,7 @@ def plot_components(
     """
     fig = None
     if ax is None:
-        fig = _figure(7.0, 4.5)
+        fig = _figure(8.5, 4.5)
         ax = fig.subplots()
     types = list(dict.fromkeys(row["covariance_type"] for row in result.rows))
     for index, kind in enumerate(types):
@@ -89,7 +89,7 @@ def plot_components(
     ax.set_ylabel("criterion (lower is better)")
     ax.set_title("How many components: BIC and ICL against k", fontsize="medium")
     ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.grid(True, alpha=0.3)
     if fig is not None:
         _finish(fig, path)
