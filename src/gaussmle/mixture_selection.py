@@ -40,7 +40,7 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -249,6 +249,7 @@ def select_components(
     reg_covar: float = 1e-6,
     max_iter: int = 100,
     init_params: str = "kmeans",
+    progress: Callable[[int, int], None] | None = None,
 ) -> ComponentSelection:
     """Fit mixtures with several numbers of components and choose one by BIC or ICL.
 
@@ -276,6 +277,10 @@ def select_components(
         The sequential tests stop after the first p-value above it.
     tol, reg_covar, max_iter, init_params
         Passed to every :class:`~gaussmle.GaussianMixture`.
+    progress : callable, optional
+        Called as ``progress(done, planned)`` after each fit (``planned``
+        counts every bootstrap fit that may run; the sequential tests can
+        stop earlier).
 
     Returns
     -------
@@ -300,6 +305,8 @@ def select_components(
         )
     if not (isinstance(level, float | int) and 0.0 < level < 1.0):
         raise ValueError(f"level must be a number between 0 and 1; got {level!r}")
+    columns = getattr(X, "columns", None)
+    names = None if columns is None else np.asarray([str(c) for c in columns], dtype=object)
     X = as_float_array(X)
     if X.ndim != 2 or X.shape[0] < 2:
         raise ValueError(f"X must have at least 2 rows of features; got shape {X.shape}")
@@ -324,9 +331,12 @@ def select_components(
     rows: list[dict[str, Any]] = []
     models: dict[tuple[int, str], GaussianMixture] = {}
     notes: list[str] = []
+    planned = len(ks) * len(types) + 2 * int(bootstrap) * (len(ks) - 1)
+    tick = _Counter(planned, progress)
     for kind in types:
         for k in ks:
             row, model, said = _fit_row(X, k, kind, settings)
+            tick()
             rows.append(row)
             notes += [f"k={k} {kind}: {text}" for text in said]
             if model is not None:
@@ -346,9 +356,23 @@ def select_components(
     )
     if bootstrap and best is not None:
         result.bootstrap = _bootstrap_tests(
-            X, ks, best["covariance_type"], models, settings, int(bootstrap), float(level), rs
+            X, ks, best["covariance_type"], models, settings, int(bootstrap), float(level), rs, tick
         )
+    if names is not None and result.best_model is not None:
+        result.best_model.feature_names_in_ = names  # after every use on the plain array
     return result
+
+
+class _Counter:
+    """Counts fits and reports them to an optional ``progress(done, planned)``."""
+
+    def __init__(self, planned: int, progress: Callable[[int, int], None] | None) -> None:
+        self.done, self.planned, self.progress = 0, planned, progress
+
+    def __call__(self) -> None:
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.planned)
 
 
 # ---------------------------------------------------------------------- checks
@@ -481,6 +505,7 @@ def _bootstrap_tests(
     replicates: int,
     level: float,
     rs: np.random.RandomState,
+    tick: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Sequential bootstrap LRTs of k against k + 1 for consecutive k of ``ks``."""
     tests = []
@@ -488,7 +513,7 @@ def _bootstrap_tests(
         null, alt = models.get((k, kind)), models.get((k + 1, kind))
         if null is None or alt is None:
             continue
-        stat, p_value = bootstrap_lrt(X, null, alt, replicates, settings, rs)
+        stat, p_value = bootstrap_lrt(X, null, alt, replicates, settings, rs, tick)
         tests.append(
             {
                 "n_components": k,
@@ -515,6 +540,7 @@ def bootstrap_lrt(
     replicates: int,
     settings: dict[str, Any],
     random_state: Any = None,
+    tick: Callable[[], None] | None = None,
 ) -> tuple[float, float]:
     """The LRT of ``null`` (k components) against ``alt`` (k + 1) and its bootstrap p-value.
 
@@ -543,7 +569,11 @@ def bootstrap_lrt(
         source.random_state = rs
         Xb, _labels = source.sample(n)
         rs.shuffle(Xb)
-        fits = [_fit(Xb, m, kind, settings)[0] for m in (k, k + 1)]
+        fits = []
+        for m in (k, k + 1):
+            fits.append(_fit(Xb, m, kind, settings)[0])
+            if tick is not None:
+                tick()
         exceed += lrt_statistic(Xb, *fits) >= observed
     return observed, (1.0 + exceed) / (replicates + 1.0)
 

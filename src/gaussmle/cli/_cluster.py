@@ -158,7 +158,7 @@ def cluster_command(
     if components == AUTO:
         model, notes, selection = fit_auto(
             X, covariance=covariance, max_components=max_components, bootstrap=bootstrap,
-            settings=settings, criterion=criterion, as_json=as_json,
+            settings=settings, criterion=criterion, as_json=as_json, progress=not no_progress,
         )  # fmt: skip
         extra["selection"] = selection.to_dict()
     else:

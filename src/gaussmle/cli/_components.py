@@ -14,7 +14,7 @@ import click
 import numpy as np
 
 from ..io import DataError
-from ._app import say
+from ._app import Progress, say
 
 #: The value of ``--components`` that asks for a choice.
 AUTO = "auto"
@@ -59,6 +59,7 @@ def fit_auto(
     settings: dict[str, Any],
     criterion: str,
     as_json: bool,
+    progress: bool = False,
 ) -> tuple[Any, list[str], Any]:
     """Choose k by ``criterion`` among 1 .. ``max_components`` (at most one per row).
 
@@ -69,14 +70,21 @@ def fit_auto(
     from ..mixture_selection import select_components
 
     top = min(max_components, X.shape[0])
-    result = select_components(
-        X,
-        range(1, top + 1),
-        (covariance,),
-        criterion=criterion,
-        bootstrap=bootstrap,
-        **settings,
-    )
+    with Progress("choosing k", progress) as bar:
+
+        def report(done: int, planned: int) -> None:
+            bar.label = f"choosing k: fit {done} of at most {planned},"
+            bar.update(done / planned, X.shape[0])
+
+        result = select_components(
+            X,
+            range(1, top + 1),
+            (covariance,),
+            criterion=criterion,
+            bootstrap=bootstrap,
+            progress=report,
+            **settings,
+        )
     if result.best_model is None:
         raise DataError(
             f"no number of components could be fitted ({result.reason}); check the data"
