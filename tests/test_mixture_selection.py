@@ -146,6 +146,13 @@ def test_bootstrap_lrt_does_not_reject_on_one_component_data():
     assert test["p_value"] > 0.05
 
 
+def test_bootstrap_needs_consecutive_k():
+    X = three_blobs(0, n=15)
+    result = select_components(X, [1, 3], ("spherical",), random_state=0, bootstrap=3)
+    assert result.bootstrap == []
+    assert any("no bootstrap test was possible" in note for note in result.notes)
+
+
 def test_bootstrap_lrt_p_value_counts_replicates():
     rng = np.random.default_rng(3)
     X = rng.normal(0.0, 1.0, (50, 1))

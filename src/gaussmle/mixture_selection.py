@@ -20,8 +20,9 @@ against ``k + 1`` components (McLachlan 1987; mclust's ``mclustBootstrapLRT``)
 is run for the chosen covariance type: the statistic is
 ``LRT = 2 (LL_{k+1} - LL_k)``; ``B`` data sets of ``n`` rows are drawn from the
 fitted ``k``-component model, both models are refitted to each, and the
-p-value is ``(1 + #{LRT_b >= LRT}) / (B + 1)``. As in mclust, the tests run for
-``k = 1, 2, ...`` and stop after the first that does not reject at ``level``.
+p-value is ``(1 + #{LRT_b >= LRT}) / (B + 1)``. As in mclust (without its
+``maxG``), the tests run for consecutive ``k`` of the list, smallest first, and
+stop after the first that does not reject at ``level``.
 
 Examples
 --------
@@ -358,6 +359,11 @@ def select_components(
         result.bootstrap = _bootstrap_tests(
             X, ks, best["covariance_type"], models, settings, int(bootstrap), float(level), rs, tick
         )
+        if not result.bootstrap:
+            result.notes.append(
+                "no bootstrap test was possible: it needs fits of two consecutive numbers of "
+                f"components (k and k + 1) of type {best['covariance_type']!r}"
+            )
     if names is not None and result.best_model is not None:
         result.best_model.feature_names_in_ = names  # after every use on the plain array
     return result
