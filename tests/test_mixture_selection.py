@@ -74,9 +74,31 @@ def test_icl_prefers_fewer_components_than_bic_on_overlapping_data():
     assert "lowest ICL" in icl.reason
 
 
+def test_integer_weights_count_as_repeated_rows():
+    X = three_blobs(6, n=15)
+    w = np.random.default_rng(0).integers(0, 4, X.shape[0])
+    weighted = select_components(X, [2, 3], ("diag",), random_state=0, sample_weight=w)
+    model = weighted.best_model
+    repeated = np.repeat(X, w, axis=0)
+    # the criteria of the weighted fit equal those of the same model on the repeated rows
+    for key, value in criteria(model, repeated).items():
+        assert weighted.row(model.n_components, "diag")[key] == pytest.approx(value, rel=1e-10)
+    assert criteria(model, X, w.astype(float))["loglik"] == pytest.approx(
+        model.score_samples(repeated).sum(), rel=1e-12
+    )
+    # and the choice matches the unweighted selection on the repeated rows
+    plain = select_components(repeated, [2, 3], ("diag",), random_state=0)
+    assert plain.best_n_components == weighted.best_n_components == 3
+    with pytest.raises(ValueError, match="sample_weight has shape"):
+        select_components(X, [1], sample_weight=w[:-1])
+
+
 def test_classification_entropy_zero_log_zero():
     assert classification_entropy(np.array([[1.0, 0.0, 0.0]])) == 0.0
     assert classification_entropy(np.full((2, 4), 0.25)) == pytest.approx(2 * math.log(4.0))
+    assert classification_entropy(np.full((2, 2), 0.5), np.array([3.0, 0.0])) == pytest.approx(
+        3 * math.log(2.0)
+    )
 
 
 def test_table_one_row_per_fit_and_frame():

@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._validation import COVARIANCE_TYPES, as_float_array
+from ._validation import COVARIANCE_TYPES, as_float_array, check_sample_weight
 from .mixture import GaussianMixture
 from .selection import aligned_lines, plain
 
@@ -251,6 +251,7 @@ def select_components(
     max_iter: int = 100,
     init_params: str = "kmeans",
     progress: Callable[[int, int], None] | None = None,
+    sample_weight: Any = None,
 ) -> ComponentSelection:
     """Fit mixtures with several numbers of components and choose one by BIC or ICL.
 
@@ -282,6 +283,11 @@ def select_components(
         Called as ``progress(done, planned)`` after each fit (``planned``
         counts every bootstrap fit that may run; the sequential tests can
         stop earlier).
+    sample_weight : array-like (n,), optional
+        Row weights for every fit; the log-likelihood and the entropy are
+        weighted sums and ``n`` in ``log n`` is the sum of the weights, so
+        integer weights count as repeated rows. The bootstrap then draws
+        ``round(sum of weights)`` unweighted rows per replicate.
 
     Returns
     -------
@@ -316,6 +322,7 @@ def select_components(
             f"n_components goes up to {ks[-1]}, more than the {X.shape[0]} rows of X; try "
             "fewer components"
         )
+    w = check_sample_weight(sample_weight, X.shape[0])
     rs = check_random_state(random_state)
     seed = random_state
     if not (seed is None or isinstance(seed, int | np.integer)):
@@ -336,7 +343,7 @@ def select_components(
     tick = _Counter(planned, progress)
     for kind in types:
         for k in ks:
-            row, model, said = _fit_row(X, k, kind, settings)
+            row, model, said = _fit_row(X, k, kind, settings, w)
             tick()
             rows.append(row)
             notes += [f"k={k} {kind}: {text}" for text in said]
@@ -357,7 +364,16 @@ def select_components(
     )
     if bootstrap and best is not None:
         result.bootstrap = _bootstrap_tests(
-            X, ks, best["covariance_type"], models, settings, int(bootstrap), float(level), rs, tick
+            X,
+            ks,
+            best["covariance_type"],
+            models,
+            settings,
+            int(bootstrap),
+            float(level),
+            rs,
+            tick,
+            w,
         )
         if not result.bootstrap:
             result.notes.append(
@@ -412,8 +428,10 @@ def _check_types(covariance_types: Iterable[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------- fitting
-def classification_entropy(proba: np.ndarray) -> float:
+def classification_entropy(proba: np.ndarray, weights: np.ndarray | None = None) -> float:
     """``EN = -sum z log z`` of responsibilities (rows of ``proba``), with ``0 log 0 = 0``.
+
+    With ``weights``, each row's entropy counts ``weights[i]`` times.
 
     Examples
     --------
@@ -421,12 +439,17 @@ def classification_entropy(proba: np.ndarray) -> float:
     True
     """
     z = np.asarray(proba, dtype=np.float64)
-    positive = z > 0
-    return float(-np.sum(z[positive] * np.log(z[positive])))
+    terms = np.where(z > 0, z * np.log(np.where(z > 0, z, 1.0)), 0.0)
+    per_row = -terms.sum(axis=1)
+    return float(per_row.sum() if weights is None else weights @ per_row)
 
 
-def criteria(model: GaussianMixture, X: np.ndarray) -> dict[str, float]:
+def criteria(
+    model: GaussianMixture, X: np.ndarray, weights: np.ndarray | None = None
+) -> dict[str, float]:
     """Total log-likelihood, parameters, BIC, classification entropy and ICL of a fit on X.
+
+    With ``weights``, sums over rows are weighted and ``n`` is their sum.
 
     Examples
     --------
@@ -436,11 +459,12 @@ def criteria(model: GaussianMixture, X: np.ndarray) -> dict[str, float]:
     >>> c["n_parameters"], c["entropy"], c["icl"] == c["bic"]
     (2, 0.0, True)
     """
-    n = X.shape[0]
-    loglik = float(model.score_samples(X).sum())
+    logp = model.score_samples(X)
+    n = X.shape[0] if weights is None else float(weights.sum())
+    loglik = float(logp.sum() if weights is None else weights @ logp)
     p = int(model._n_parameters())
     bic = -2.0 * loglik + p * math.log(n)
-    entropy = classification_entropy(model.predict_proba(X))
+    entropy = classification_entropy(model.predict_proba(X), weights)
     return {
         "loglik": loglik,
         "n_parameters": p,
@@ -451,18 +475,18 @@ def criteria(model: GaussianMixture, X: np.ndarray) -> dict[str, float]:
 
 
 def _fit(
-    X: np.ndarray, k: int, kind: str, settings: dict[str, Any]
+    X: np.ndarray, k: int, kind: str, settings: dict[str, Any], w: np.ndarray | None = None
 ) -> tuple[GaussianMixture, list[str]]:
     """One EM fit; what it warned about is returned, not shown."""
     model = GaussianMixture(k, covariance_type=kind, **settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(X)
-    return model, [str(w.message) for w in caught]
+        model.fit(X, sample_weight=w)
+    return model, [str(c.message) for c in caught]
 
 
 def _fit_row(
-    X: np.ndarray, k: int, kind: str, settings: dict[str, Any]
+    X: np.ndarray, k: int, kind: str, settings: dict[str, Any], w: np.ndarray | None
 ) -> tuple[dict[str, Any], GaussianMixture | None, list[str]]:
     row: dict[str, Any] = {
         "n_components": k,
@@ -476,8 +500,8 @@ def _fit_row(
         "error": None,
     }
     try:
-        model, said = _fit(X, k, kind, settings)
-        row.update(criteria(model, X), converged=bool(model.converged_))
+        model, said = _fit(X, k, kind, settings, w)
+        row.update(criteria(model, X, w), converged=bool(model.converged_))
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         row["error"] = str(exc) or type(exc).__name__
         return row, None, []
@@ -512,6 +536,7 @@ def _bootstrap_tests(
     level: float,
     rs: np.random.RandomState,
     tick: Callable[[], None] | None = None,
+    weights: np.ndarray | None = None,
 ) -> list[dict[str, Any]]:
     """Sequential bootstrap LRTs of k against k + 1 for consecutive k of ``ks``."""
     tests = []
@@ -519,7 +544,7 @@ def _bootstrap_tests(
         null, alt = models.get((k, kind)), models.get((k + 1, kind))
         if null is None or alt is None:
             continue
-        stat, p_value = bootstrap_lrt(X, null, alt, replicates, settings, rs, tick)
+        stat, p_value = bootstrap_lrt(X, null, alt, replicates, settings, rs, tick, weights)
         tests.append(
             {
                 "n_components": k,
@@ -534,9 +559,15 @@ def _bootstrap_tests(
     return tests
 
 
-def lrt_statistic(X: np.ndarray, null: GaussianMixture, alt: GaussianMixture) -> float:
-    """``2 (LL_alt - LL_null)`` on X (total log-likelihoods)."""
-    return 2.0 * float(alt.score_samples(X).sum() - null.score_samples(X).sum())
+def lrt_statistic(
+    X: np.ndarray,
+    null: GaussianMixture,
+    alt: GaussianMixture,
+    weights: np.ndarray | None = None,
+) -> float:
+    """``2 (LL_alt - LL_null)`` on X (total log-likelihoods, weighted by ``weights``)."""
+    diff = alt.score_samples(X) - null.score_samples(X)
+    return 2.0 * float(diff.sum() if weights is None else weights @ diff)
 
 
 def bootstrap_lrt(
@@ -547,12 +578,15 @@ def bootstrap_lrt(
     settings: dict[str, Any],
     random_state: Any = None,
     tick: Callable[[], None] | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """The LRT of ``null`` (k components) against ``alt`` (k + 1) and its bootstrap p-value.
 
     Each replicate draws ``n`` rows from the fitted ``null``, refits both
-    numbers of components with ``settings`` and computes the statistic; the
-    p-value is ``(1 + #{LRT_b >= LRT}) / (B + 1)`` (McLachlan 1987).
+    numbers of components with ``settings`` and computes the statistic (with
+    ``weights``: the observed statistic is weighted and each replicate has
+    ``round(sum of weights)`` rows); the p-value is
+    ``(1 + #{LRT_b >= LRT}) / (B + 1)`` (McLachlan 1987).
 
     Examples
     --------
@@ -566,9 +600,9 @@ def bootstrap_lrt(
     (True, 0.1)
     """
     rs = check_random_state(random_state)
-    observed = lrt_statistic(X, null, alt)
+    observed = lrt_statistic(X, null, alt, weights)
     k, kind = null.n_components, null.covariance_type
-    n = X.shape[0]
+    n = X.shape[0] if weights is None else max(int(round(float(weights.sum()))), k + 1)
     exceed = 0
     for _ in range(replicates):
         source = copy.copy(null)
