@@ -81,8 +81,9 @@ class ComponentSelection:
         One dict per (``n_components``, ``covariance_type``) with keys
         ``n_components``, ``covariance_type``, ``loglik`` (total),
         ``n_parameters``, ``bic``, ``icl``, ``entropy`` (classification
-        entropy EN), ``converged`` and ``error`` (``None``, or the message of
-        the exception that made that fit fail; its numbers are then ``None``).
+        entropy EN), ``converged``, ``n_iter`` (EM iterations) and ``error``
+        (``None``, or the message of the exception that made that fit fail;
+        its numbers are then ``None``).
     criterion : str
         ``"bic"`` or ``"icl"``, the criterion the choice was made by (lower is better).
     best_n_components : int or None
@@ -336,19 +337,9 @@ def select_components(
         "random_state": seed,
     }
     GaussianMixture(**settings)._check_parameters()  # bad settings fail before any fit
-    rows: list[dict[str, Any]] = []
-    models: dict[tuple[int, str], GaussianMixture] = {}
-    notes: list[str] = []
     planned = len(ks) * len(types) + 2 * int(bootstrap) * (len(ks) - 1)
     tick = _Counter(planned, progress)
-    for kind in types:
-        for k in ks:
-            row, model, said = _fit_row(X, k, kind, settings, w)
-            tick()
-            rows.append(row)
-            notes += [f"k={k} {kind}: {text}" for text in said]
-            if model is not None:
-                models[(k, kind)] = model
+    rows, models, notes = _fit_all(X, ks, types, settings, w, tick)
     best, reason = _choose(rows, criterion)
     result = ComponentSelection(
         rows=rows,
@@ -485,6 +476,29 @@ def _fit(
     return model, [str(c.message) for c in caught]
 
 
+def _fit_all(
+    X: np.ndarray,
+    ks: list[int],
+    types: list[str],
+    settings: dict[str, Any],
+    w: np.ndarray | None,
+    tick: Callable[[], None],
+) -> tuple[list[dict[str, Any]], dict[tuple[int, str], GaussianMixture], list[str]]:
+    """A row per (k, type), the fitted models by (k, type), and what the fits warned about."""
+    rows: list[dict[str, Any]] = []
+    models: dict[tuple[int, str], GaussianMixture] = {}
+    notes: list[str] = []
+    for kind in types:
+        for k in ks:
+            row, model, said = _fit_row(X, k, kind, settings, w)
+            tick()
+            rows.append(row)
+            notes += [f"k={k} {kind}: {text}" for text in said]
+            if model is not None:
+                models[(k, kind)] = model
+    return rows, models, notes
+
+
 def _fit_row(
     X: np.ndarray, k: int, kind: str, settings: dict[str, Any], w: np.ndarray | None
 ) -> tuple[dict[str, Any], GaussianMixture | None, list[str]]:
@@ -497,11 +511,14 @@ def _fit_row(
         "icl": None,
         "entropy": None,
         "converged": None,
+        "n_iter": None,
         "error": None,
     }
     try:
         model, said = _fit(X, k, kind, settings, w)
-        row.update(criteria(model, X, w), converged=bool(model.converged_))
+        row.update(
+            criteria(model, X, w), converged=bool(model.converged_), n_iter=int(model.n_iter_)
+        )
     except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
         row["error"] = str(exc) or type(exc).__name__
         return row, None, []
