@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     lines = [
         f"select_components vs scikit-learn's loop over k, {datetime.date.today()}",
+        f"command: python benchmarks/select_components.py {' '.join(sys.argv[1:])}",
         f"n={args.n} d={args.d} k=1..{args.k_max} (true k={true_k}), repeats={args.repeats}",
         f"CPU: {platform.processor() or platform.machine()}; BLAS: {blas}; "
         f"python {sys.version.split()[0]}",
