@@ -281,7 +281,9 @@ def test_cli_components_auto_json_and_bootstrap(blobs_csv, tmp_path):
     [
         (("--components", "many"), "neither a whole number nor 'auto'"),
         (("--components", "0"), "not a number of components"),
-        (("--components", "3", "--bootstrap", "9"), "needs --components auto"),
+        (("--components", "3", "--bootstrap", "9"), "--bootstrap is for choosing"),
+        (("--components", "3", "--max-components", "4"), "--max-components is for choosing"),
+        (("-k", "2", "--criterion", "icl"), "--criterion is for choosing"),
     ],
 )
 def test_cli_bad_components(blobs_csv, tmp_path, args, fragment):

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 import numpy as np
+from click.core import ParameterSource
 
 from ..io import DataError
 from ._app import Progress, say
@@ -42,12 +43,21 @@ class ComponentsType(click.ParamType):
 
 
 def check_auto_options(components: int | str, bootstrap: int) -> None:
-    """Refuse ``--bootstrap`` without ``--components auto``."""
-    if bootstrap and components != AUTO:
-        raise DataError(
-            "--bootstrap tests numbers of components, so it needs --components auto; leave it "
-            "out or ask for --components auto"
-        )
+    """Refuse ``--bootstrap``, ``--max-components`` or ``--criterion`` without ``auto``."""
+    if components == AUTO:
+        return
+    ctx = click.get_current_context(silent=True)
+    given = {"bootstrap": bool(bootstrap)}
+    if ctx is not None:
+        for name in ("max_components", "criterion"):
+            given[name] = ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    for name, is_given in given.items():
+        if is_given:
+            flag = "--" + name.replace("_", "-")
+            raise DataError(
+                f"{flag} is for choosing the number of components, so it needs --components "
+                "auto; leave it out or ask for --components auto"
+            )
 
 
 def fit_auto(
