@@ -43,6 +43,8 @@ _LAZY = {
     "SelectionResult": "selection",
     "select": "selection",
     "to_onnx": "onnx_export",
+    "ComponentSelection": "mixture_selection",
+    "select_components": "mixture_selection",
 }
 _LAZY_MODULES = ("plot", "datasets", "io", "inference", "summary")
 

@@ -111,17 +111,8 @@ class SelectionResult:
         """
         body = [[_cell(key, row.get(key)) for key, _ in _COLUMNS] for row in self.rows]
         header = [title for _, title in _COLUMNS]
-        widths = [max(len(r[j]) for r in [header, *body]) for j in range(len(header))]
-
-        def line(cells: list[str], mark: str) -> str:
-            parts = [cells[0].ljust(widths[0])]
-            parts += [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
-            return f"{mark} " + "  ".join(parts)
-
-        lines = [line(header, " ")]
-        for row, cells in zip(self.rows, body, strict=True):
-            lines.append(line(cells, "*" if row["covariance_type"] == self.recommended else " "))
-        lines = [text.rstrip() for text in lines]
+        marks = ["*" if row["covariance_type"] == self.recommended else " " for row in self.rows]
+        lines = aligned_lines(header, body, marks)
         footer = [
             f"{row['covariance_type']} failed: {row['error']}"
             for row in self.rows
@@ -145,7 +136,7 @@ class SelectionResult:
         '{"cv_folds": 0, "notes": [], "reason": "nothing fitted", "recommended": null, "rows": []}'
         """
         return {
-            "rows": [{key: _plain(value) for key, value in row.items()} for row in self.rows],
+            "rows": [{key: plain(value) for key, value in row.items()} for row in self.rows],
             "recommended": self.recommended,
             "reason": self.reason,
             "notes": list(self.notes),
@@ -419,7 +410,30 @@ def _loss(value: float) -> str:
     return f"{value:.4f}" if value == 0 or abs(value) >= 1e-3 else f"{value:.2e}"
 
 
-def _plain(value: Any) -> Any:
+def aligned_lines(header: list[str], body: list[list[str]], marks: list[str]) -> list[str]:
+    """Table lines: a mark column, the first column left-aligned, the others right-aligned.
+
+    Shared by the selection results (:mod:`gaussmle.mixture_selection` uses it too).
+
+    Examples
+    --------
+    >>> for line in aligned_lines(["type", "BIC"], [["diag", "1.5"], ["full", "12.0"]], ["*", " "]):
+    ...     print(line)
+      type   BIC
+    * diag   1.5
+      full  12.0
+    """
+    widths = [max(len(r[j]) for r in [header, *body]) for j in range(len(header))]
+
+    def line(cells: list[str], mark: str) -> str:
+        parts = [cells[0].ljust(widths[0])]
+        parts += [c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True)]
+        return (f"{mark} " + "  ".join(parts)).rstrip()
+
+    return [line(header, " ")] + [line(c, m) for c, m in zip(body, marks, strict=True)]
+
+
+def plain(value: Any) -> Any:
     """A JSON-friendly Python value: numpy scalars unwrapped, non-finite floats ``None``."""
     if isinstance(value, np.generic):
         value = value.item()

@@ -23,6 +23,7 @@ from ._app import (
     say,
     tell,
 )
+from ._components import AUTO, ComponentsType, check_auto_options, fit_auto
 from ._format import json_text, render_table
 
 COVARIANCE_HELP = (
@@ -58,10 +59,17 @@ def read_features(
     "--components",
     "-k",
     required=True,
-    type=click.IntRange(min=1),
-    metavar="K",
-    help="Number of mixture components.",
+    type=ComponentsType(),
+    metavar="K|auto",
+    help="Number of mixture components, or auto: chosen by BIC (see --criterion).",
 )
+@click.option("--max-components", type=click.IntRange(min=1), default=10, show_default=True,
+              help="With --components auto: try 1 to this many.")  # fmt: skip
+@click.option("--criterion", type=click.Choice(("bic", "icl")), default="bic", show_default=True,
+              help="With --components auto: what the choice minimises.")  # fmt: skip
+@click.option("--bootstrap", type=click.IntRange(min=0), default=0, show_default=True,
+              metavar="B", help="With --components auto: bootstrap likelihood-ratio tests "
+              "of k against k+1 with B replicates (2B fits per k).")  # fmt: skip
 @features_option("Feature columns, comma-separated (default: every column).")
 @click.option(
     "--covariance",
@@ -95,7 +103,10 @@ def read_features(
 )
 def cluster_command(
     data: str,
-    components: int,
+    components: int | str,
+    max_components: int,
+    criterion: str,
+    bootstrap: int,
     features: str | None,
     covariance: str,
     init: str,
@@ -120,44 +131,51 @@ def cluster_command(
     kept. Components that collapse or lose all their weight are repaired and
     a note on standard error says what was done.
 
+    With --components auto, mixtures of 1 to --max-components components
+    are fitted and the one with the lowest BIC (or ICL) is kept; the table
+    of criteria and the reason are printed first.
+
     \b
     Examples:
       gaussmle cluster skittles.csv --components 2 --features sweetness,chewiness -o mix.json
       gaussmle cluster data.parquet -k 10 --covariance diag --n-init 3 -o mix.json
+      gaussmle cluster data.csv --components auto --max-components 6 -o mix.json
     """
     from ..io import table_columns
     from ..mixture import GaussianMixture
     from ..persist import save
 
     check_output_path(output)
+    check_auto_options(components, bootstrap)
     names = parse_features(features) or table_columns(data)
     start = time.perf_counter()
     X, dropped = read_features(
         data, names, batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress
     )
-    if X.shape[0] < components:
-        raise DataError(
-            f"'{data}' has {X.shape[0]} rows, fewer than the {components} components; use "
-            "fewer components"
-        )
-    model = GaussianMixture(
-        components,
-        covariance_type=covariance,
-        tol=tol,
-        reg_covar=reg_covar,
-        max_iter=max_iter,
-        n_init=n_init,
-        init_params=init,
-        random_state=seed,
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X)
-    notes = [str(w.message) for w in caught]
+    settings = {"tol": tol, "reg_covar": reg_covar, "max_iter": max_iter, "n_init": n_init,
+                "init_params": init, "random_state": seed}  # fmt: skip
+    extra: dict[str, Any] = {}
+    if components == AUTO:
+        model, notes, selection = fit_auto(
+            X, covariance=covariance, max_components=max_components, bootstrap=bootstrap,
+            settings=settings, criterion=criterion, as_json=as_json, progress=not no_progress,
+        )  # fmt: skip
+        extra["selection"] = selection.to_dict()
+    else:
+        if X.shape[0] < components:
+            raise DataError(
+                f"'{data}' has {X.shape[0]} rows, fewer than the {components} components; use "
+                "fewer components"
+            )
+        model = GaussianMixture(components, covariance_type=covariance, **settings)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model.fit(X)
+        notes = [str(w.message) for w in caught]
     model.feature_names_in_ = np.asarray(names, dtype=object)
     save(model, output)
     seconds = time.perf_counter() - start
-    _report(model, X, data, output, dropped, seconds, notes, as_json)
+    _report(model, X, data, output, dropped, seconds, notes, as_json, extra)
 
 
 def _report(
@@ -169,6 +187,7 @@ def _report(
     seconds: float,
     notes: list[str],
     as_json: bool,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     from ._app import unnamed
 
@@ -199,6 +218,7 @@ def _report(
                     "notes": notes,
                     "seconds": seconds,
                 }
+                | (extra or {})
             )
         )
         return

@@ -14,7 +14,9 @@ skittles rated on "aromatic lift" and "elegance"):
   the decision regions and boundary;
 * :func:`plot_loglik_profile`: the log-likelihood of 1-D data against the
   mean and against the variance, with the MLE at the maximum;
-* :func:`plot_qq`: normal Q-Q plots per class and feature.
+* :func:`plot_qq`: normal Q-Q plots per class and feature;
+* :func:`plot_components`: BIC and ICL of mixtures against the number of
+  components (from :func:`gaussmle.select_components`).
 
 A class whose label is a colour name (``"purple"``, ``"yellow"``) is drawn in
 that colour; other classes use matplotlib's default palette. Markers have a
@@ -41,11 +43,13 @@ from ._data import plot_labelled, plot_unlabelled
 from ._likelihood import MAX_QQ_AXES as MAX_QQ_AXES
 from ._likelihood import plot_loglik_profile, plot_qq
 from ._models import plot_class_densities, plot_decision
+from ._selection import plot_components
 from ._style import EDGE as EDGE
 from ._style import _marginal as _marginal
 
 __all__ = [
     "plot_class_densities",
+    "plot_components",
     "plot_decision",
     "plot_labelled",
     "plot_loglik_profile",
