@@ -9,6 +9,7 @@ from typing import Any
 import click
 import numpy as np
 
+from .._text import json_text, render_table
 from ..io import DataError
 from ._app import (
     COVARIANCE_CHOICES,
@@ -24,7 +25,6 @@ from ._app import (
     tell,
 )
 from ._components import AUTO, ComponentsType, check_auto_options, fit_auto
-from ._format import json_text, render_table
 
 COVARIANCE_HELP = (
     "full: a covariance matrix per component; tied: one matrix shared by all; diag: "
@@ -435,7 +435,7 @@ def demo_mixture(X: np.ndarray, y: np.ndarray, n_components: int) -> dict[str, A
 
 def demo_mixture_lines(summary: dict[str, Any], items: str, title: str) -> list[str]:
     """The demo's EM step as text lines (heading included)."""
-    from ._format import wrap
+    from .._text import wrap
 
     bounds = summary["lower_bounds"]
     text = (

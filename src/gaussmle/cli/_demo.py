@@ -15,11 +15,11 @@ from typing import Any
 import click
 import numpy as np
 
+from .._estimates import class_estimates
+from .._text import json_text
 from ..io import DataError
 from ._app import COVARIANCE_CHOICES, json_option, parse_features, say
 from ._demo_output import DemoResults, payload, story_text
-from ._format import json_text
-from ._models import class_estimates
 
 DATASETS = ("skittles", "iris", "penguins")
 

@@ -12,14 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from ._format import (
+from .._estimates import estimates_table
+from .._text import (
     decimals,
     fmt_fixed,
     render_table,
     side_by_side,
     wrap,
 )
-from ._models import estimates_table
 
 #: Probability below which a prediction is called a close call.
 CLOSE_CALL = 0.9

@@ -11,6 +11,8 @@ from typing import Any, NamedTuple
 import click
 import numpy as np
 
+from .._estimates import class_estimates, feature_names
+from .._text import json_text
 from ..io import DataError
 from ._app import (
     drop_missing_option,
@@ -20,8 +22,6 @@ from ._app import (
     parse_features,
     say,
 )
-from ._format import json_text
-from ._models import class_estimates, feature_names
 from ._use import MODEL_FEATURES_HELP, missing_mode, quoted
 
 
@@ -175,8 +175,8 @@ def _data_report(model: Any, data: str, batch: _Labelled) -> dict[str, Any]:
 
 
 def _describe_gaussian(gaussian: Any, path: str, level: float, as_json: bool) -> None:
+    from .._text import estimate_rows
     from ..summary import summarize
-    from ._format import estimate_rows
 
     if not as_json:
         say(summarize(gaussian, level=level, name=path).as_text())

@@ -7,6 +7,8 @@ from typing import Any
 import click
 import numpy as np
 
+from .._estimates import correlation_table, gaussian_table
+from .._text import fmt_num, json_text, wrap
 from ..io import DataError
 from ._app import (
     GAUSSIAN_CHOICES,
@@ -19,8 +21,6 @@ from ._app import (
     parse_features,
     say,
 )
-from ._format import fmt_num, json_text, wrap
-from ._models import correlation_table, gaussian_table
 from ._stream import stream_stats
 from ._train import (
     _quoted,
@@ -107,7 +107,7 @@ def estimate_command(
         save(gaussian, output, feature_names=names, estimator=estimator)
     loglik = _loglik_at_mle(gaussian) if estimator == "mle" else _loglik(stats, gaussian)
     if as_json:
-        from ._format import estimate_rows
+        from .._text import estimate_rows
 
         part = estimate_rows(gaussian, level)
         payload = {

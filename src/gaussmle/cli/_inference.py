@@ -7,6 +7,7 @@ from typing import Any
 import click
 import numpy as np
 
+from .._text import json_text
 from ..io import DataError
 from ._app import (
     align_labels,
@@ -18,7 +19,6 @@ from ._app import (
     parse_features,
     say,
 )
-from ._format import json_text
 from ._use import MODEL_FEATURES_HELP, missing_mode, quoted
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 import numpy as np
 
+from .._estimates import feature_names
+from .._text import json_text
 from ..io import DataError
 from ._app import (
     COVARIANCE_CHOICES,
@@ -18,8 +20,6 @@ from ._app import (
     say,
     unnamed,
 )
-from ._format import json_text
-from ._models import feature_names
 
 #: Most points a figure draws; larger data are subsampled (seeded).
 MAX_PLOT_POINTS = 20_000

@@ -9,6 +9,7 @@ from typing import Any
 import click
 import numpy as np
 
+from .._text import fmt_count, json_text, render_table
 from ..io import DataError
 from ._app import (
     COVARIANCE_CHOICES,
@@ -26,7 +27,6 @@ from ._app import (
     scheduler_option,
     tell,
 )
-from ._format import fmt_count, json_text, render_table
 from ._spark import check_engine, engine_options, fit_on_spark
 from ._stream import ReadSummary, stream_class_stats
 

@@ -8,6 +8,7 @@ from typing import Any
 import click
 import numpy as np
 
+from .._text import json_text, render_table, wrap
 from .._validation import rows_for_output
 from ..io import DataError
 from ._app import (
@@ -27,7 +28,6 @@ from ._app import (
     tell,
     unnamed,
 )
-from ._format import json_text, render_table, wrap
 from ._spark import check_engine, engine_options, spark_feature_names, spark_predictions
 from ._stream import Evaluation
 
