@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import gaussmle
 from gaussmle import GaussianClassifier
 
 TYPES = ["diag", "spherical", "tied", "full"]
@@ -76,3 +77,20 @@ def test_a_batch_with_a_tiny_spread_is_judged_on_all_batches(data):
     clf = GaussianClassifier().partial_fit(X, y, classes=[0, 1])
     clf.partial_fit(*first)  # judged with the data seen before: no refusal
     np.testing.assert_array_equal(clf.predict(X), whole.predict(X))
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical", "full"])
+@pytest.mark.parametrize("scale", [1e-160, 1e-300])
+def test_gaussmle_fit_refuses_a_tiny_spread_too(data, covariance_type, scale):
+    # it used to return subnormal variances at 1e-160 and call the feature constant at 1e-300
+    X, _ = data
+    with pytest.raises(ValueError, match=r"feature 0 of X varies by only about .*rescale X"):
+        gaussmle.fit(X * scale, covariance_type=covariance_type)
+
+
+@pytest.mark.parametrize("scale", [1e-150, 1e150])
+def test_gaussmle_fit_scales_with_the_data(data, scale):
+    X, _ = data
+    plain, scaled = gaussmle.fit(X, covariance_type="full"), gaussmle.fit(X * scale, "full")
+    np.testing.assert_allclose(scaled.mean, plain.mean * scale, rtol=1e-12)
+    np.testing.assert_allclose(scaled.covariance, plain.covariance * scale**2, rtol=1e-12)

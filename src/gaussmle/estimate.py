@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_choice
+from ._validation import TINY_VARIANCE, check_choice, check_spread, tiny_spreads
 from .covariance import covariances_from_stats, variance_floor
 from .gaussian import GAUSSIAN_TYPES, Gaussian
 from .prior import map_estimate
@@ -71,6 +71,9 @@ def fit(
         stats = stats_from_dask(X, sample_weight, kind=_stats_kind(covariance_type))
     else:
         stats = GaussianStats.from_data(X, sample_weight, kind=_stats_kind(covariance_type))
+        variance = stats.to_diag().variance
+        if np.any(variance < TINY_VARIANCE):  # values that differ by too little to square
+            check_spread(tiny_spreads(np.asarray(X, dtype=np.float64), variance), variance)
     check_choice(estimator, ("mle", "map"), name="estimator")
     if estimator == "map":
         mean, cov = map_estimate(stats, covariance_type, prior)
