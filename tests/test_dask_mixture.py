@@ -1,5 +1,6 @@
 """GaussianMixture on Dask: one map-reduce per EM iteration, equal to the in-memory fit."""
 
+import json
 import warnings
 
 import dask
@@ -197,3 +198,53 @@ def test_on_an_in_process_cluster():
         b = model.fit(da.from_array(X, chunks=(CHUNKS, 2)))
         assert_same(a, b)
         np.testing.assert_array_equal(b.predict(da.from_array(X, 50)).compute(), a.predict(X))
+
+
+# ---------------------------------------------------------------------------- the CLI
+def test_cli_cluster_on_dask_equals_the_in_memory_cluster(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from gaussmle.cli import cli
+    from gaussmle.io import write_table
+    from gaussmle.persist import load
+
+    X = make_data()
+    columns = {"a": X[:, 0], "b": X[:, 1]}
+    for k, rows in enumerate([slice(0, 50), slice(50, 51), slice(51, N)]):
+        pq.write_table(
+            pa.table({n: v[rows] for n, v in columns.items()}), tmp_path / f"p{k}.parquet"
+        )
+    write_table(tmp_path / "all.csv", columns)
+    common = ["--components", "2", "--covariance", "diag", "--json", "-o"]
+
+    def cluster(data, out, *more):
+        result = CliRunner().invoke(cli, ["cluster", str(data), *common, str(out), *more])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    on_dask = cluster(tmp_path / "p*.parquet", tmp_path / "dask.json", "--scheduler", "synchronous")
+    in_memory = cluster(tmp_path / "all.csv", tmp_path / "memory.json")
+    a, b = load(tmp_path / "memory.json"), load(tmp_path / "dask.json")
+    assert list(b.feature_names_in_) == ["a", "b"]
+    assert b.n_iter_ == a.n_iter_
+    np.testing.assert_allclose(b.means_, a.means_, rtol=1e-12)
+    np.testing.assert_allclose(b.covariances_, a.covariances_, rtol=1e-10)
+    assert on_dask["rows"] == N
+    assert [c["rows"] for c in on_dask["components"]] == [
+        c["rows"] for c in in_memory["components"]
+    ]
+    assert on_dask["bic"] == pytest.approx(in_memory["bic"], rel=1e-12)
+
+
+def test_cli_cluster_on_dask_refuses_drop_missing_in_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from gaussmle.cli import cli
+
+    args = ["cluster", str(tmp_path / "x.parquet"), "-k", "2", "--drop-missing"]
+    result = CliRunner().invoke(cli, [*args, "--scheduler", "synchronous", "-o", "m.json"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: --drop-missing is not available with --scheduler")
+    assert len(result.stderr.splitlines()) == 1

@@ -21,6 +21,7 @@ from ._app import (
     no_progress_option,
     parse_features,
     say,
+    scheduler_option,
     tell,
 )
 from ._format import json_text, render_table
@@ -90,6 +91,7 @@ def read_features(
 @drop_missing_option()
 @no_progress_option()
 @json_option()
+@scheduler_option()
 @click.option(
     "-o", "--output", required=True, metavar="MODEL.json", help="Where to write the model."
 )
@@ -108,6 +110,7 @@ def cluster_command(
     drop_missing: bool,
     no_progress: bool,
     as_json: bool,
+    scheduler: str | None,
     output: str,
 ) -> None:
     """Fit a mixture of K Gaussians to unlabelled DATA by EM and save the model.
@@ -118,28 +121,22 @@ def cluster_command(
     per iteration; each pass folds the responsibilities of a chunk of rows
     into exact per-component statistics, so no rows-by-components matrix is
     kept. Components that collapse or lose all their weight are repaired and
-    a note on standard error says what was done.
+    a note on standard error says what was done. With --scheduler the rows stay
+    on Dask (DATA: Parquet files): each EM iteration is one map-reduce of the
+    partitions' statistics, and the start is computed on a sample of rows.
 
     \b
     Examples:
       gaussmle cluster skittles.csv --components 2 --features sweetness,chewiness -o mix.json
       gaussmle cluster data.parquet -k 10 --covariance diag --n-init 3 -o mix.json
     """
+    from ..dask_backend import read_parquet_xy
     from ..io import table_columns
     from ..mixture import GaussianMixture
     from ..persist import save
+    from ._app import dask_client
 
     check_output_path(output)
-    names = parse_features(features) or table_columns(data)
-    start = time.perf_counter()
-    X, dropped = read_features(
-        data, names, batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress
-    )
-    if X.shape[0] < components:
-        raise DataError(
-            f"'{data}' has {X.shape[0]} rows, fewer than the {components} components; use "
-            "fewer components"
-        )
     model = GaussianMixture(
         components,
         covariance_type=covariance,
@@ -150,14 +147,54 @@ def cluster_command(
         init_params=init,
         random_state=seed,
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(X)
-    notes = [str(w.message) for w in caught]
+    start = time.perf_counter()
+    if scheduler is not None:
+        if drop_missing:
+            raise DataError(
+                "--drop-missing is not available with --scheduler; clean the data first"
+            )
+        with dask_client(scheduler):
+            X, _, names = read_parquet_xy(data, parse_features(features), None)
+            _check_enough_rows(X.shape[0], components, data)
+            notes = _fit_noting(model, X, data, names)
+            model.feature_names_in_ = np.asarray(names, dtype=object)
+            save(model, output)
+            _report(model, X, data, output, 0, time.perf_counter() - start, notes, as_json)
+        return
+    names = parse_features(features) or table_columns(data)
+    X, dropped = read_features(
+        data, names, batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress
+    )
+    _check_enough_rows(X.shape[0], components, data)
+    notes = _fit_noting(model, X, data, names)
     model.feature_names_in_ = np.asarray(names, dtype=object)
     save(model, output)
     seconds = time.perf_counter() - start
     _report(model, X, data, output, dropped, seconds, notes, as_json)
+
+
+def _check_enough_rows(rows: int, components: int, data: str) -> None:
+    if rows < components:
+        raise DataError(
+            f"'{data}' has {rows} rows, fewer than the {components} components; use "
+            "fewer components"
+        )
+
+
+def _fit_noting(model: Any, X: Any, data: str, names: list[str]) -> list[str]:
+    """Fit ``model`` to X; the warnings it gave, as notes (a bad value located in DATA)."""
+    from ._train import _locate_bad_value
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(X)
+        except ValueError as exc:
+            located = _locate_bad_value(str(exc), data, names)
+            if located is None:
+                raise
+            raise DataError(located) from None
+    return [str(w.message) for w in caught]
 
 
 def _report(
@@ -173,7 +210,7 @@ def _report(
     from ._app import unnamed
 
     quiet = unnamed(model)  # X here is a plain array: no feature-name warnings
-    sizes = np.bincount(quiet.predict(X), minlength=len(model.weights_))
+    sizes = np.bincount(np.asarray(quiet.predict(X)), minlength=len(model.weights_))
     loglik = float(model.lower_bound_)
     bic = float(quiet.bic(X))
     if as_json:
