@@ -248,3 +248,14 @@ def test_cli_cluster_on_dask_refuses_drop_missing_in_one_line(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --drop-missing is not available with --scheduler")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_on_the_threaded_scheduler():
+    # blocks run in threads, each block's pass in threads of its own: the same numbers
+    X = make_data()
+    a, _ = fit_both(X, 2, covariance_type="full", **user_start("full"))
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GaussianMixture(2, tol=0.0, max_iter=2, **user_start("full"))
+        b = model.fit(da.from_array(X, chunks=(CHUNKS, 2)))
+    assert_same(a, b)
