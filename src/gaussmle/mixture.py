@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -454,6 +455,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     between row chunks (no ``n x k`` matrix is kept), and degenerate
     components handled instead of an error (see :class:`DegenerateComponentWarning`).
 
+    ``fit`` also takes a Dask array or DataFrame (and Dask weights): each EM
+    iteration is one map-reduce of the blocks' weighted statistics, merged
+    exactly, so it equals the in-memory fit; a start from ``init_params`` is
+    computed on at most ``INIT_SAMPLE_ROWS`` rows (see ``_DaskFit``).
+    ``predict``, ``predict_proba`` and ``score_samples`` of a Dask collection
+    return lazy Dask arrays.
+
     Attributes
     ----------
     weights_ : ndarray (k,)
@@ -573,26 +581,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """
         self._check_parameters()
         warm = bool(self.warm_start) and hasattr(self, "converged_")
-        X = validate_data(
-            self,
-            X,
-            reset=not warm,
-            dtype=(np.float64, np.float32),
-            ensure_min_samples=2,
-            ensure_all_finite=False,
-        )
-        check_finite(X)
-        n, d = X.shape
-        if n < self.n_components:
-            raise ValueError(
-                f"n_components={self.n_components} is more than the {n} rows of X; pass at "
-                "least as many rows as components or use fewer components"
-            )
-        w = check_sample_weight(sample_weight, n)
-        inits = self._checked_inits(d)
-        kind = STATS_KIND[self.covariance_type]
-        data = GaussianStats.from_data(X, w, kind)
-        ctx = _Fit(X, w, data, self, _Log())
+        if _is_dask(X):
+            ctx: _Fit = _DaskFit.of(self, X, sample_weight, reset=not warm)
+        else:
+            ctx = self._memory_fit(X, sample_weight, reset=not warm)
+        inits = self._checked_inits(ctx.X.shape[1])
         rs = check_random_state(self.random_state)
         best: tuple[float, _Params, int, list[float], bool] | None = None
         for init in range(self.n_init if not warm else 1):
@@ -624,6 +617,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bounds_ = history
         return self
 
+    def _memory_fit(self, X: Any, sample_weight: Any, *, reset: bool) -> _Fit:
+        """The fit's context for in-memory data: validated X, weights, pooled statistics."""
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=(np.float64, np.float32),
+            ensure_min_samples=2,
+            ensure_all_finite=False,
+        )
+        check_finite(X)
+        n = X.shape[0]
+        _check_rows(n, self.n_components)
+        w = check_sample_weight(sample_weight, n)
+        data = GaussianStats.from_data(X, w, STATS_KIND[self.covariance_type])
+        return _Fit(X, w, data, self, _Log())
+
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then the most probable component of each row of X."""
         return self.fit(X, sample_weight=sample_weight).predict(X)
@@ -646,6 +656,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     # ------------------------------------------------------------------ predicting
     def score_samples(self, X: Any) -> np.ndarray:
         """log p(x) under the mixture, shape (n,)."""
+        if _is_dask(X):
+            return self._lazy(X, GaussianMixture.score_samples, None)
         X = self._check_X(X)
         dens = self._densities()
         out = np.empty(X.shape[0])
@@ -663,13 +675,26 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Responsibilities p(component | x), shape (n, k); rows sum to one."""
+        if _is_dask(X):
+            return self._lazy(X, GaussianMixture.predict_proba, self.n_components)
         X = self._check_X(X)
         return self._densities().posterior(X)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable component of each row."""
+        if _is_dask(X):
+            return self._lazy(X, GaussianMixture.predict, None)
         X = self._check_X(X)
         return self._densities().best(X)
+
+    def _lazy(
+        self, X: Any, method: Callable[[GaussianMixture, np.ndarray], np.ndarray], width: int | None
+    ) -> Any:
+        """``method`` mapped lazily over the row blocks of a Dask collection (a dask array)."""
+        from .dask_backend._mixture import map_rows
+
+        check_is_fitted(self, "weights_")
+        return map_rows(self, X, method, width)
 
     def sample(self, n_samples: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """Draw rows from the mixture; scikit-learn's algorithm and random stream.
@@ -863,6 +888,15 @@ class _Fit:
         return seeds.shifted(-self.ref)
 
     # -------------------------------------------------------------- EM
+    def em_pass(self, dens: ClassDensities) -> tuple[GaussianStats, float, _Worst]:
+        """One E-step and M-step accumulation over the data (see :func:`em_pass`)."""
+        k = self.model.n_components
+        return em_pass(self.X, self.w, dens, self.kind, self.ref, self.chunk_rows, n_worst=k)
+
+    def row(self, index: int) -> np.ndarray:
+        """Row ``index`` of the data (a re-seeding candidate)."""
+        return self.X[index]
+
     def iterate(
         self, params: _Params, bound: float
     ) -> tuple[float, _Params, int, list[float], bool]:
@@ -873,16 +907,7 @@ class _Fit:
         n_iter = 0
         for n_iter in range(1, model.max_iter + 1):
             previous = bound
-            dens = _densities_of(params, self.type)
-            stats, loglik, worst = em_pass(
-                self.X,
-                self.w,
-                dens,
-                self.kind,
-                self.ref,
-                self.chunk_rows,
-                n_worst=model.n_components,
-            )
+            stats, loglik, worst = self.em_pass(_densities_of(params, self.type))
             bound = loglik / self.total_weight
             params = self._m_step(stats, params, worst)
             history.append(bound)
@@ -924,7 +949,7 @@ class _Fit:
             self.reseeds[c] = done + 1
             self.log.reseeded[c] = self.log.reseeded.get(c, 0) + 1
             row = next(candidates, None)
-            means[c] = 0.0 if row is None else np.subtract(self.X[row], self.ref)
+            means[c] = 0.0 if row is None else np.subtract(self.row(row), self.ref)
             if self.type != "tied":
                 cov[c] = covariances_from_stats(self.data, self.type, self.model.reg_covar)
             weights[c] = 1.0 / len(weights)
@@ -932,6 +957,118 @@ class _Fit:
             weights = weights / weights.sum()
         cov = floor_covariances(cov, self.type, _data_scale(self.data), self.log)
         return _Params(weights, means, cov, params.stats)
+
+
+# ---------------------------------------------------------------------- Dask collections
+#: At most this many rows of a Dask collection are computed to start the fit from
+#: ``init_params`` (all of them when there are fewer); the EM passes use every row.
+INIT_SAMPLE_ROWS = 10_000
+
+
+def _is_dask(X: Any) -> bool:
+    """Whether ``X`` is a Dask collection (checked without importing Dask)."""
+    return type(X).__module__.startswith("dask.")
+
+
+def _check_rows(n: int, n_components: int) -> None:
+    """Refuse fewer rows than components."""
+    if n < n_components:
+        raise ValueError(
+            f"n_components={n_components} is more than the {n} rows of X; pass at "
+            "least as many rows as components or use fewer components"
+        )
+
+
+def _dask_block_pass(
+    X: np.ndarray,
+    w: np.ndarray | None,
+    densities: ClassDensities,
+    kind: str,
+    reference: np.ndarray,
+    chunk_rows: int,
+    n_worst: int,
+) -> tuple[GaussianStats, float, np.ndarray, np.ndarray]:
+    """:func:`em_pass` on one row block of a Dask collection, as the backend wants it.
+
+    Examples
+    --------
+    >>> dens = _component_densities(np.array([[0.0], [2.0]]), np.array([[1.0], [1.0]]),
+    ...                             "diag", np.zeros(1), np.log([0.5, 0.5]))
+    >>> stats, loglik, worst, rows = _dask_block_pass(
+    ...     np.array([[1.0], [5.0]]), None, dens, "diag", np.zeros(1), 10, 1)
+    >>> stats.count.round(4).tolist(), round(loglik, 4), rows.tolist()
+    ([0.5003, 1.4997], -7.5307, [1])
+    """
+    stats, loglik, worst = em_pass(X, w, densities, kind, reference, chunk_rows, n_worst)
+    return stats, loglik, worst.logp, worst.rows
+
+
+@dataclass
+class _DaskFit(_Fit):
+    """A fit on a Dask array or DataFrame: the data stay in their blocks.
+
+    Each EM pass is one map-reduce (:func:`gaussmle.dask_backend._mixture.em_pass_dask`):
+    every block runs :func:`em_pass` with the current parameters, the block
+    statistics are merged exactly by a tree reduction, and the parameters are
+    updated here, on the client. The pooled statistics (the reference point of
+    the coordinates) come from one pass before EM. A start from ``init_params``
+    is computed on at most ``INIT_SAMPLE_ROWS`` rows (a uniform sample drawn
+    with ``random_state``; all rows, in order, when there are no more), so on
+    small data it is the in-memory fit's start; with ``weights_init``,
+    ``means_init`` and ``precisions_init`` all given no row is sampled.
+    """
+
+    @classmethod
+    def of(cls, model: GaussianMixture, X: Any, sample_weight: Any, *, reset: bool) -> _DaskFit:
+        """The context of ``model.fit(X, sample_weight=...)`` for a Dask collection."""
+        from .dask_backend import stats_from_dask
+        from .dask_backend._mixture import dask_inputs
+
+        X, w = dask_inputs(model, X, sample_weight, reset=reset)
+        n = int(X.shape[0])
+        if n < 2:
+            raise ValueError(f"X has {n} rows; a mixture needs at least 2")
+        _check_rows(n, model.n_components)
+        data = stats_from_dask(X, w, STATS_KIND[model.covariance_type])
+        return cls(X, w, data, model, _Log())
+
+    def em_pass(self, dens: ClassDensities) -> tuple[GaussianStats, float, _Worst]:
+        """One map-reduce over the blocks: their weighted statistics, merged exactly."""
+        from functools import partial
+
+        from .dask_backend._mixture import em_pass_dask
+
+        k = self.model.n_components
+        block = partial(
+            _dask_block_pass,
+            densities=dens,
+            kind=self.kind,
+            reference=self.ref,
+            chunk_rows=self.chunk_rows,
+            n_worst=k,
+        )
+        stats, loglik, logp, rows = em_pass_dask(self.X, self.w, block, k)
+        return stats, loglik, _Worst(k, logp, rows)
+
+    def row(self, index: int) -> np.ndarray:
+        """Row ``index``, computed (only re-seeding asks, for a few rows)."""
+        return np.asarray(self.X[index].compute(), dtype=np.float64)
+
+    def initial(self, inits: tuple[np.ndarray | None, ...], rs: np.random.RandomState) -> _Params:
+        """The user's start, or ``init_params`` on computed rows (see the class docstring)."""
+        if all(value is not None for value in inits):
+            return super().initial(inits, rs)
+        from .dask_backend._mixture import sample_rows
+
+        Xs, ws = sample_rows(self.X, self.w, INIT_SAMPLE_ROWS, rs)
+        _check_rows(Xs.shape[0], self.model.n_components)
+        sample = _Fit(Xs, ws, GaussianStats.from_data(Xs, ws, self.kind), self.model, self.log)
+        start = sample.initial(inits, rs)
+        # from the sample's coordinates to the fit's by their small difference, not through
+        # absolute coordinates (which would round the means to the offset's precision)
+        shift = sample.ref - self.ref
+        stats = None if start.stats is None else start.stats.shifted(shift)
+        return _Params(start.weights, start.means + shift, start.covariances, stats)
 
 
 __all__ = ["DegenerateComponentWarning", "GaussianMixture"]

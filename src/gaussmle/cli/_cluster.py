@@ -22,6 +22,7 @@ from ._app import (
     no_progress_option,
     parse_features,
     say,
+    scheduler_option,
     tell,
 )
 from ._components import AUTO, ComponentsType, check_auto_options, fit_auto
@@ -98,6 +99,7 @@ def read_features(
 @drop_missing_option()
 @no_progress_option()
 @json_option()
+@scheduler_option()
 @click.option(
     "-o", "--output", required=True, metavar="MODEL.json", help="Where to write the model."
 )
@@ -119,6 +121,7 @@ def cluster_command(
     drop_missing: bool,
     no_progress: bool,
     as_json: bool,
+    scheduler: str | None,
     output: str,
 ) -> None:
     """Fit a mixture of K Gaussians to unlabelled DATA by EM and save the model.
@@ -129,7 +132,9 @@ def cluster_command(
     per iteration; each pass folds the responsibilities of a chunk of rows
     into exact per-component statistics, so no rows-by-components matrix is
     kept. Components that collapse or lose all their weight are repaired and
-    a note on standard error says what was done.
+    a note on standard error says what was done. With --scheduler the rows stay
+    on Dask (DATA: Parquet files): each EM iteration is one map-reduce of the
+    partitions' statistics, and the start is computed on a sample of rows.
 
     With --components auto, mixtures of 1 to --max-components components
     are fitted and the one with the lowest BIC (or ICL) is kept; the table
@@ -141,19 +146,39 @@ def cluster_command(
       gaussmle cluster data.parquet -k 10 --covariance diag --n-init 3 -o mix.json
       gaussmle cluster data.csv --components auto --max-components 6 -o mix.json
     """
+    from ..dask_backend import read_parquet_xy
     from ..io import table_columns
     from ..mixture import GaussianMixture
     from ..persist import save
+    from ._app import dask_client
 
     check_output_path(output)
     check_auto_options(components, bootstrap)
-    names = parse_features(features) or table_columns(data)
+    settings = {"tol": tol, "reg_covar": reg_covar, "max_iter": max_iter, "n_init": n_init,
+                "init_params": init, "random_state": seed}  # fmt: skip
     start = time.perf_counter()
+    if scheduler is not None:
+        if components == AUTO:
+            raise DataError(
+                "--components auto is not available with --scheduler; give the number of components"
+            )
+        if drop_missing:
+            raise DataError(
+                "--drop-missing is not available with --scheduler; clean the data first"
+            )
+        model = GaussianMixture(components, covariance_type=covariance, **settings)
+        with dask_client(scheduler):
+            X, _, names = read_parquet_xy(data, parse_features(features), None)
+            _check_enough_rows(X.shape[0], components, data)
+            notes = _fit_noting(model, X, data, names)
+            model.feature_names_in_ = np.asarray(names, dtype=object)
+            save(model, output)
+            _report(model, X, data, output, 0, time.perf_counter() - start, notes, as_json)
+        return
+    names = parse_features(features) or table_columns(data)
     X, dropped = read_features(
         data, names, batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress
     )
-    settings = {"tol": tol, "reg_covar": reg_covar, "max_iter": max_iter, "n_init": n_init,
-                "init_params": init, "random_state": seed}  # fmt: skip
     extra: dict[str, Any] = {}
     if components == AUTO:
         model, notes, selection = fit_auto(
@@ -162,20 +187,37 @@ def cluster_command(
         )  # fmt: skip
         extra["selection"] = selection.to_dict()
     else:
-        if X.shape[0] < components:
-            raise DataError(
-                f"'{data}' has {X.shape[0]} rows, fewer than the {components} components; use "
-                "fewer components"
-            )
+        _check_enough_rows(X.shape[0], components, data)
         model = GaussianMixture(components, covariance_type=covariance, **settings)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            model.fit(X)
-        notes = [str(w.message) for w in caught]
+        notes = _fit_noting(model, X, data, names)
     model.feature_names_in_ = np.asarray(names, dtype=object)
     save(model, output)
     seconds = time.perf_counter() - start
     _report(model, X, data, output, dropped, seconds, notes, as_json, extra)
+
+
+def _check_enough_rows(rows: int, components: int, data: str) -> None:
+    if rows < components:
+        raise DataError(
+            f"'{data}' has {rows} rows, fewer than the {components} components; use "
+            "fewer components"
+        )
+
+
+def _fit_noting(model: Any, X: Any, data: str, names: list[str]) -> list[str]:
+    """Fit ``model`` to X; the warnings it gave, as notes (a bad value located in DATA)."""
+    from ._train import _locate_bad_value
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(X)
+        except ValueError as exc:
+            located = _locate_bad_value(str(exc), data, names)
+            if located is None:
+                raise
+            raise DataError(located) from None
+    return [str(w.message) for w in caught]
 
 
 def _report(
@@ -192,7 +234,7 @@ def _report(
     from ._app import unnamed
 
     quiet = unnamed(model)  # X here is a plain array: no feature-name warnings
-    sizes = np.bincount(quiet.predict(X), minlength=len(model.weights_))
+    sizes = np.bincount(np.asarray(quiet.predict(X)), minlength=len(model.weights_))
     loglik = float(model.lower_bound_)
     bic = float(quiet.bic(X))
     if as_json:

@@ -27,8 +27,9 @@ this module only when they are handed a Dask collection.
 The package's modules: ``_fit`` (:func:`stats_from_dask` and
 :func:`class_stats_from_dask`), ``_predict`` (:func:`predict_blocks`), ``_cluster``
 (:func:`client_for` and :func:`read_parquet_xy`), ``_convert`` (collections to Dask
-arrays of known chunk lengths) and ``_blocks`` (per-block statistics and their tree
-merge).
+arrays of known chunk lengths), ``_blocks`` (per-block statistics and their tree
+merge) and ``_mixture`` (one map-reduce per EM pass of ``GaussianMixture.fit``, given
+the estimator's per-block function, and lazy evaluation of a fitted mixture).
 
 Examples
 --------
