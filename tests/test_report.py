@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -251,7 +252,9 @@ def test_report_command_on_a_mixture_file(page, tmp_path):
     cluster = ["cluster", str(data), "-k", "2", "--features", "aromatic lift,elegance"]
     assert runner.invoke(cli, [*cluster, "-o", str(model_path)]).exit_code == 0
     out = tmp_path / "mixture.html"
-    result = runner.invoke(cli, ["report", str(model_path), str(data), "-o", str(out)])
+    with warnings.catch_warnings():  # the rows read are plain arrays: no feature-name warning
+        warnings.simplefilter("error", UserWarning)
+        result = runner.invoke(cli, ["report", str(model_path), str(data), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_text("utf-8").count("<img") == 1
     bad = runner.invoke(

@@ -32,7 +32,7 @@ import numpy as np
 
 from .gaussian import Gaussian
 from .mixture import GaussianMixture
-from .summary import summarize
+from .summary import for_plain_arrays, summarize
 
 __all__ = ["Picture", "build_report", "pictures", "write_report"]
 
@@ -174,7 +174,7 @@ def _mixture_pictures(model: GaussianMixture, X: np.ndarray) -> list[Picture]:
         return []
     from .plot import plot_labelled
 
-    components = np.array([f"component {c}" for c in model.predict(X)])
+    components = np.array([f"component {c}" for c in for_plain_arrays(model, X).predict(X)])
     names = _names(model, X.shape[1])
     return [
         _draw(

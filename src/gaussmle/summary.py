@@ -828,12 +828,33 @@ def mixture_variances(model: GaussianMixture) -> np.ndarray:
     return cov.copy()
 
 
+def for_plain_arrays(model: Any, X: Any) -> Any:
+    """The model, or a shallow copy without ``feature_names_in_`` when X has no column names.
+
+    Plain arrays are checked by shape (scikit-learn would warn that X has no
+    feature names, as ``gaussmle report`` passes the rows it read).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gaussmle import GaussianMixture
+    >>> gm = GaussianMixture(1).fit(pd.DataFrame({"a": [0.0, 1.0, 3.0]}))
+    >>> plain = for_plain_arrays(gm, [[1.0]])
+    >>> hasattr(plain, "feature_names_in_"), hasattr(gm, "feature_names_in_")
+    (False, True)
+    """
+    if hasattr(model, "feature_names_in_") and not hasattr(X, "columns"):
+        model = copy.copy(model)
+        del model.feature_names_in_
+    return model
+
+
 def _mixture_fit(model: GaussianMixture, X: Any) -> dict[str, Any]:
     """The fit statistics: on X when given (exact), else from the last E-step."""
     stats = model.component_stats_
     p = int(model._n_parameters())
     if X is not None:
-        logp = model.score_samples(X)
+        logp = for_plain_arrays(model, X).score_samples(X)
         rows, loglik, source = float(logp.shape[0]), float(np.sum(logp)), "data"
     else:
         rows = float("nan") if stats is None else float(np.sum(stats.count))
