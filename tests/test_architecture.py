@@ -148,6 +148,7 @@ def test_find_cycle_finds_a_planted_cycle():
 SUMMARY_METHODS = {
     ("gaussmle.gaussian", "gaussmle.summary"),
     ("gaussmle.classifier", "gaussmle.summary"),
+    ("gaussmle.mixture", "gaussmle.summary"),
 }
 
 

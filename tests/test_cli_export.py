@@ -160,3 +160,35 @@ def test_console_script_exit_code_and_one_line(tmp_path):
     assert bad.stderr.startswith("error: ") and len(bad.stderr.splitlines()) == 1
     assert "none.json" in bad.stderr and "Traceback" not in bad.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("covariance", ["full", "spherical"])
+def test_a_mixture_file_exports_and_runs_like_the_saved_mixture(skittles, tmp_path, covariance):
+    model_path = tmp_path / "mixture.json"
+    run(
+        "cluster", skittles["data"], "-k", 2, "--features", "aromatic lift,elegance",
+        "--covariance", covariance, "-o", model_path,
+    )  # fmt: skip
+    out = tmp_path / "mixture.onnx"
+    result = run("export", model_path, "--format", "onnx", "-o", out)
+    assert f"{covariance} model (2 components, 2 features) to {out}: ONNX" in result.output
+    model = unnamed(load(model_path))
+    X = np.vstack([skittles["ds"].X, skittles["ds"].X_new])
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    label, resp, logp = session.run(None, {"X": X})
+    assert label.tolist() == model.predict(X).tolist()
+    assert np.abs(resp - model.predict_proba(X)).max() <= 1e-10
+    expected = model.score_samples(X)
+    assert logp.shape == expected.shape
+    assert np.abs(logp - expected).max() <= 1e-10 * np.abs(expected).max()
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert json.loads(meta["feature_names"]) == ["aromatic lift", "elegance"]
+    assert json.loads(meta["classes"]) == [0, 1]
+
+
+def test_a_single_gaussian_file_is_refused(skittles, tmp_path):
+    model_path = tmp_path / "one.json"
+    run("estimate", skittles["data"], "--features", "aromatic lift,elegance", "-o", model_path)
+    out = tmp_path / "one.onnx"
+    assert_bad_input(run("export", model_path, "-o", out, ok=False), "single Gaussian")
+    assert not out.exists()

@@ -7,11 +7,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -23,6 +25,7 @@ from gaussmle.onnx_export import (  # noqa: E402
     build_graph,
     graph_parameters,
 )
+from gaussmle.onnx_export import mixture_parameters as gaussmle_mixture_parameters  # noqa: E402
 
 COVARIANCE_TYPES = ["diag", "spherical", "full", "tied"]
 #: Largest allowed difference in probabilities, and relative difference in joint
@@ -371,3 +374,111 @@ def test_serving_guide_snippet_runs(tmp_path, monkeypatch):
         exec(compile(block, "docs/serving.md", "exec"), namespace)  # noqa: S102
     assert (tmp_path / "model.onnx").exists()
     assert "probabilities" in namespace
+
+
+# ---------------------------------------------------------------------- mixtures
+def _mixture(covariance: str, offset: float = 0.0, k: int = 3, seed: int = 0):
+    from gaussmle import GaussianMixture
+
+    X, _ = _data(k, n=180, d=4, offset=offset, seed=seed)
+    gm = GaussianMixture(k, covariance_type=covariance, random_state=seed, max_iter=20)
+    with warnings.catch_warnings():  # a fit stopped early is still a fitted model
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return gm.fit(X), X
+
+
+def _assert_mixture_parity(gm: Any, X: np.ndarray, dtype: str) -> None:
+    Xt = X.astype(dtype)
+    X64 = Xt.astype(np.float64)
+    proto = to_onnx(gm, dtype=dtype)
+    out = _run(proto, Xt)
+    resp, logp = gm.predict_proba(X64), gm.score_samples(X64)
+    assert out["probabilities"].dtype == np.dtype(dtype) == out["log_likelihood"].dtype
+    assert out["probabilities"].shape == resp.shape and out["log_likelihood"].shape == logp.shape
+    assert out["label"].dtype == np.int64
+    p_tol, j_tol = TOLERANCE[dtype]
+    dp = float(np.abs(out["probabilities"] - resp).max())
+    dl = float((np.abs(out["log_likelihood"] - logp) / np.maximum(1.0, np.abs(logp))).max())
+    assert dp <= p_tol, (dp, p_tol)
+    assert dl <= j_tol, (dl, j_tol)
+    # labels: the mixture's own, except where two components are tied within the tolerance
+    clear = np.sort(resp, axis=1)[:, -1] - np.sort(resp, axis=1)[:, -2] > 2 * p_tol
+    assert clear.mean() > 0.9
+    assert out["label"][clear].tolist() == gm.predict(X64)[clear].tolist()
+    if dtype == "float64":
+        assert out["label"].tolist() == gm.predict(X64).tolist()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("covariance", COVARIANCE_TYPES)
+def test_mixture_graph_matches_gaussmle(covariance, dtype):
+    gm, X = _mixture(covariance)
+    _assert_mixture_parity(gm, X, dtype)
+
+
+@pytest.mark.parametrize("covariance", COVARIANCE_TYPES)
+def test_mixture_float32_keeps_its_accuracy_at_an_offset_of_1e4(covariance):
+    gm, X = _mixture(covariance, offset=1e4, seed=1)
+    _assert_mixture_parity(gm, X, "float32")
+
+
+def test_mixture_log_likelihood_is_the_log_sum_exp_of_the_joint():
+    """The graph's per-row log p(x) is the log-sum-exp of the classifier-style joint."""
+    from scipy.special import logsumexp
+
+    gm, X = _mixture("full", k=2)
+    params = gaussmle_mixture_parameters(gm)
+    classifier_style = onnx.helper.make_model(
+        build_graph(params, "float64"), opset_imports=[onnx.helper.make_opsetid("", OPSET)]
+    )
+    classifier_style.ir_version = IR_VERSION
+    joint = _run(classifier_style, X)["log_likelihood"]
+    per_row = _run(to_onnx(gm), X)["log_likelihood"]
+    assert joint.shape == (X.shape[0], 2) and per_row.shape == (X.shape[0],)
+    np.testing.assert_allclose(per_row, logsumexp(joint, axis=1), rtol=1e-13)
+    np.testing.assert_allclose(joint - per_row[:, None], np.log(gm.predict_proba(X)), atol=1e-10)
+
+
+def test_mixture_zero_weight_component_never_wins_and_far_rows_give_no_nan():
+    from gaussmle import GaussianMixture
+
+    X, _ = _data(2, n=120, d=3, seed=5)
+    gm = GaussianMixture(
+        3,
+        covariance_type="diag",
+        weights_init=[0.5, 0.5, 0.0],
+        max_iter=0,
+        random_state=0,
+        means_init=[X[:60].mean(0), X[60:].mean(0), X[0]],
+        precisions_init=np.ones((3, 3)),
+    ).fit(X)
+    assert gm.weights_[2] == 0.0
+    far = np.vstack([X[:5], np.full((1, 3), 1e200)])
+    out = _run(to_onnx(gm), far)
+    assert not np.isnan(out["probabilities"]).any()
+    assert (out["probabilities"][:, 2] == 0.0).all() and 2 not in out["label"].tolist()
+    assert out["log_likelihood"][-1] == -np.inf
+    np.testing.assert_allclose(out["log_likelihood"][:5], gm.score_samples(X[:5]), rtol=1e-12)
+
+
+def test_mixture_metadata_lists_components_and_features(tmp_path):
+    gm, _ = _mixture("tied")
+    proto = to_onnx(gm, dtype="float32", path=tmp_path / "mixture.onnx")
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(meta["classes"]) == [0, 1, 2]
+    assert json.loads(meta["feature_names"]) == ["x0", "x1", "x2", "x3"]
+    assert "GaussianMixture" in proto.doc_string
+    assert [
+        d.dim_param or d.dim_value for d in proto.graph.output[2].type.tensor_type.shape.dim
+    ] == ["n"]
+
+
+def test_mixture_refusals():
+    from gaussmle import GaussianMixture
+
+    with pytest.raises(ValueError, match="dtype must be"):
+        to_onnx(_mixture("diag")[0], dtype="float16")
+    with pytest.raises(ValueError, match="not fitted"):
+        to_onnx(GaussianMixture(2))
+    with pytest.raises(ValueError, match="GaussianClassifier or GaussianMixture, not str"):
+        to_onnx("a string")

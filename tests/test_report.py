@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -222,3 +223,41 @@ def test_build_report_escapes_the_title():
     X = np.array([[0.0, 0.2], [0.4, 0.0], [0.1, 0.5], [3.0, 3.1], [3.5, 2.8], [2.9, 3.6]])
     page = build_report(GaussianClassifier().fit(X, [0, 0, 0, 1, 1, 1]), title="<b>&")
     assert "<title>&lt;b&gt;&amp;: gaussmle report</title>" in page
+
+
+# ---------------------------------------------------------------------- mixtures
+def test_mixture_report_has_its_summary_and_picture(page):
+    from gaussmle import GaussianMixture
+
+    X = np.asarray(page["X"], dtype=np.float64)
+    gm = GaussianMixture(2, covariance_type="full", random_state=0).fit(X)
+    text = build_report(gm, X, title="skittles (mixture)")
+    assert text.count("<img") == 1 and "most probable component" in text
+    rows = _rows(text)
+    fit_header = next(r for r in rows if r[:3] == ["rows", "features", "components"])
+    fit_cells = rows[rows.index(fit_header) + 1]
+    assert float(fit_cells[4]) == pytest.approx(gm.score(X) * X.shape[0], rel=1e-6)
+    assert ["component", "weight", "weighted rows"] in rows
+    without_data = build_report(gm)
+    assert without_data.count("<img") == 0 and "last E-step" in without_data
+
+
+def test_report_command_on_a_mixture_file(page, tmp_path):
+    from gaussmle.io import write_table
+
+    data = tmp_path / "skittles.csv"
+    write_table(data, page["ds"].to_columns())
+    model_path = tmp_path / "mixture.json"
+    runner = CliRunner()
+    cluster = ["cluster", str(data), "-k", "2", "--features", "aromatic lift,elegance"]
+    assert runner.invoke(cli, [*cluster, "-o", str(model_path)]).exit_code == 0
+    out = tmp_path / "mixture.html"
+    with warnings.catch_warnings():  # the rows read are plain arrays: no feature-name warning
+        warnings.simplefilter("error", UserWarning)
+        result = runner.invoke(cli, ["report", str(model_path), str(data), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text("utf-8").count("<img") == 1
+    bad = runner.invoke(
+        cli, ["report", str(model_path), str(data), "--target", "colour", "-o", str(out)]
+    )
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: a mixture has no classes")

@@ -125,3 +125,106 @@ def test_gaussian_summary_text():
     assert "Log-likelihood at the MLE" in text and "diag < full" in text
     assert "Henze-Zirkler" in text
     assert gaussmle.fit(X, estimator="map").summary().fit["aic"] is None
+
+
+# ---------------------------------------------------------------------- mixtures
+def _mixture(covariance_type: str, sample_weight=None):
+    from gaussmle import GaussianMixture
+
+    X, _ = _data(seed=4)
+    gm = GaussianMixture(2, covariance_type=covariance_type, random_state=0)
+    return gm.fit(X, sample_weight=sample_weight), X
+
+
+def _dense_covariances(gm) -> np.ndarray:
+    """(k, d, d) covariances of any covariance type (the test's own expansion)."""
+    k, d = gm.means_.shape
+    cov = np.asarray(gm.covariances_)
+    return {
+        "full": lambda: cov,
+        "tied": lambda: np.repeat(cov[None], k, axis=0),
+        "diag": lambda: np.stack([np.diag(v) for v in cov]),
+        "spherical": lambda: np.stack([v * np.eye(d) for v in cov]),
+    }[gm.covariance_type]()
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "full", "tied", "spherical"])
+def test_mixture_summary_fit_statistics_and_components(covariance_type):
+    gm, X = _mixture(covariance_type)
+    s = gm.summary()
+    n, d = X.shape
+    assert isinstance(s, Summary) and s.tests == ()
+    fit = s.fit
+    assert (fit["features"], fit["components"]) == (d, 2)
+    assert fit["rows"] == pytest.approx(n, rel=1e-12)
+    assert fit["n_parameters"] == gm._n_parameters()
+    assert fit["converged"] is bool(gm.converged_) and fit["n_iter"] == gm.n_iter_
+    assert fit["loglik"] == pytest.approx(gm.lower_bound_ * n, rel=1e-12)
+    p = fit["n_parameters"]
+    assert fit["aic"] == pytest.approx(2 * p - 2 * fit["loglik"], rel=1e-12)
+    assert fit["bic"] == pytest.approx(p * np.log(n) - 2 * fit["loglik"], rel=1e-12)
+    # the estimates: weight, mean and variance per component and feature
+    assert len(s.estimates) == 2 * d
+    variances = np.diagonal(_dense_covariances(gm), axis1=1, axis2=2)
+    for e in s.estimates:
+        c, j = e["component"], int(e["feature"][1:])
+        assert e["weight"] == gm.weights_[c]
+        assert e["mean"] == gm.means_[c, j] and e["variance"] == variances[c, j]
+    frame = s.to_frame()
+    assert frame.shape[0] == 2 * d and list(frame.columns[:3]) == ["component", "weight", "feature"]
+    text = s.as_text()
+    assert text.startswith(
+        f"GaussianMixture: a mixture of 2 Gaussians, covariance {covariance_type}"
+    )
+    assert "last E-step" in text and "Components" in text
+    covariance_titles = {
+        "full": ["Covariance of component 0", "Covariance of component 1"],
+        "tied": ["Covariance (shared by all components)"],
+    }.get(covariance_type, [])
+    assert [
+        t
+        for t in (
+            "Covariance of component 0",
+            "Covariance of component 1",
+            "Covariance (shared by all components)",
+        )
+        if t in text
+    ] == covariance_titles
+    html = s.as_html()
+    assert html.startswith('<div class="gm-summary">') and "<script" not in html
+    assert html.count("<table>") == 3 + len(covariance_titles)
+    assert r"\begin{tabular}" in s.as_latex()
+
+
+def test_mixture_summary_on_data_is_exact_and_matches_aic_bic():
+    gm, X = _mixture("full")
+    s = gm.summary(X)
+    n = X.shape[0]
+    assert s.fit["loglik_source"] == "data"
+    assert s.fit["loglik"] == pytest.approx(gm.score(X) * n, rel=1e-12)
+    assert s.fit["aic"] == pytest.approx(gm.aic(X), rel=1e-12)
+    assert s.fit["bic"] == pytest.approx(gm.bic(X), rel=1e-12)
+    assert "on 75 rows of the data" in s.as_text()
+    # the matrices shown are the fitted covariances, rounded to 4 significant digits
+    text = s.as_text()
+    block = text[text.index("Covariance of component 1") :].splitlines()[2:5]
+    shown = np.array([[float(v) for v in line.split()[1:]] for line in block])
+    np.testing.assert_allclose(shown, gm.covariances_[1], rtol=5e-3, atol=5e-4)
+
+
+def test_mixture_summary_counts_weighted_rows():
+    X, _ = _data(seed=4)
+    w = np.where(np.arange(X.shape[0]) % 3 == 0, 2.0, 0.5)
+    gm, _ = _mixture("diag", sample_weight=w)
+    s = gm.summary()
+    assert s.fit["rows"] == pytest.approx(w.sum(), rel=1e-12)
+    assert s.fit["loglik"] == pytest.approx(gm.lower_bound_ * w.sum(), rel=1e-12)
+
+
+def test_mixture_summary_needs_a_fitted_mixture():
+    from sklearn.exceptions import NotFittedError
+
+    from gaussmle import GaussianMixture
+
+    with pytest.raises(NotFittedError):
+        GaussianMixture(2).summary()

@@ -738,6 +738,24 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Akaike information criterion ``-2 LL + 2 p`` (lower is better)."""
         return -2.0 * self.score(X) * np.shape(X)[0] + 2.0 * self._n_parameters()
 
+    def summary(self, X: Any = None, *, data_name: str = "the data") -> Any:
+        """Fit statistics, weights, means and covariances per component (a ``Summary``).
+
+        With ``X``, the log-likelihood, AIC and BIC are computed on it; without,
+        from the last E-step of the fit (``lower_bound_`` times the weighted rows).
+
+        Examples
+        --------
+        >>> X = [[0.0], [0.2], [0.4], [10.0], [10.2], [10.4]]
+        >>> gm = GaussianMixture(2, covariance_type="diag", random_state=0).fit(X)
+        >>> s = gm.summary(X)
+        >>> s.fit["components"], s.fit["n_parameters"], round(s.fit["loglik"], 4)
+        (2, 5, -1.7995)
+        """
+        from .summary import summarize
+
+        return summarize(self, X, data_name=data_name)
+
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False

@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from .gaussian import Gaussian
-from .summary import summarize
+from .mixture import GaussianMixture
+from .summary import for_plain_arrays, summarize
 
 __all__ = ["Picture", "build_report", "pictures", "write_report"]
 
@@ -128,6 +129,8 @@ def pictures(model: Any, X: Any = None, y: Any = None) -> list[Picture]:
     X = np.asarray(X, dtype=np.float64)
     X = X[~np.isnan(X).any(axis=1)] if np.isnan(X).any() else X
     d = X.shape[1]
+    if isinstance(model, GaussianMixture):
+        return _mixture_pictures(model, X)
     if isinstance(model, Gaussian):
         groups = [("all rows", X)]
         out = [
@@ -165,6 +168,22 @@ def pictures(model: Any, X: Any = None, y: Any = None) -> list[Picture]:
     return out
 
 
+def _mixture_pictures(model: GaussianMixture, X: np.ndarray) -> list[Picture]:
+    """A mixture's picture: the rows (features 0 and 1) coloured by their likeliest component."""
+    if X.shape[1] < 2:
+        return []
+    from .plot import plot_labelled
+
+    components = np.array([f"component {c}" for c in for_plain_arrays(model, X).predict(X)])
+    names = _names(model, X.shape[1])
+    return [
+        _draw(
+            "The rows coloured by their most probable component",
+            lambda: plot_labelled(X, components, names),
+        )
+    ]
+
+
 def _names(model: Any, d: int) -> list[str]:
     saved = getattr(model, "feature_names_in_", None)
     return [f"x{j}" for j in range(d)] if saved is None else [str(n) for n in saved]
@@ -175,9 +194,11 @@ def build_report(model: Any, X: Any = None, y: Any = None, *, title: str | None 
 
     Parameters
     ----------
-    model : GaussianClassifier or Gaussian
+    model : GaussianClassifier, Gaussian or GaussianMixture
     X, y : array-like, optional
-        Data (labelled, for a classifier).
+        Data (labelled, for a classifier); for a mixture the summary's
+        log-likelihood is then computed on X, and the picture shows its rows
+        coloured by their most probable component.
     title : str, optional
         The page's heading (default: the model's class name).
 

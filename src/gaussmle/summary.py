@@ -1,7 +1,9 @@
 """What a fitted model says, in one object: fit statistics, estimates, tests; text, HTML, LaTeX.
 
 :func:`summarize` (``model.summary()``) builds a :class:`Summary` from a
-fitted :class:`~gaussmle.GaussianClassifier` or :class:`~gaussmle.Gaussian`:
+fitted :class:`~gaussmle.GaussianClassifier` or :class:`~gaussmle.Gaussian`
+(a :class:`~gaussmle.GaussianMixture` gets its fit statistics, with EM's
+convergence, and its weights, means and covariances per component):
 
 * the fit statistics (rows, features, classes, free parameters, the
   log-likelihood of the training data with AIC and BIC, the smoothing or the
@@ -54,8 +56,17 @@ from .classifier import GaussianClassifier
 from .covariance import LOG_2PI
 from .gaussian import Gaussian
 from .inference import TestRow, model_tests
+from .mixture import GaussianMixture
 
-__all__ = ["Paragraph", "Summary", "Table", "data_checks", "prior_text", "summarize"]
+__all__ = [
+    "Paragraph",
+    "Summary",
+    "Table",
+    "data_checks",
+    "mixture_variances",
+    "prior_text",
+    "summarize",
+]
 
 
 # ---------------------------------------------------------------------- the object
@@ -151,7 +162,8 @@ class Summary:
         for e in self.estimates:
             row = {k: v for k, v in e.items() if not k.endswith("_ci")}
             for key in ("mean", "variance"):
-                row[f"{key}_low"], row[f"{key}_high"] = e[f"{key}_ci"]
+                if f"{key}_ci" in e:  # a mixture's estimates have no intervals
+                    row[f"{key}_low"], row[f"{key}_high"] = e[f"{key}_ci"]
             rows.append(row)
         return pd.DataFrame(rows)
 
@@ -585,7 +597,7 @@ def summarize(model: Any, X: Any = None, y: Any = None, **options: Any) -> Summa
 
     Parameters
     ----------
-    model : GaussianClassifier or Gaussian
+    model : GaussianClassifier, Gaussian or GaussianMixture
         Fitted.
     X, y : array-like, optional
         Data (labelled, for a classifier) for the normality tests; for a
@@ -792,3 +804,191 @@ def _(
     blocks.append(table_of_tests(tests))
     del data_name, dropped, y
     return Summary(title, fit, estimates, tuple(tests), tuple(blocks))
+
+
+# ---------------------------------------------------------------------- mixtures
+def mixture_variances(model: GaussianMixture) -> np.ndarray:
+    """Per-component, per-feature variances (k, d) of a fitted mixture, any covariance type.
+
+    Examples
+    --------
+    >>> gm = GaussianMixture(2, covariance_type="spherical", random_state=0)
+    >>> gm = gm.fit([[0.0, 1.0], [0.2, 1.0], [9.0, 5.0], [9.2, 5.4]])
+    >>> mixture_variances(gm).shape
+    (2, 2)
+    """
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    k, d = np.shape(model.means_)
+    if model.covariance_type == "full":
+        return np.diagonal(cov, axis1=1, axis2=2).copy()
+    if model.covariance_type == "tied":
+        return np.repeat(np.diagonal(cov)[None], k, axis=0)
+    if model.covariance_type == "spherical":
+        return np.repeat(cov[:, None], d, axis=1)
+    return cov.copy()
+
+
+def for_plain_arrays(model: Any, X: Any) -> Any:
+    """The model, or a shallow copy without ``feature_names_in_`` when X has no column names.
+
+    Plain arrays are checked by shape (scikit-learn would warn that X has no
+    feature names, as ``gaussmle report`` passes the rows it read).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from gaussmle import GaussianMixture
+    >>> gm = GaussianMixture(1).fit(pd.DataFrame({"a": [0.0, 1.0, 3.0]}))
+    >>> plain = for_plain_arrays(gm, [[1.0]])
+    >>> hasattr(plain, "feature_names_in_"), hasattr(gm, "feature_names_in_")
+    (False, True)
+    """
+    if hasattr(model, "feature_names_in_") and not hasattr(X, "columns"):
+        model = copy.copy(model)
+        del model.feature_names_in_
+    return model
+
+
+def _mixture_fit(model: GaussianMixture, X: Any) -> dict[str, Any]:
+    """The fit statistics: on X when given (exact), else from the last E-step."""
+    stats = model.component_stats_
+    p = int(model._n_parameters())
+    if X is not None:
+        logp = for_plain_arrays(model, X).score_samples(X)
+        rows, loglik, source = float(logp.shape[0]), float(np.sum(logp)), "data"
+    else:
+        rows = float("nan") if stats is None else float(np.sum(stats.count))
+        loglik = float(model.lower_bound_) * rows if np.isfinite(rows) else None
+        source = "last E-step"
+    criteria = _criteria(loglik, p, rows) if loglik is not None and np.isfinite(loglik) else {}
+    return {
+        "rows": rows,
+        "features": int(model.n_features_in_),
+        "components": len(model.weights_),
+        "n_parameters": p,
+        **{"loglik": None, "aic": None, "bic": None, **criteria},
+        "loglik_source": source,
+        "converged": bool(model.converged_),
+        "n_iter": int(model.n_iter_),
+        "covariance_type": model.covariance_type,
+        "reg_covar": float(model.reg_covar),
+    }
+
+
+def _mixture_fit_table(fit: dict[str, Any], title: str) -> Table:
+    names = [
+        ("rows", "rows"),
+        ("features", "features"),
+        ("components", "components"),
+        ("free parameters", "n_parameters"),
+    ]
+    if fit["loglik"] is not None:
+        names += [("log-likelihood", "loglik"), ("AIC", "aic"), ("BIC", "bic")]
+    cells = [
+        fmt_num(fit[key], 7) if key in ("loglik", "aic", "bic") else fmt_count(fit[key])
+        for _, key in names
+    ]
+    names.append(("EM", "converged"))
+    cells.append(
+        f"{'converged' if fit['converged'] else 'not converged'} ({fit['n_iter']} iterations)"
+    )
+    return Table(title, tuple(h for h, _ in names), (tuple(cells),), "r" * len(names))
+
+
+def _components_table(model: GaussianMixture) -> Table:
+    stats = model.component_stats_
+    places = decimals(model.weights_)
+    rows = tuple(
+        (
+            str(c),
+            fmt_fixed(w, places),
+            "-" if stats is None else fmt_count(float(stats.count[c])),
+        )
+        for c, w in enumerate(model.weights_)
+    )
+    return Table("Components", ("component", "weight", "weighted rows"), rows, "lrr")
+
+
+def _covariance_tables(model: GaussianMixture, names: list[str]) -> list[Table]:
+    if model.covariance_type not in ("full", "tied"):
+        return []
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    pairs = (
+        [("Covariance (shared by all components)", cov)]
+        if model.covariance_type == "tied"
+        else [(f"Covariance of component {c}", m) for c, m in enumerate(cov)]
+    )
+    d = len(names)
+    tables = []
+    for title, matrix in pairs:
+        cells = _column(matrix.ravel())  # one number of decimals for the whole matrix
+        rows = tuple((n, *cells[i * d : (i + 1) * d]) for i, n in enumerate(names))
+        tables.append(Table(title, ("", *names), rows, "l" + "r" * d))
+    return tables
+
+
+@summarize.register
+def _(
+    model: GaussianMixture,
+    X: Any = None,
+    y: Any = None,
+    *,
+    level: float = 0.95,
+    name: str | None = None,
+    data_name: str = "the data",
+    dropped: int = 0,
+) -> Summary:
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model, "weights_")
+    title = name or "GaussianMixture"
+    names = feature_names(model)
+    fit = _mixture_fit(model, X)
+    variances = mixture_variances(model)
+    estimates = tuple(
+        {
+            "component": c,
+            "weight": float(model.weights_[c]),
+            "feature": feature,
+            "mean": float(model.means_[c, j]),
+            "variance": float(variances[c, j]),
+        }
+        for c in range(len(model.weights_))
+        for j, feature in enumerate(names)
+    )
+    mean_cells = _column(e["mean"] for e in estimates)
+    var_cells = _column(e["variance"] for e in estimates)
+    d = len(names)
+    rows = tuple(
+        (str(e["component"]) if i % d == 0 else "", e["feature"], m, v)
+        for i, (e, m, v) in enumerate(zip(estimates, mean_cells, var_cells, strict=True))
+    )
+    where = (
+        f"on {fmt_count(fit['rows'])} rows of {data_name}"
+        if fit["loglik_source"] == "data"
+        else "at the last E-step of the fit (pass X for the value at the fitted parameters)"
+    )
+    state = "converged" if fit["converged"] else "did not converge"
+    blocks: list[Paragraph | Table] = [
+        Paragraph(
+            (
+                f"{title}: a mixture of {fit['components']} Gaussians, covariance "
+                f"{model.covariance_type}, {fit['features']} features,",
+                f"fitted by EM ({state} after {fit['n_iter']} iterations); "
+                f"{fit['n_parameters']} free parameters.",
+            ),
+            joined=True,
+        ),
+        Paragraph((f"Log-likelihood, AIC and BIC {where}.",), wrapped=True),
+        _mixture_fit_table(fit, "Fit"),
+        _components_table(model),
+        Table(
+            "Means and variances per component",
+            ("component", "feature", "mean", "variance"),
+            rows,
+            "llrr",
+        ),
+        *_covariance_tables(model, names),
+    ]
+    del level, y, dropped
+    return Summary(title, fit, estimates, (), tuple(blocks))

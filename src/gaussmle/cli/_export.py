@@ -1,4 +1,4 @@
-"""``gaussmle export``: a saved classifier as an ONNX model, for serving."""
+"""``gaussmle export``: a saved classifier or mixture as an ONNX model, for serving."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import os
 import click
 
 from ..io import DataError
-from ._app import check_output_path, load_classifier, say
+from ._app import check_output_path, say
+from ._cluster import load_predictor
 
 #: The formats ``export`` writes.
 EXPORT_FORMATS = ("onnx",)
@@ -33,13 +34,15 @@ EXPORT_FORMATS = ("onnx",)
 )
 @click.option("-o", "--output", required=True, metavar="MODEL.onnx", help="Where to write it.")
 def export_command(model_path: str, fmt: str, dtype: str, output: str) -> None:
-    """Export the classifier in MODEL.json (from gaussmle fit) for serving.
+    """Export the classifier or mixture in MODEL.json (from gaussmle fit or cluster).
 
     The ONNX model has one input, X (rows of features in the model's
     order, which the model's metadata lists), and three outputs: label,
     probabilities (one column per class, in sorted class order) and
-    log_likelihood (the joint log-likelihood per class). See
-    docs/serving.md for running it with onnxruntime.
+    log_likelihood (the joint log-likelihood per class). For a mixture:
+    label is the component, probabilities the responsibilities and
+    log_likelihood the log-likelihood of each row. See docs/serving.md for
+    running it with onnxruntime.
 
     \b
     Examples:
@@ -51,14 +54,19 @@ def export_command(model_path: str, fmt: str, dtype: str, output: str) -> None:
     if output == "-":
         raise DataError("an ONNX model is binary: write it to a file with -o MODEL.onnx")
     check_output_path(output)
-    model = load_classifier(model_path)
+    model = load_predictor(model_path)
     try:
         require_onnx()
     except ImportError as exc:
         raise DataError(str(exc)) from None
     to_onnx(model, dtype=dtype, path=output)
     size = os.path.getsize(output)
+    groups = (
+        f"{len(model.classes_)} classes"
+        if hasattr(model, "classes_")
+        else f"{len(model.weights_)} components"
+    )
     say(
-        f"Exported the {model.covariance_type} model ({len(model.classes_)} classes, "
+        f"Exported the {model.covariance_type} model ({groups}, "
         f"{model.n_features_in_} features) to {output}: {fmt.upper()}, {dtype}, {size:,} bytes."
     )

@@ -28,12 +28,14 @@ def _read_data(
     """Rows of DATA for the model's features, and the labels (for a classifier)."""
     from ..gaussian import Gaussian
     from ..io import read_xy
+    from ..mixture import GaussianMixture
 
-    is_gaussian = isinstance(model, Gaussian)
+    is_gaussian = isinstance(model, Gaussian | GaussianMixture)  # no labels
     if not is_gaussian and target is None:
         raise DataError("the per-class tests need the labels: give --target with --data")
     if is_gaussian and target is not None:
-        raise DataError("a single Gaussian has no classes; leave out --target")
+        what = "a mixture" if isinstance(model, GaussianMixture) else "a single Gaussian"
+        raise DataError(f"{what} has no classes; leave out --target")
     exclude = [] if target is None else [target]
     names = _feature_columns(model, data, parse_features(features), exclude)
     missing = "error" if is_gaussian else missing_mode(model)

@@ -1,5 +1,12 @@
 """Export a fitted :class:`~gaussmle.GaussianClassifier` to ONNX, for onnxruntime and friends.
 
+A fitted :class:`~gaussmle.GaussianMixture` exports the same graph with its
+components as the classes (labels 0 .. k-1) and its weights as the priors:
+``label`` is the component, ``probabilities`` the responsibilities, and
+``log_likelihood`` is log p(x) per row (n,), the log-sum-exp of the joint
+over the components (what ``score_samples`` returns; -inf for a row beyond
+the far-point limit below, where ``score_samples`` raises).
+
 :func:`to_onnx` builds the graph with ``onnx.helper`` directly (the ``onnx``
 package is only imported when a graph is built; install ``gaussmle[onnx]``).
 The graph has one input and three outputs, all plain tensors (no ZipMap):
@@ -96,7 +103,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._graph import build_graph
-from ._parameters import DTYPES, GraphParameters, check_dtype, graph_parameters
+from ._parameters import (
+    DTYPES,
+    GraphParameters,
+    check_dtype,
+    graph_parameters,
+    mixture_parameters,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - for type hints only
     import onnx
@@ -113,6 +126,7 @@ __all__ = [
     "GraphParameters",
     "build_graph",
     "graph_parameters",
+    "mixture_parameters",
     "require_onnx",
     "to_onnx",
 ]
@@ -129,7 +143,7 @@ def require_onnx() -> None:
         ) from exc
 
 
-def _metadata(model: Any, dtype: np.dtype) -> dict[str, str]:
+def _metadata(model: Any, dtype: np.dtype, classes: np.ndarray) -> dict[str, str]:
     from .. import __version__
 
     names = getattr(model, "feature_names_in_", None)
@@ -140,7 +154,7 @@ def _metadata(model: Any, dtype: np.dtype) -> dict[str, str]:
         "covariance_type": str(model.covariance_type),
         "dtype": dtype.name,
         "feature_names": json.dumps([str(f) for f in features]),
-        "classes": json.dumps([_plain(c) for c in np.asarray(model.classes_)]),
+        "classes": json.dumps([_plain(c) for c in np.asarray(classes)]),
     }
 
 
@@ -150,6 +164,30 @@ def _plain(label: Any) -> Any:
     return value if isinstance(value, int | float | bool) else str(value)
 
 
+def _export_of(model: Any, dtype: np.dtype) -> tuple[GraphParameters, bool, str]:
+    """The graph parameters of a model, whether its log-likelihood is per row, its doc string.
+
+    A GaussianMixture's components are the graph's classes (weights as
+    priors) and its ``log_likelihood`` is log p(x) per row; anything else
+    goes to :func:`graph_parameters` (a classifier, or its refusal).
+    """
+    from ..mixture import GaussianMixture
+
+    where = f"(covariance_type={getattr(model, 'covariance_type', None)!r}) in {dtype.name}"
+    if isinstance(model, GaussianMixture):
+        doc = (
+            f"gaussmle GaussianMixture {where}: label (the most probable component), "
+            "probabilities (the responsibilities of the components) and the log-likelihood "
+            "log p(x) of each row"
+        )
+        return mixture_parameters(model, dtype), True, doc
+    doc = (
+        f"gaussmle GaussianClassifier {where}: label, probabilities (in the order of "
+        "classes) and the joint log-likelihood log p(x, c)"
+    )
+    return graph_parameters(model, dtype), False, doc
+
+
 def to_onnx(
     model: Any, dtype: Any = "float64", path: str | os.PathLike[str] | None = None
 ) -> onnx.ModelProto:
@@ -157,10 +195,12 @@ def to_onnx(
 
     Parameters
     ----------
-    model : GaussianClassifier
-        Fitted, any ``covariance_type``, also ``predictive=True`` (Student t);
-        ``missing="marginalize"`` only for diag and spherical Gaussian
-        models (the others are refused with a ValueError).
+    model : GaussianClassifier or GaussianMixture
+        Fitted, any ``covariance_type``; a classifier also with
+        ``predictive=True`` (Student t); ``missing="marginalize"`` only for
+        diag and spherical Gaussian models (the others are refused with a
+        ValueError). A mixture's components are the graph's classes (labels
+        0 .. k-1, the weights as priors).
     dtype : {"float32", "float64"}, default "float64"
         The type of the input ``X`` and of all arithmetic in the graph.
     path : str or path-like, optional
@@ -170,8 +210,11 @@ def to_onnx(
     -------
     onnx.ModelProto
         Input ``X`` (n, d); outputs ``label`` (n,), ``probabilities`` (n, k)
-        and ``log_likelihood`` (n, k), the joint log-likelihood. The model's
-        metadata holds the feature names and classes (as JSON lists).
+        and ``log_likelihood`` (n, k), the joint log-likelihood; for a
+        mixture ``label`` is the component (``predict``), ``probabilities``
+        the responsibilities (``predict_proba``) and ``log_likelihood`` (n,)
+        is log p(x) (``score_samples``). The model's metadata holds the
+        feature names and classes (components), as JSON lists.
 
     Examples
     --------
@@ -181,25 +224,33 @@ def to_onnx(
     >>> proto = to_onnx(clf, dtype="float32")
     >>> [o.name for o in proto.graph.output], proto.opset_import[0].version
     (['label', 'probabilities', 'log_likelihood'], 17)
+    >>> import onnxruntime as ort
+    >>> from gaussmle import GaussianMixture
+    >>> X = np.array([[0.0], [0.2], [0.4], [10.0], [10.2], [10.4]])
+    >>> gm = GaussianMixture(2, covariance_type="diag", random_state=0).fit(X)
+    >>> session = ort.InferenceSession(to_onnx(gm).SerializeToString())
+    >>> label, resp, logp = session.run(None, {"X": np.array([[0.1], [10.1]])})
+    >>> label.tolist() == gm.predict([[0.1], [10.1]]).tolist(), logp.shape
+    (True, (2,))
+    >>> bool(np.abs(logp - gm.score_samples([[0.1], [10.1]])).max() < 1e-10)
+    True
     """
     require_onnx()
     from onnx import checker, helper
 
     dtype = check_dtype(dtype)
-    params = graph_parameters(model, dtype)
-    graph = build_graph(params, dtype, name=f"gaussmle_{model.covariance_type}")
+    params, per_sample, doc = _export_of(model, dtype)
+    graph = build_graph(
+        params, dtype, name=f"gaussmle_{model.covariance_type}", per_sample=per_sample
+    )
     proto = helper.make_model(
         graph,
         producer_name="gaussmle",
         opset_imports=[helper.make_opsetid("", OPSET)],
-        doc_string=(
-            f"gaussmle GaussianClassifier (covariance_type={model.covariance_type!r}) in "
-            f"{dtype.name}: label, probabilities (in the order of classes) and the joint "
-            "log-likelihood log p(x, c)"
-        ),
+        doc_string=doc,
     )
     proto.ir_version = IR_VERSION
-    helper.set_model_props(proto, _metadata(model, dtype))
+    helper.set_model_props(proto, _metadata(model, dtype, params.classes))
     checker.check_model(proto)
     if path is not None:
         from ..persist import atomic_write

@@ -294,7 +294,33 @@ def _optional_const(
     return [numpy_helper.from_array(np.ascontiguousarray(array), name)]
 
 
-def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> onnx.GraphProto:
+def _sample_loglik_nodes() -> list[onnx.NodeProto]:
+    """``joint`` (n, k) -> ``log_likelihood`` (n,): log p(x) by log-sum-exp over the classes.
+
+    A row whose every joint is -inf (far beyond the data) gets -inf (its
+    maximum is replaced by 0 before subtracting, so no NaN); a row with NaN or
+    infinity in X gets NaN.
+    """
+    from onnx import helper
+
+    node = helper.make_node
+    return [
+        node("ReduceMax", ["joint"], ["joint_top"], axes=[1], keepdims=1),  # (n, 1)
+        node("IsInf", ["joint_top"], ["joint_top_inf"]),
+        node("Where", ["joint_top_inf", "zero", "joint_top"], ["joint_shift"]),
+        node("Sub", ["joint", "joint_shift"], ["joint_relative"]),
+        node("Exp", ["joint_relative"], ["joint_relative_exp"]),
+        node("ReduceSum", ["joint_relative_exp", "axis_1"], ["joint_total"], keepdims=1),
+        node("Log", ["joint_total"], ["joint_log_total"]),
+        node("Add", ["joint_shift", "joint_log_total"], ["sample_raw"]),
+        node("Add", ["sample_raw", "poison"], ["sample_checked"]),
+        node("Squeeze", ["sample_checked", "axis_1"], ["log_likelihood"]),
+    ]
+
+
+def build_graph(
+    params: GraphParameters, dtype: Any, name: str = "gaussmle", per_sample: bool = False
+) -> onnx.GraphProto:
     """The ONNX graph (``onnx.GraphProto``) evaluating ``params`` in ``dtype``.
 
     The main path: centre, deviations from every class mean, whiten, sum of
@@ -305,6 +331,10 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
     when a batch has such rows. Rows with NaN or infinity in X get NaN
     probabilities and log-likelihoods, except that a marginalising graph
     (``params.feature_log_norm`` set) integrates NaN features out.
+
+    ``per_sample``: the output ``log_likelihood`` is log p(x) (n,), the
+    log-sum-exp of the joint over the classes (a mixture's ``score_samples``),
+    instead of the joint (n, k).
     """
     from onnx import helper, numpy_helper
 
@@ -350,7 +380,11 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
         # NaN here only from overflowed products (inf - inf): a density of 0
         node("IsNaN", ["joint_raw"], ["joint_nan"]),
         node("Where", ["joint_nan", "minus_inf", "joint_raw"], ["joint"]),
-        node("Add", ["joint", "poison"], ["log_likelihood"]),
+        *(
+            _sample_loglik_nodes()
+            if per_sample
+            else [node("Add", ["joint", "poison"], ["log_likelihood"])]
+        ),
         *_ranking_nodes(params),
         node("ArgMax", ["ranking"], ["main_code"], axis=1, keepdims=0),
         node("ReduceMax", ["ranking"], ["top"], axes=[1], keepdims=1),
@@ -378,6 +412,6 @@ def build_graph(params: GraphParameters, dtype: Any, name: str = "gaussmle") -> 
     outputs = [
         helper.make_tensor_value_info("label", label_tensor.data_type, ["n"]),
         helper.make_tensor_value_info("probabilities", elem, ["n", k]),
-        helper.make_tensor_value_info("log_likelihood", elem, ["n", k]),
+        helper.make_tensor_value_info("log_likelihood", elem, ["n"] if per_sample else ["n", k]),
     ]
     return helper.make_graph(nodes, name, inputs, outputs, initializers)

@@ -1,4 +1,4 @@
-"""The numbers an exported graph holds, computed in float64 from a fitted classifier.
+"""The numbers an exported graph holds, computed in float64 from a fitted classifier or mixture.
 
 Only the model's public fitted attributes are read (``means_``,
 ``covariances_``, ``class_prior_``, ``class_count_``, ``classes_``; for
@@ -148,8 +148,8 @@ def _check_exportable(model: Any) -> None:
 
     if not isinstance(model, GaussianClassifier):
         raise ValueError(
-            f"to_onnx exports a fitted GaussianClassifier, not {type(model).__name__}; "
-            "fit a GaussianClassifier (or load one with gaussmle.load) first"
+            "to_onnx exports a fitted GaussianClassifier or GaussianMixture, not "
+            f"{type(model).__name__}; fit one (or load one with gaussmle.load) first"
         )
     check_is_fitted(model, ["means_", "covariances_", "class_prior_", "classes_"])
     if model.predictive and model.missing == "marginalize":
@@ -218,6 +218,45 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
             "rows identically), or use covariance_type='diag'"
         )
     return params
+
+
+def mixture_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
+    """The float64 parameters of the graph of a fitted GaussianMixture, for ``dtype``.
+
+    The components are the graph's classes (labelled 0 .. k-1), the mixture
+    weights its priors: the joint log-likelihood of component ``c`` is
+    ``log w_c + log N(x | mu_c, Sigma_c)``, as the mixture's E-step computes it.
+    Only public fitted attributes are read (``weights_``, ``means_``,
+    ``covariances_``, which include ``reg_covar``). The reference point is the
+    weighted mean of the component means, rounded to ``dtype``; a component
+    of weight 0 never wins.
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianMixture
+    >>> gm = GaussianMixture(2, covariance_type="diag", reg_covar=0.0, random_state=0)
+    >>> p = mixture_parameters(gm.fit([[0.0], [2.0], [10.0], [12.0]]))
+    >>> p.reference.tolist(), sorted(p.shifted_means.ravel().tolist()), p.scale.tolist()
+    ([6.0], [-5.0, 5.0], [[1.0], [1.0]])
+    >>> p.classes.tolist(), p.log_const.round(4).tolist()
+    ([0, 1], [-1.6121, -1.6121])
+    """
+    check_is_fitted(model, ["weights_", "means_", "covariances_"])
+    dtype = check_dtype(dtype)
+    weights = np.asarray(model.weights_, dtype=np.float64)
+    seen = weights > 0
+    means = np.asarray(model.means_, dtype=np.float64)
+    k, d = means.shape
+    reference = (weights[seen] @ means[seen]) / weights[seen].sum()
+    reference = reference.astype(dtype).astype(np.float64)
+    shifted = np.where(seen[:, None], means - reference, 0.0)
+    with np.errstate(divide="ignore"):
+        log_weight = np.where(seen, np.log(weights), -np.inf)
+    cov = np.asarray(model.covariances_, dtype=np.float64)
+    scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
+    log_const = log_weight - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
+    linear = _linear_discriminant(scale, shifted)
+    return GraphParameters(reference, shifted, scale, log_const, np.arange(k), **linear)
 
 
 # ---------------------------------------------------------------------- Student t
