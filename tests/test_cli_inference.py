@@ -116,3 +116,10 @@ def test_describe_of_a_gaussian_is_its_summary(files, tmp_path):
         == g.summary().as_text().replace("Gaussian:", f"{out}:", 1) + "\n"
     )
     assert np.isfinite(g.summary().fit["aic"])
+
+
+def test_test_command_refuses_a_mixture_clearly(files):
+    mixture = files["root"] / "mixture.json"
+    features = "aromatic lift,elegance"
+    run("cluster", files["data"], "--components", "2", "--features", features, "-o", mixture)
+    assert_bad_input(run("test", mixture, ok=False), "holds a Gaussian mixture")
