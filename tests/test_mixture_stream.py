@@ -1,7 +1,10 @@
 """GaussianMixture.partial_fit: stepwise online EM over running averages of exact statistics."""
 
+import contextlib
+import io
 import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -210,3 +213,30 @@ def test_bad_batches_say_what_is_wrong():
     with pytest.raises(ValueError, match="sample_weight has negative values"):
         gm.partial_fit(X, sample_weight=-np.ones(50))
     assert gm.n_batches_seen_ == 1  # refused batches change nothing
+
+
+# ---------------------------------------------------------------------- the guide
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "mixtures-streaming.md"
+
+
+def test_streaming_guide_runs_as_written():
+    """docs/mixtures-streaming.md: its python blocks run, and print the text blocks after them."""
+    from test_tutorial import blocks, matches
+
+    found = blocks(GUIDE.read_text(encoding="utf-8"))
+    namespace: dict[str, object] = {"__name__": "guide"}
+    n_checked = 0
+    for index, (lang, body) in enumerate(found):
+        if lang != "python":
+            continue
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured):
+            exec(compile(body, f"{GUIDE.name}[block {index}]", "exec"), namespace)
+        following = found[index + 1] if index + 1 < len(found) else ("", "")
+        assert following[0] == "text", f"python block {index} shows no output"
+        assert matches(following[1].splitlines(), captured.getvalue().splitlines()), (
+            f"python block {index} printed:\n{captured.getvalue()}\n--- the guide shows:\n"
+            + following[1]
+        )
+        n_checked += 1
+    assert n_checked == 2
