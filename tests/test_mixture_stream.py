@@ -240,3 +240,32 @@ def test_streaming_guide_runs_as_written():
         )
         n_checked += 1
     assert n_checked == 2
+
+
+def test_a_model_read_from_a_file_continues(tmp_path):
+    from gaussmle.persist import load, save
+
+    first, second = stream(n_batches=2, rows=300, seed=5)
+    gm = GaussianMixture(3, covariance_type="diag", random_state=0).fit(first)
+    save(gm, tmp_path / "gm.json")
+    loaded = load(tmp_path / "gm.json")
+    gm.partial_fit(second)
+    loaded.partial_fit(second)
+    assert loaded.weight_seen_ == gm.weight_seen_ == 600.0
+    np.testing.assert_allclose(loaded.means_, gm.means_, rtol=1e-12)
+    np.testing.assert_allclose(loaded.covariances_, gm.covariances_, rtol=1e-12)
+
+
+def test_a_component_left_empty_is_reseeded_with_a_warning():
+    X = stream(n_batches=1, rows=400)[0]
+    means = CENTRES.copy()
+    means[2] = [1e3, 1e3]  # explains no row: all its weight goes at the first E-step
+    gm = GaussianMixture(
+        3, covariance_type="full", weights_init=np.full(3, 1 / 3), means_init=means,
+        precisions_init=unit_precisions("full"),
+    )  # fmt: skip
+    with pytest.warns(mixture.DegenerateComponentWarning, match="re-seeded"):
+        gm.partial_fit(X)
+    assert np.abs(gm.means_[2]).max() < 100 and np.isfinite(gm.covariances_).all()
+    gm.partial_fit(X)
+    assert np.isfinite(gm.covariances_).all() and gm.weights_.min() > 0

@@ -798,7 +798,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         average = running_average(previous, stats.shifted(ctx.ref), gamma)
         batch_weight = ctx.total_weight
         relative = scaled_stats(average, batch_weight).shifted(-ctx.ref)
-        seen = batch_weight + (0.0 if first else getattr(self, "weight_seen_", 0.0))
+        seen = batch_weight + (0.0 if first else self._weight_seen())
         with _kernels.one_blas_thread():  # small factorisations, once per batch
             new = ctx.absolute(ctx._m_step(relative, params, worst))
             kept = scaled_stats(average, seen)
@@ -813,6 +813,13 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.converged_ = False
         self.n_iter_ = 0 if first else self.n_iter_
         return self
+
+    def _weight_seen(self) -> float:
+        """Total weight seen so far (a model read from a file: its statistics' weight)."""
+        if hasattr(self, "weight_seen_"):
+            return float(self.weight_seen_)
+        stats = self.component_stats_
+        return 0.0 if stats is None else float(np.sum(stats.count))
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then the most probable component of each row of X."""
