@@ -439,6 +439,94 @@ def covariances_from_precisions(precisions: np.ndarray, covariance_type: str) ->
     return np.stack(out).reshape(precisions.shape)
 
 
+# ---------------------------------------------------------------------- online EM
+def _check_schedule(decay: Any, offset: Any) -> None:
+    """Refuse a step-size schedule outside 0.5 < learning_decay <= 1, learning_offset >= 0."""
+    if not np.isscalar(decay) or not np.isfinite(decay) or not 0.5 < decay <= 1.0:
+        raise ValueError(
+            f"learning_decay must be a number in (0.5, 1] (the step size is "
+            f"(t + learning_offset) ** -learning_decay); got {decay!r}"
+        )
+    if not np.isscalar(offset) or not np.isfinite(offset) or offset < 0:
+        raise ValueError(f"learning_offset must be a finite number >= 0; got {offset!r}")
+
+
+def step_size(t: int, decay: float, offset: float) -> float:
+    """The online-EM step size of batch ``t`` (1-based): ``min(1, (t + offset) ** -decay)``.
+
+    The first batch has step 1 (nothing to average with yet).
+
+    Examples
+    --------
+    >>> [step_size(t, 1.0, 0.0) for t in (1, 2, 4)]
+    [1.0, 0.5, 0.25]
+    >>> round(step_size(2, 0.75, 14.0), 6)
+    0.125
+    """
+    if t <= 1:
+        return 1.0
+    return min(1.0, float((t + offset) ** -decay))
+
+
+def scaled_stats(stats: GaussianStats, factor: float) -> GaussianStats:
+    """The statistics of the same data with every weight multiplied by ``factor``.
+
+    Means are unchanged (with their rounding residue); counts and m2 scale.
+
+    Examples
+    --------
+    >>> s = scaled_stats(GaussianStats.from_data([[0.0], [2.0]]), 0.25)
+    >>> float(s.count), s.mean.tolist(), s.m2.tolist()
+    (0.5, [1.0], [0.5])
+    """
+    fc = None if stats.feature_count is None else stats.feature_count * factor
+    return GaussianStats(
+        stats.count * factor, stats.mean, stats.m2 * factor, stats.kind, fc, stats.mean_lo
+    )
+
+
+def running_average(
+    previous: GaussianStats | None, batch: GaussianStats, gamma: float
+) -> GaussianStats:
+    """``(1 - gamma) * previous + gamma * batch``, each normalised to total weight one.
+
+    Cappe and Moulines' stepwise update of the expected sufficient statistics,
+    done on centred statistics: both operands are rescaled (counts and m2) and
+    merged exactly, so the result has counts summing to one and is the
+    weighted union of the two. ``previous`` None (or ``gamma`` 1) gives the batch.
+
+    Examples
+    --------
+    >>> a = GaussianStats.from_data([[0.0], [2.0]])
+    >>> b = GaussianStats.from_data([[4.0], [6.0], [8.0], [10.0]])
+    >>> s = running_average(a, b, 0.5)
+    >>> float(s.count), s.mean.tolist(), s.m2.tolist()
+    (1.0, [4.0], [12.0])
+    """
+    new = scaled_stats(batch, gamma / float(np.sum(batch.count)))
+    if previous is None or gamma >= 1.0:
+        return new
+    old = scaled_stats(previous, (1.0 - gamma) / float(np.sum(previous.count)))
+    return old.merge(new)
+
+
+def _exact_relative(params: _Params, stats: GaussianStats | None, ref: np.ndarray) -> _Params:
+    """``params`` (moved by ``-ref``) with each mean taken from ``stats`` where they agree.
+
+    ``means_`` are float64: far from the origin they are rounded (to about
+    1e-7 at 1e9). The statistics keep the mean exactly (``mean + mean_lo``);
+    for every component whose float64 mean is the statistics' (all but the
+    re-seeded ones) the next E-step uses that exact value.
+    """
+    if stats is None or stats.mean.shape != params.means.shape:
+        return params
+    rounded = params.means + ref
+    same = np.all(np.abs(stats.mean - rounded) <= 4 * np.spacing(np.abs(rounded)), axis=1)
+    exact = (stats.mean - ref) + stats.lo
+    means = np.where(same[:, None], exact, params.means)
+    return _Params(params.weights, means, params.covariances, params.stats)
+
+
 # ---------------------------------------------------------------------- the estimator
 class GaussianMixture(DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by EM: scikit-learn's API, exact statistics, sample weights.
@@ -453,7 +541,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     Beyond scikit-learn: ``fit(X, sample_weight=...)`` (integer weights equal
     repeated rows), an M-step from centred float64 statistics merged exactly
     between row chunks (no ``n x k`` matrix is kept), and degenerate
-    components handled instead of an error (see :class:`DegenerateComponentWarning`).
+    components handled instead of an error (see :class:`DegenerateComponentWarning`),
+    and :meth:`partial_fit`, stepwise online EM over the running averages of
+    the statistics, with step size ``(t + learning_offset) ** -learning_decay``
+    at batch ``t`` (``0.5 < learning_decay <= 1``, ``learning_offset >= 0``).
 
     ``fit`` also takes a Dask array or DataFrame (and Dask weights): each EM
     iteration is one map-reduce of the blocks' weighted statistics, merged
@@ -473,6 +564,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     lower_bound_ : float -- mean log-likelihood per sample at the last E-step
     lower_bounds_ : list of float -- its value at each iteration
     component_stats_ : GaussianStats -- the responsibility-weighted statistics, batch (k,)
+        (after :meth:`partial_fit`: their running average, scaled to ``weight_seen_``)
+    n_batches_seen_ : int -- batches seen by :meth:`partial_fit` (a fit counts as one)
+    weight_seen_ : float -- total sample weight seen by fit and partial_fit
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when fitted on a DataFrame
 
@@ -504,6 +598,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         warm_start: bool = False,
         random_state: Any = None,
         verbose: int = 0,
+        learning_decay: float = 1.0,
+        learning_offset: float = 0.0,
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -518,6 +614,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.learning_decay = learning_decay
+        self.learning_offset = learning_offset
 
     # ------------------------------------------------------------------ checks
     def _check_parameters(self) -> None:
@@ -534,6 +632,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         for name, value in (("tol", self.tol), ("reg_covar", self.reg_covar)):
             if not np.isscalar(value) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
+        _check_schedule(self.learning_decay, self.learning_offset)
 
     def _checked_inits(
         self, d: int
@@ -615,6 +714,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.n_iter_ = n_iter
         self.lower_bound_ = float(bound)
         self.lower_bounds_ = history
+        self.n_batches_seen_ = 1  # partial_fit continues with the fit as its first step
+        self.weight_seen_ = ctx.total_weight
         return self
 
     def _memory_fit(self, X: Any, sample_weight: Any, *, reset: bool) -> _Fit:
@@ -633,6 +734,102 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         w = check_sample_weight(sample_weight, n)
         data = GaussianStats.from_data(X, w, STATS_KIND[self.covariance_type])
         return _Fit(X, w, data, self, _Log())
+
+    def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
+        """One step of stepwise online EM (Cappe and Moulines 2009) on a batch of rows.
+
+        The first call (on an unfitted model) initialises as :meth:`fit` does,
+        from this batch with ``init_params`` or from ``weights_init``,
+        ``means_init`` and ``precisions_init``. Every call then runs one E-step
+        on the batch under the current parameters, giving its per-component
+        weighted statistics ``S_t`` (normalised to total weight one), and
+        updates their running average
+
+        ``A_t = (1 - gamma_t) A_{t-1} + gamma_t S_t``, with
+        ``gamma_t = (t + learning_offset) ** -learning_decay`` (``gamma_1 = 1``),
+
+        ``t`` the number of batches seen, this one included. The average is
+        kept as centred statistics (counts and m2 rescaled, merged exactly), and
+        the parameters come from it as in :meth:`fit`'s M-step (``reg_covar``,
+        floors, re-seeding of empty components). The defaults (decay 1, offset
+        0) make ``A_t`` the plain mean of the batches' statistics; a decay below
+        1 forgets old batches faster (for drifting streams). After :meth:`fit`
+        the fit counts as the first batch.
+
+        Parameters
+        ----------
+        X : array-like (n, d)
+            A batch of rows (on the first call at least ``n_components``).
+        y : ignored
+        sample_weight : array-like (n,), optional
+            Non-negative weights of the batch's rows.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> gm = GaussianMixture(2, covariance_type="diag", random_state=0)
+        >>> for _ in range(5):
+        ...     batch = np.concatenate([rng.normal(0, 1, (200, 1)), rng.normal(8, 1, (200, 1))])
+        ...     gm = gm.partial_fit(batch)
+        >>> gm.n_batches_seen_, sorted(np.round(gm.means_.ravel()).astype(int).tolist())
+        (5, [0, 8])
+        """
+        self._check_parameters()
+        first = not hasattr(self, "weights_")
+        X = validate_data(
+            self, X, reset=first, dtype=(np.float64, np.float32), ensure_all_finite=False
+        )
+        check_finite(X)
+        n, d = X.shape
+        if first and n < self.n_components:
+            raise ValueError(
+                f"the first batch has {n} rows but n_components={self.n_components}; pass a "
+                "first batch with at least as many rows as components"
+            )
+        w = check_sample_weight(sample_weight, n)
+        kind = STATS_KIND[self.covariance_type]
+        ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
+        if first:
+            params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
+            previous, t = None, 1
+        else:
+            params = _exact_relative(ctx.relative(self._params()), self.component_stats_, ctx.ref)
+            previous, t = self.component_stats_, getattr(self, "n_batches_seen_", 1) + 1
+        gamma = step_size(t, self.learning_decay, self.learning_offset)
+        dens = _densities_of(params, self.covariance_type)
+        stats, loglik, worst = em_pass(
+            X, w, dens, kind, ctx.ref, ctx.chunk_rows, n_worst=self.n_components
+        )
+        average = running_average(previous, stats.shifted(ctx.ref), gamma)
+        batch_weight = ctx.total_weight
+        relative = scaled_stats(average, batch_weight).shifted(-ctx.ref)
+        seen = batch_weight + (0.0 if first else self._weight_seen())
+        with _kernels.one_blas_thread():  # small factorisations, once per batch
+            new = ctx.absolute(ctx._m_step(relative, params, worst))
+            kept = scaled_stats(average, seen)
+            self._set_params(_Params(new.weights, new.means, new.covariances, kept))
+        message = ctx.log.message()
+        if message:
+            warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
+        self.n_batches_seen_ = t
+        self.weight_seen_ = seen
+        self.lower_bound_ = loglik / batch_weight
+        self.lower_bounds_ = ([] if first else list(self.lower_bounds_)) + [self.lower_bound_]
+        self.converged_ = False
+        self.n_iter_ = 0 if first else self.n_iter_
+        return self
+
+    def _weight_seen(self) -> float:
+        """Total weight seen so far (a model read from a file: its statistics' weight)."""
+        if hasattr(self, "weight_seen_"):
+            return float(self.weight_seen_)
+        stats = self.component_stats_
+        return 0.0 if stats is None else float(np.sum(stats.count))
 
     def fit_predict(self, X: Any, y: Any = None, sample_weight: Any = None) -> np.ndarray:
         """Fit, then the most probable component of each row of X."""
