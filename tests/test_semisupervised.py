@@ -78,6 +78,7 @@ def test_without_unlabelled_rows_nothing_changes(covariance_type):
     plain = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
     semi = GaussianClassifier(covariance_type=covariance_type, unlabelled=-1).fit(X, y)
     assert_same_model(semi, plain, X)
+    assert semi.n_iter_ == plain.n_iter_ == 1
 
 
 @pytest.mark.parametrize("covariance_type", TYPES)

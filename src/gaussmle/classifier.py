@@ -105,8 +105,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
     class_stats_ : GaussianStats -- the per-class sufficient statistics, batch (k,)
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when fitted on a DataFrame
-    n_iter_, converged_, lower_bound_ : int, bool, float -- after a fit with ``unlabelled``
-        set: EM iterations, whether they converged, the final mean log-likelihood
+    n_iter_ : int -- EM iterations of a semi-supervised fit; 1 for the closed-form fit
+    converged_, lower_bound_ : bool, float -- after a fit with ``unlabelled`` set: whether
+        EM converged, and the final mean log-likelihood (NaN when EM did not run)
 
     Examples
     --------
@@ -165,10 +166,13 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         if self.unlabelled is not None:
             return self._fit_semisupervised(X, y, sample_weight)
         if _is_dask(X):
-            return self._fit_dask(X, y, sample_weight, first=True)
-        X, y = self._validate(X, y, reset=True)
-        classes, codes = labels_and_codes(y)
-        return self._update(X, codes, classes, sample_weight, encoded=True)
+            self._fit_dask(X, y, sample_weight, first=True)
+        else:
+            X, y = self._validate(X, y, reset=True)
+            classes, codes = labels_and_codes(y)
+            self._update(X, codes, classes, sample_weight, encoded=True)
+        self.n_iter_ = 1  # the closed form: one pass (scikit-learn asks it beside max_iter)
+        return self
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None

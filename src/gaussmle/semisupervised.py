@@ -157,7 +157,7 @@ def fit_semisupervised(
     classes, codes = labels_and_codes(values[labelled])
     clf._update(X[labelled], codes, classes, None if w is None else w[labelled], encoded=True)
     if not mask.any() or weight == 0.0:
-        _set_em_attributes(clf, 0, True, np.nan)
+        _set_em_attributes(clf, 1, True, np.nan)  # as the plain fit
         return clf
     small = X.shape[1] <= _kernels.SMALL_ALGEBRA_FEATURES
     with _kernels.one_blas_thread() if small else nullcontext():  # small solves: no BLAS threads
