@@ -233,3 +233,19 @@ def test_guide_runs_and_prints_what_it_shows():
             assert out.getvalue() == fences[i + 1][1]
             shown += 1
     assert shown >= 1
+
+
+def test_pandas_and_list_labels():
+    pd = pytest.importorskip("pandas")
+    X, y = generated("diag", 12, 200)
+    ys = np.where(few_labels(y, 0.05, 12), y, -1)
+    expected = GaussianClassifier(unlabelled=-1).fit(X, ys)
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    from_pandas = GaussianClassifier(unlabelled=-1).fit(frame, pd.Series(ys))
+    assert from_pandas.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    gaps = [None if v == -1 else int(v) for v in ys]
+    from_list = GaussianClassifier(unlabelled=gaussmle.MISSING_LABEL).fit(X, gaps)
+    assert from_list.classes_.tolist() == [0, 1] and from_list.classes_.dtype.kind == "i"
+    for model in (from_pandas, from_list):
+        np.testing.assert_array_equal(model.means_, expected.means_)
+        np.testing.assert_array_equal(model.covariances_, expected.covariances_)

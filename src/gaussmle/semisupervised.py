@@ -65,7 +65,7 @@ MISSING_LABEL = _MissingLabel()
 def _labels_array(y: Any) -> np.ndarray:
     """y as a 1-D numpy array (a pandas Series or a one-column frame through ``to_numpy``)."""
     if hasattr(y, "to_numpy"):
-        y = y.to_numpy(dtype=object) if hasattr(y, "isna") else y.to_numpy()
+        y = y.to_numpy()
     return np.asarray(y).reshape(-1) if np.ndim(y) > 1 else np.asarray(y)
 
 
@@ -148,8 +148,11 @@ def fit_semisupervised(
             "row of each class"
         )
     if mask.any():  # a labelled value stands in, so the usual checks see valid labels
-        values = values.copy() if values.dtype.kind != "O" else values.astype(object)
+        values = values.copy()
         values[mask] = values[np.argmin(mask)]
+        if values.dtype.kind == "O":  # e.g. integers with None: integers once the gaps are filled
+            inferred = np.array(values.tolist())
+            values = inferred if inferred.dtype.kind in "iubUS" else values
     X, values = clf._validate(X, values, reset=True)
     check_finite(X)
     w = check_sample_weight(sample_weight, X.shape[0])
