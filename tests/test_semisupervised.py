@@ -175,7 +175,7 @@ def test_missing_label_sentinel(missing):
         GaussianClassifier().fit(X, texts)
     clf = GaussianClassifier(unlabelled=gaussmle.MISSING_LABEL)
     expected = GaussianClassifier(unlabelled="?").fit(X, np.where(labelled, texts, "?"))
-    for labels in (texts, pd.Series(texts)):
+    for labels in (texts, pd.Series(texts), pd.Series(texts, dtype="string")):
         np.testing.assert_array_equal(clone(clf).fit(X, labels).means_, expected.means_)
     floats = np.where(labelled, y, np.nan)
     fitted = clone(clf).fit(X, floats)
