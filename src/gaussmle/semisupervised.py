@@ -18,6 +18,16 @@ by less than ``tol``, or after ``max_iter`` iterations (with a warning).
 
 Labels that are missing (None, NaN, pandas' NA) are named by the sentinel
 :data:`MISSING_LABEL`: ``GaussianClassifier(unlabelled=MISSING_LABEL)``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gaussmle import GaussianClassifier
+>>> X = np.array([[0.0], [0.2], [0.4], [5.0], [5.2], [5.4]])
+>>> y = np.array([0, -1, -1, 1, -1, -1])  # one labelled row per class
+>>> clf = GaussianClassifier(unlabelled=-1).fit(X, y)
+>>> clf.means_.round(3).ravel().tolist(), clf.class_prior_.round(3).tolist(), clf.converged_
+([0.2, 5.2], [0.5, 0.5], True)
 """
 
 from __future__ import annotations
