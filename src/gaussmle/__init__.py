@@ -26,6 +26,7 @@ _LAZY = {
     "GaussianClassifier": "classifier",
     "GaussianMixture": "mixture",
     "DegenerateComponentWarning": "mixture",
+    "MISSING_LABEL": "semisupervised",
     "Explanation": "diagnostics",
     "NormalityTest": "diagnostics",
     "explain": "diagnostics",

@@ -89,7 +89,7 @@ def check_labels_present(y: Any) -> None:
     >>> check_labels_present(["a", None])
     Traceback (most recent call last):
     ...
-    ValueError: y has a missing label (None) at index 1; drop the unlabelled rows first (fitting unlabelled rows will be unlabelled= once it exists)
+    ValueError: y has a missing label (None) at index 1; drop the unlabelled rows first, or fit them as unlabelled rows with unlabelled=gaussmle.MISSING_LABEL
     """  # noqa: E501
     if y is None:
         return  # no labels at all: the caller's check says so
@@ -114,8 +114,8 @@ def check_labels_present(y: Any) -> None:
         i = int(np.argmax(missing))
         shown = "NaN" if values.dtype.kind == "f" else str(values[i])
         raise ValueError(
-            f"y has a missing label ({shown}) at index {i}; drop the unlabelled rows first "
-            "(fitting unlabelled rows will be unlabelled= once it exists)"
+            f"y has a missing label ({shown}) at index {i}; drop the unlabelled rows first, "
+            "or fit them as unlabelled rows with unlabelled=gaussmle.MISSING_LABEL"
         )
 
 

@@ -78,6 +78,21 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         full/tied: the marginal Gaussian of the observed block). Fitting
         (diag and spherical only) keeps available-case statistics per
         feature, which are valid when values are missing at random.
+    unlabelled : label or MISSING_LABEL, optional
+        The label that marks an unlabelled row (e.g. ``-1`` or ``"?"``); then
+        ``fit`` runs semi-supervised EM (:mod:`gaussmle.semisupervised`):
+        labelled rows keep their class, unlabelled rows count for every class
+        with their posterior probabilities. ``gaussmle.MISSING_LABEL`` marks
+        the rows whose label is missing (None, NaN, pandas' NA). None (the
+        default): every row is labelled. Not with ``missing="marginalize"``,
+        ``partial_fit``, ``fit_batches`` or Dask collections.
+    unlabelled_weight : float, default 1.0
+        The weight of an unlabelled row relative to a labelled one (0 gives
+        the fit on the labelled rows exactly).
+    max_iter : int, default 100
+        Most EM iterations of the semi-supervised fit.
+    tol : float, default 1e-3
+        The EM stops when the mean log-likelihood changes by less than this.
 
     Attributes
     ----------
@@ -90,6 +105,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
     class_stats_ : GaussianStats -- the per-class sufficient statistics, batch (k,)
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when fitted on a DataFrame
+    n_iter_ : int -- EM iterations of a semi-supervised fit; 1 for the closed-form fit
+    converged_, lower_bound_ : bool, float -- after a fit with ``unlabelled`` set: whether
+        EM converged, and the final mean log-likelihood (NaN when EM did not run)
 
     Examples
     --------
@@ -113,6 +131,10 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         prior: Any = None,
         predictive: bool = False,
         missing: str = "error",
+        unlabelled: Any = None,
+        unlabelled_weight: float = 1.0,
+        max_iter: int = 100,
+        tol: float = 1e-3,
     ) -> None:
         self.covariance_type = covariance_type
         self.priors = priors
@@ -121,6 +143,10 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         self.prior = prior
         self.predictive = predictive
         self.missing = missing
+        self.unlabelled = unlabelled
+        self.unlabelled_weight = unlabelled_weight
+        self.max_iter = max_iter
+        self.tol = tol
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GaussianClassifier:
@@ -137,11 +163,16 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         self
         """
         self._reset()
+        if self.unlabelled is not None:
+            return self._fit_semisupervised(X, y, sample_weight)
         if _is_dask(X):
-            return self._fit_dask(X, y, sample_weight, first=True)
-        X, y = self._validate(X, y, reset=True)
-        classes, codes = labels_and_codes(y)
-        return self._update(X, codes, classes, sample_weight, encoded=True)
+            self._fit_dask(X, y, sample_weight, first=True)
+        else:
+            X, y = self._validate(X, y, reset=True)
+            classes, codes = labels_and_codes(y)
+            self._update(X, codes, classes, sample_weight, encoded=True)
+        self.n_iter_ = 1  # the closed form: one pass (scikit-learn asks it beside max_iter)
+        return self
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
@@ -161,6 +192,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         >>> clf.partial_fit(X[3:], y[3:]).means_.ravel().tolist()
         [0.5, 5.5]
         """
+        self._refuse_unlabelled("partial_fit")
         first = not hasattr(self, "classes_")
         if first and classes is None:
             raise ValueError(
@@ -202,6 +234,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         >>> clf.classes_.tolist(), clf.class_count_.tolist(), clf.means_.ravel().tolist()
         (['a', 'b'], [2.0, 4.0], [1.0, 3.25])
         """
+        self._refuse_unlabelled("fit_batches")
         self._reset()
         kind, missing = self._stats_kind(), self._allow_nan()
         first = True
@@ -217,6 +250,20 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         if total is None:
             raise ValueError("batches gave no rows; pass at least one batch of (X, y)")
         return self._absorb(total.stats, total.classes)
+
+    def _fit_semisupervised(self, X: Any, y: Any, sample_weight: Any) -> GaussianClassifier:
+        """Semi-supervised EM (labelled and unlabelled rows), in :mod:`gaussmle.semisupervised`."""
+        from .semisupervised import fit_semisupervised
+
+        if _is_dask(X):
+            self._refuse_unlabelled("fit on Dask collections")
+        return fit_semisupervised(self, X, y, sample_weight)
+
+    def _refuse_unlabelled(self, what: str) -> None:
+        if self.unlabelled is not None:
+            from .semisupervised import refuse_unlabelled
+
+            refuse_unlabelled(self, what)
 
     def _fit_dask(
         self, X: Any, y: Any, sample_weight: Any, *, first: bool, classes: Any = None

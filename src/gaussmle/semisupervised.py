@@ -1,0 +1,258 @@
+"""Semi-supervised fitting of a GaussianClassifier by EM (Nigam et al. 2000).
+
+``GaussianClassifier(unlabelled=-1)`` marks the rows whose label equals the
+sentinel as unlabelled. The fit starts from the classifier fitted on the
+labelled rows alone, then alternates:
+
+- E-step: the posterior class probabilities of the unlabelled rows, from the
+  classifier's own density evaluator (what ``predict_proba`` computes);
+- M-step: per class, the exact centred weighted statistics of the unlabelled
+  rows with weights ``unlabelled_weight * sample_weight * posterior``, merged
+  with the statistics of the labelled rows (which keep their class with
+  weight one); every fitted parameter (and the priors, unless fixed) is
+  derived from the merged statistics as in a supervised fit.
+
+It stops when the mean log-likelihood (labelled rows: log p(x, y); unlabelled
+rows: ``unlabelled_weight`` times log p(x); divided by the total weight) changes
+by less than ``tol``, or after ``max_iter`` iterations (with a warning).
+
+Labels that are missing (None, NaN, pandas' NA) are named by the sentinel
+:data:`MISSING_LABEL`: ``GaussianClassifier(unlabelled=MISSING_LABEL)``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gaussmle import GaussianClassifier
+>>> X = np.array([[0.0], [0.2], [0.4], [5.0], [5.2], [5.4]])
+>>> y = np.array([0, -1, -1, 1, -1, -1])  # one labelled row per class
+>>> clf = GaussianClassifier(unlabelled=-1).fit(X, y)
+>>> clf.means_.round(3).ravel().tolist(), clf.class_prior_.round(3).tolist(), clf.converged_
+([0.2, 5.2], [0.5, 0.5], True)
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from ._labels import labels_and_codes
+from ._validation import check_finite, check_sample_weight, plain
+from .kernels import _kernels
+from .mixture import normalise_rows, weighted_moments
+from .stats import GaussianStats, default_chunk_rows
+
+if TYPE_CHECKING:
+    from .classifier import GaussianClassifier
+
+
+class _MissingLabel:
+    """The sentinel for "a missing label (None, NaN, pandas' NA) marks an unlabelled row".
+
+    One instance, :data:`MISSING_LABEL`; copies (scikit-learn's ``clone``) are itself.
+    """
+
+    def __repr__(self) -> str:
+        return "MISSING_LABEL"
+
+    def __copy__(self) -> _MissingLabel:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _MissingLabel:
+        return self
+
+    def __reduce__(self) -> str:
+        return "MISSING_LABEL"
+
+
+#: ``unlabelled=MISSING_LABEL``: rows whose label is None, NaN or pandas' NA are unlabelled.
+MISSING_LABEL = _MissingLabel()
+
+
+def _labels_array(y: Any) -> np.ndarray:
+    """y as a 1-D numpy array (a pandas Series or a one-column frame through ``to_numpy``)."""
+    if hasattr(y, "to_numpy"):
+        y = y.to_numpy()
+    return np.asarray(y).reshape(-1) if np.ndim(y) > 1 else np.asarray(y)
+
+
+def unlabelled_mask(y: Any, sentinel: Any) -> np.ndarray:
+    """Which labels mark an unlabelled row: equal to ``sentinel``, or missing for MISSING_LABEL.
+
+    A sentinel of another type than the labels (``"-1"`` for integer labels)
+    matches no row.
+
+    Examples
+    --------
+    >>> unlabelled_mask([0, -1, 1], -1).tolist()
+    [False, True, False]
+    >>> unlabelled_mask(["a", None, float("nan")], MISSING_LABEL).tolist()
+    [False, True, True]
+    >>> unlabelled_mask(["a", "?"], -1).tolist()
+    [False, False]
+    """
+    from ._validation import _is_missing_label
+
+    values = _labels_array(y)
+    if sentinel is MISSING_LABEL:
+        if values.dtype.kind == "f":
+            return np.isnan(values)
+        if values.dtype.kind != "O":
+            return np.zeros(values.shape, dtype=bool)
+        return np.fromiter(map(_is_missing_label, values), bool, values.size)
+    if values.dtype.kind == "O":
+        return np.fromiter((type(v) is type(sentinel) and v == sentinel for v in values), bool)
+    numeric_sentinel = isinstance(sentinel, (int, float, np.number)) and not isinstance(
+        sentinel, bool
+    )
+    if values.dtype.kind in "iuf" and numeric_sentinel:
+        return values == sentinel
+    if values.dtype.kind in "US" and isinstance(sentinel, (str, bytes)):
+        return values == sentinel
+    return np.zeros(values.shape, dtype=bool)
+
+
+def check_em_parameters(clf: GaussianClassifier) -> tuple[float, int, float]:
+    """(unlabelled_weight, max_iter, tol), checked."""
+    weight, max_iter, tol = clf.unlabelled_weight, clf.max_iter, clf.tol
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)):
+        raise ValueError(f"unlabelled_weight must be a number >= 0, got {weight!r}")
+    if not (np.isfinite(weight) and weight >= 0):
+        raise ValueError(f"unlabelled_weight must be a finite number >= 0, got {weight!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"max_iter must be an integer >= 1, got {max_iter!r}")
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.number)) or not tol >= 0:
+        raise ValueError(f"tol must be a number >= 0, got {tol!r}")
+    return float(weight), int(max_iter), float(tol)
+
+
+def refuse_unlabelled(clf: GaussianClassifier, what: str) -> None:
+    """A clear error where a path cannot take unlabelled rows (partial_fit, Dask, ...)."""
+    if clf.unlabelled is not None:
+        raise ValueError(
+            f"{what} does not support unlabelled rows (unlabelled={clf.unlabelled!r}); "
+            "use fit on in-memory arrays, or set unlabelled=None"
+        )
+
+
+def fit_semisupervised(
+    clf: GaussianClassifier, X: Any, y: Any, sample_weight: Any
+) -> GaussianClassifier:
+    """Fit ``clf`` by semi-supervised EM; the plain fit where no row is unlabelled."""
+    weight, max_iter, tol = check_em_parameters(clf)
+    if clf._allow_nan():
+        raise ValueError(
+            "missing='marginalize' with unlabelled rows is not supported yet; impute or drop "
+            "the rows with missing values, or set unlabelled=None"
+        )
+    mask = unlabelled_mask(y, clf.unlabelled)
+    values = _labels_array(y)
+    if mask.shape != (np.shape(X)[0],):
+        raise ValueError(f"y has {mask.size} labels but X has {np.shape(X)[0]} rows")
+    if mask.all():
+        raise ValueError(
+            f"every label is the unlabelled sentinel {clf.unlabelled!r}; label at least one "
+            "row of each class"
+        )
+    if mask.any():  # a labelled value stands in, so the usual checks see valid labels
+        values = values.copy()
+        values[mask] = values[np.argmin(mask)]
+        if values.dtype.kind == "O":  # e.g. integers with None: integers once the gaps are filled
+            inferred = np.array(values.tolist())
+            values = inferred if inferred.dtype.kind in "iubUS" else values
+    X, values = clf._validate(X, values, reset=True)
+    check_finite(X)
+    w = check_sample_weight(sample_weight, X.shape[0])
+    labelled = ~mask
+    classes, codes = labels_and_codes(values[labelled])
+    clf._update(X[labelled], codes, classes, None if w is None else w[labelled], encoded=True)
+    if not mask.any() or weight == 0.0:
+        _set_em_attributes(clf, 1, True, np.nan)  # as the plain fit
+        return clf
+    small = X.shape[1] <= _kernels.SMALL_ALGEBRA_FEATURES
+    with _kernels.one_blas_thread() if small else nullcontext():  # small solves: no BLAS threads
+        _run_em(clf, X, labelled, codes, w, weight, max_iter, tol)
+    return clf
+
+
+def _set_em_attributes(clf: GaussianClassifier, n_iter: int, converged: bool, ll: float) -> None:
+    clf.n_iter_ = n_iter
+    clf.converged_ = converged
+    clf.lower_bound_ = ll
+
+
+def _run_em(
+    clf: GaussianClassifier,
+    X: np.ndarray,
+    labelled: np.ndarray,
+    codes: np.ndarray,
+    w: np.ndarray | None,
+    weight: float,
+    max_iter: int,
+    tol: float,
+) -> None:
+    """EM from the labelled-only fit in ``clf`` until the mean log-likelihood settles."""
+    kind = clf.class_stats_.kind
+    fixed = clf.class_stats_  # the labelled rows' statistics: every M-step starts from them
+    XL, XU = X[labelled], X[~labelled]
+    wL = np.ones(XL.shape[0]) if w is None else w[labelled]
+    wU = weight * (np.ones(XU.shape[0]) if w is None else w[~labelled])
+    total_weight = float(wL.sum() + wU.sum())
+    reference = XU.mean(axis=0)
+    previous = -np.inf
+    converged = False
+    ll = np.nan
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        unlabelled_stats, ll_unlabelled = _e_and_m(clf, XU, wU, kind, reference)
+        joint = clf._densities.joint(XL)[np.arange(XL.shape[0]), codes]
+        ll = (float(wL @ joint) + ll_unlabelled) / total_weight
+        del clf.class_stats_  # _absorb merges with what is there: start from the labelled rows
+        clf._absorb(fixed.merge(unlabelled_stats), clf.classes_)
+        if abs(ll - previous) < tol:
+            converged = True
+            break
+        previous = ll
+    _set_em_attributes(clf, n_iter, converged, ll)
+    if not converged:
+        warnings.warn(
+            f"semi-supervised EM did not converge in max_iter={max_iter} iterations (the mean "
+            f"log-likelihood last changed by {plain(abs(ll - previous))}); raise max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+
+def _e_and_m(
+    clf: GaussianClassifier, XU: np.ndarray, wU: np.ndarray, kind: str, reference: np.ndarray
+) -> tuple[GaussianStats, float]:
+    """Per-class weighted statistics of the unlabelled rows and their weighted sum of log p(x).
+
+    Chunk by chunk: the posteriors from the classifier's density evaluator are
+    folded into centred weighted statistics (in coordinates shifted by
+    ``reference``) and dropped; chunks merge exactly.
+    """
+    d = XU.shape[1]
+    k = len(clf.classes_)
+    rows = default_chunk_rows(d)
+    total = GaussianStats.empty(d, kind, (k,))
+    loglik = 0.0
+    for start in range(0, XU.shape[0], rows):
+        chunk = XU[start : start + rows]
+        wc = wU[start : start + rows]
+        R = clf._densities.joint(chunk)
+        logp = normalise_rows(R)  # R: the posteriors, in place
+        if not np.isfinite(logp).all():
+            raise ValueError(
+                "an unlabelled row has no finite density under any class (values of about "
+                "1e154 or more?); rescale the data first"
+            )
+        loglik += float(wc @ logp)
+        R *= wc[:, None]
+        Z = np.subtract(chunk, reference, dtype=np.float64)
+        total = total.merge(GaussianStats(*weighted_moments(Z, R, kind), kind))
+    return total.shifted(reference), loglik
