@@ -168,8 +168,13 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         if _is_dask(X):
             self._fit_dask(X, y, sample_weight, first=True)
         else:
-            X, y = self._validate(X, y, reset=True)
-            classes, codes = labels_and_codes(y)
+            X, y = self._validate(X, y, reset=True, check_targets=False)
+            try:
+                classes, codes = labels_and_codes(y)
+            except TypeError:
+                _check_targets(y)  # scikit-learn explains labels that cannot be sorted
+                raise
+            _check_targets(y, classes)  # on the distinct labels found once
             self._update(X, codes, classes, sample_weight, encoded=True)
         self.n_iter_ = 1  # the closed form: one pass (scikit-learn asks it beside max_iter)
         return self
@@ -321,21 +326,17 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             if name.endswith("_") and not name.startswith("__"):
                 delattr(self, name)
 
-    def _validate(self, X: Any, y: Any, *, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _validate(
+        self, X: Any, y: Any, *, reset: bool, check_targets: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
         check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
         check_labels_present(y)
         # NaN and infinity are caught by the statistics (one pass saved)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
-        if y.dtype.kind not in "iubUS":  # integers and strings are labels by nature
-            # the distinct labels decide (a float label that is not an integer is
-            # continuous); scikit-learn's check would sort every row
-            try:
-                distinct = unique_labels(y)
-            except TypeError:  # labels that cannot be sorted: scikit-learn says why
-                distinct = y
-            check_classification_targets(distinct)
+        if check_targets:
+            _check_targets(y)
         return X, y
 
     def _update(
@@ -670,6 +671,23 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _check_targets(y: np.ndarray, distinct: np.ndarray | None = None) -> None:
+    """scikit-learn's check that ``y`` holds class labels, made on its distinct labels.
+
+    Integers and strings are labels by nature; for the rest the distinct labels
+    decide (a float label that is not an integer is continuous): scikit-learn's
+    check would sort every row.
+    """
+    if y.dtype.kind in "iubUS":
+        return
+    if distinct is None:
+        try:
+            distinct = unique_labels(y)
+        except TypeError:  # labels that cannot be sorted: scikit-learn says why
+            distinct = y
+    check_classification_targets(distinct)
 
 
 def _is_dask(X: Any) -> bool:
