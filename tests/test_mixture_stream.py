@@ -256,6 +256,29 @@ def test_a_model_read_from_a_file_continues(tmp_path):
     np.testing.assert_allclose(loaded.covariances_, gm.covariances_, rtol=1e-12)
 
 
+def test_a_model_file_keeps_the_schedule(tmp_path):
+    import json
+
+    from gaussmle.persist import ModelFileError, load, save
+
+    first, _ = stream(n_batches=2, rows=300, seed=5)
+    gm = GaussianMixture(
+        3, covariance_type="diag", random_state=0, learning_decay=0.7, learning_offset=4.0
+    )
+    save(gm.fit(first), tmp_path / "gm.json")
+    loaded = load(tmp_path / "gm.json")
+    assert (loaded.learning_decay, loaded.learning_offset) == (0.7, 4.0)
+    doc = json.loads((tmp_path / "gm.json").read_text())
+    doc["hyperparameters"]["learning_decay"] = 0.2
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match=r"learning_decay must be in \(0.5, 1\]"):
+        load(tmp_path / "bad.json")
+    for key in ("learning_decay", "learning_offset"):  # files from before the schedule
+        del doc["hyperparameters"][key]
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    assert load(tmp_path / "old.json").learning_decay == 1.0
+
+
 def test_a_component_left_empty_is_reseeded_with_a_warning():
     X = stream(n_batches=1, rows=400)[0]
     means = CENTRES.copy()

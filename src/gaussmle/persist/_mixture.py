@@ -60,6 +60,9 @@ _HYPER = (
     "random_state",
     "verbose",
 )
+#: partial_fit's step-size schedule: written always, optional on reading (files made
+#: before it existed take the defaults).
+_SCHEDULE = ("learning_decay", "learning_offset")
 #: How far the weights may sum from one (they are normalised by one division).
 _WEIGHT_SUM_TOL = 1e-9
 _PSD_RTOL = 1e-9
@@ -84,6 +87,7 @@ def mixture_to_dict(model: GaussianMixture, header: dict[str, Any]) -> dict[str,
     check_is_fitted(model, "weights_")
     params = model.get_params()
     hyper = {key: params[key] for key in _HYPER}
+    hyper.update({key: float(params[key]) for key in _SCHEDULE})
     state = params["random_state"]
     hyper["random_state"] = int(state) if _is_int(state) else None
     hyper["tol"], hyper["reg_covar"] = float(hyper["tol"]), float(hyper["reg_covar"])
@@ -166,7 +170,7 @@ def read_mixture(doc: dict[str, Any]) -> GaussianMixture:
 
 
 def _read_hyperparameters(value: Any) -> dict[str, Any]:
-    hyper = _check_keys(value, _HYPER, "hyperparameters")
+    hyper = _check_keys(value, _HYPER, "hyperparameters", optional=_SCHEDULE)
     if hyper["covariance_type"] not in COVARIANCE_TYPES:
         raise _Invalid(
             f"hyperparameters.covariance_type is {hyper['covariance_type']!r}, but it must be "
@@ -181,6 +185,12 @@ def _read_hyperparameters(value: Any) -> dict[str, Any]:
         _number(hyper[key], f"hyperparameters.{key}", minimum=0.0)
     if not isinstance(hyper["warm_start"], bool):
         raise _Invalid("hyperparameters.warm_start must be true or false")
+    if "learning_offset" in hyper:
+        _number(hyper["learning_offset"], "hyperparameters.learning_offset", minimum=0.0)
+    if "learning_decay" in hyper:
+        decay = _number(hyper["learning_decay"], "hyperparameters.learning_decay", minimum=0.0)
+        if not 0.5 < decay <= 1.0:
+            raise _Invalid("hyperparameters.learning_decay must be in (0.5, 1]")
     state = hyper["random_state"]
     if state is not None and not _is_int(state):
         raise _Invalid("hyperparameters.random_state must be null or an integer")
