@@ -141,6 +141,19 @@ def parallel_min_rows() -> int:
     return int(KERNELS.PARALLEL_MIN_ROWS)
 
 
+# ------------------------------------------------------------------ mixtures
+
+
+@pytest.fixture(params=[pytest.param("kernel", marks=pytest.mark.compiled), "numpy"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a mixture test with the compiled M-step kernel and with the numpy reference path."""
+    from gaussmle import mixture
+
+    if request.param == "numpy":
+        monkeypatch.setattr(mixture, "use_kernel", lambda: False)
+    return request.param
+
+
 # ------------------------------------------------------------------ data on disk
 
 

@@ -9,32 +9,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from cli_support import assert_bad_input, run
 
 from gaussmle import GaussianMixture
-from gaussmle.cli import cli
 from gaussmle.datasets import make_skittles
 from gaussmle.io import write_table
 from gaussmle.persist import load
 
 FEATURES = "aromatic lift,elegance"
 SCRIPT = Path(sys.executable).with_name("gaussmle")
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if ok and result.exit_code != 0:
-        raise AssertionError(f"{args} failed ({result.exit_code}): {result.output}")
-    return result
-
-
-def assert_bad_input(result, *fragments):
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")

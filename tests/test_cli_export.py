@@ -9,38 +9,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
+from cli_support import assert_bad_input, run  # noqa: E402
+
 from gaussmle import GaussianClassifier  # noqa: E402
-from gaussmle.cli import cli  # noqa: E402
 from gaussmle.cli._app import unnamed  # noqa: E402
 from gaussmle.datasets import make_skittles  # noqa: E402
 from gaussmle.io import write_table  # noqa: E402
 from gaussmle.persist import load, save  # noqa: E402
 
 SCRIPT = Path(sys.executable).with_name("gaussmle")
-
-
-def run(*args: object, ok: bool = True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if ok and result.exit_code != 0:
-        raise AssertionError(f"gaussmle {args} failed: {result.output}\n{result.exception!r}")
-    return result
-
-
-def assert_bad_input(result, *fragments: str) -> str:
-    """Exit code 2, one line on stderr starting 'error: ', no traceback."""
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: "), lines[0]
-    assert "Traceback" not in result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

@@ -6,28 +6,13 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from cli_support import assert_bad_input, run
 
 import gaussmle
-from gaussmle.cli import cli
 from gaussmle.datasets import make_skittles
 from gaussmle.inference import box_m, henze_zirkler, manova
 from gaussmle.io import write_table
 from gaussmle.persist import load
-
-
-def run(*args, ok: bool = True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if ok and result.exit_code != 0:
-        raise AssertionError(f"{args} failed: {result.output}\n{result.exception!r}")
-    return result
-
-
-def assert_bad_input(result, fragment: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ") and fragment in lines[0], lines
-    assert "Traceback" not in result.output
 
 
 @pytest.fixture(scope="module")

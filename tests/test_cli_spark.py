@@ -14,9 +14,8 @@ pytest.importorskip("pyspark")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from click.testing import CliRunner  # noqa: E402
+from cli_support import run  # noqa: E402
 
-from gaussmle.cli import cli  # noqa: E402
 from gaussmle.datasets import make_skittles  # noqa: E402
 from gaussmle.io import write_table  # noqa: E402
 from gaussmle.persist import load  # noqa: E402
@@ -40,13 +39,6 @@ def spark():
     )
     session.sparkContext.setLogLevel("ERROR")
     return session
-
-
-def run(*args, ok: bool = True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if ok and result.exit_code != 0:
-        raise AssertionError(f"{args} failed:\n{result.output}\n{result.exception!r}")
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -11,17 +11,9 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from cli_support import run
 
-from gaussmle.cli import cli
 from gaussmle.io import DataError, read_xy
-
-
-def run(*args: str, ok: bool = True):
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    if ok and result.exit_code != 0:
-        raise AssertionError(f"{args} failed:\n{result.output}\n{result.exception!r}")
-    return result
 
 
 def one_error(result) -> str:

@@ -46,14 +46,6 @@ def rel(a, b):
     return float(np.max(np.abs(np.asarray(a) - b)) / np.max(np.abs(b)))
 
 
-@pytest.fixture(params=[pytest.param("kernel", marks=pytest.mark.compiled), "numpy"])
-def path(request, monkeypatch):
-    """Run with the compiled M-step kernel and with the numpy reference path."""
-    if request.param == "numpy":
-        monkeypatch.setattr(mixture, "use_kernel", lambda: False)
-    return request.param
-
-
 # ---------------------------------------------------------------------- parity
 @pytest.mark.parametrize("covariance_type", TYPES)
 def test_parity_with_sklearn_from_the_same_start(covariance_type, path):
