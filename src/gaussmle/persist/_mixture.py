@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from .._validation import COVARIANCE_TYPES
-from ..covariance import cholesky
-from ..mixture import INIT_PARAMS, STATS_KIND, GaussianMixture, _Params
+from ..covariance import structure_for
+from ..mixture import INIT_PARAMS, GaussianMixture, _Params
 from ..stats import GaussianStats
 from ._checks import _array, _check_keys, _floats_in, _is_int, _number
 from ._format import _Invalid
@@ -148,7 +148,7 @@ def read_mixture(doc: dict[str, Any]) -> GaussianMixture:
     params = _read_parameters(doc["parameters"], k, d, cov_type)
     stats = None
     if doc["statistics"] is not None:
-        stats = _read_statistics(doc["statistics"], k, d, STATS_KIND[cov_type])
+        stats = _read_statistics(doc["statistics"], k, d, structure_for(cov_type).stats_kind)
     fit = _check_keys(doc["fit"], ("converged", "n_iter", "lower_bound", "lower_bounds"), "fit")
     if not isinstance(fit["converged"], bool):
         raise _Invalid("fit.converged must be true or false")
@@ -207,18 +207,11 @@ def _read_parameters(
     if abs(float(weights.sum()) - 1.0) > _WEIGHT_SUM_TOL:
         raise _Invalid(f"parameters.weights sum to {weights.sum()!r}, not 1")
     means = _array(params["means"], (k, d), "parameters.means")
-    shape = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}[cov_type]
-    cov = _array(params["covariances"], shape, "parameters.covariances")
-    if cov_type in ("diag", "spherical"):
-        if not (cov > 0).all():
-            raise _Invalid("parameters.covariances has a variance that is not positive")
-    else:
-        if not np.array_equal(cov, np.swapaxes(cov, -1, -2)):
-            raise _Invalid("parameters.covariances is not symmetric")
-        try:
-            cholesky(cov)
-        except ValueError:
-            raise _Invalid("parameters.covariances is not positive definite") from None
+    structure = structure_for(cov_type)
+    cov = _array(params["covariances"], structure.parameter_shape(k, d), "parameters.covariances")
+    problem = structure.invalid_covariances(cov)
+    if problem is not None:
+        raise _Invalid(f"parameters.covariances {problem}")
     return weights, means, cov
 
 

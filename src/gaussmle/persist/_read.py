@@ -18,7 +18,7 @@ import numpy as np
 
 from .._validation import COVARIANCE_TYPES
 from ..classifier import GaussianClassifier
-from ..densities import family_for
+from ..covariance import structure_for
 from ..gaussian import GAUSSIAN_TYPES, Gaussian
 from ..stats import GaussianStats
 from ._checks import _array, _check_keys, _floats_in, _get, _is_int, _is_number, _json_type, _number
@@ -347,7 +347,7 @@ def _read_classes(values: Any, dtype_name: Any) -> tuple[np.ndarray, list[Any]]:
 def _read_statistics(value: Any, labels: list[Any], d: int, covariance_type: str) -> GaussianStats:
     stats = _check_keys(value, ("kind", "per_class"), "statistics")
     kind = stats["kind"]
-    wanted = family_for(covariance_type).stats_kind
+    wanted = structure_for(covariance_type).stats_kind
     if kind not in ("diag", "full"):
         raise _Invalid(f"statistics.kind is {kind!r}, but it must be 'diag' or 'full'")
     if kind != wanted:
@@ -454,8 +454,8 @@ def _check_scatter(m2: np.ndarray, at: str) -> None:
 
 def _check_parameters(value: Any, model: GaussianClassifier, k: int, d: int) -> None:
     params = _check_keys(value, ("class_prior", "means", "covariances", "epsilon"), "parameters")
-    family = family_for(model.covariance_type)
-    cov_shape = family.covariance_shape(k, d)
+    structure = structure_for(model.covariance_type)
+    cov_shape = structure.parameter_shape(k, d)
     saved = {
         "class_prior": _array(params["class_prior"], (k,), "parameters.class_prior"),
         "means": _array(params["means"], (k, d), "parameters.means"),
@@ -464,7 +464,7 @@ def _check_parameters(value: Any, model: GaussianClassifier, k: int, d: int) -> 
     }
     seen = model.class_count_ > 0
     cov = saved["covariances"]
-    variances = family.variances_of(cov, seen)
+    variances = structure.variances_of(cov, seen)
     if not (variances > 0).all():
         raise _Invalid("parameters.covariances has a variance that is not positive")
     derived = {
@@ -493,12 +493,11 @@ def _read_gaussian(doc: dict[str, Any]) -> Gaussian:
             f"parameters.covariance_type is {cov_type!r}, but it must be one of {options}"
         )
     mean = _array(params["mean"], (d,), "parameters.mean")
-    shape = {"diag": (d,), "full": (d, d), "spherical": ()}[cov_type]
-    cov = _array(params["covariance"], shape, "parameters.covariance")
-    variances = np.diagonal(cov) if cov_type == "full" else np.atleast_1d(cov)
-    if not (variances > 0).all():
+    structure = structure_for(cov_type)
+    cov = _array(params["covariance"], structure.single_shape(d), "parameters.covariance")
+    if not (structure.single_variance(cov, d) > 0).all():
         raise _Invalid("parameters.covariance has a variance that is not positive")
-    if cov_type == "full" and not np.allclose(cov, cov.T, rtol=0.0, atol=0.0):
+    if not np.array_equal(cov, cov.T):  # finite values: vectors and scalars are symmetric
         raise _Invalid("parameters.covariance is not symmetric")
     n = params["n"]
     n = float("nan") if n is None else _number(n, "parameters.n")
