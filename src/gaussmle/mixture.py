@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.linalg import cho_solve, solve_triangular
 from sklearn.base import BaseEstimator, DensityMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
@@ -52,22 +51,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._moments import centred_moments
 from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
-from .covariance import cholesky, covariances_from_stats
+from .covariance import Structure, covariances_from_stats, structure_for
 from .densities import ClassDensities
 from .kernels import _kernels
 from .stats import GaussianStats, default_chunk_rows
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
-#: The statistics each covariance type needs.
-STATS_KIND = {"full": "full", "tied": "full", "diag": "diag", "spherical": "diag"}
 #: A component with less weight than this fraction of an average row's is empty.
 EMPTY_WEIGHT = 1e-6
-#: A variance below ``n_features * eps`` times the data's is singular at rounding level.
-EPS = float(np.finfo(np.float64).eps)
 #: The first floor added to a singular covariance, relative to the data's variance.
 FLOOR = 1e-9
-#: The key of the shared covariance in the log of floored covariances.
-TIED = -1
 #: How many times (per component and fit) an empty component is re-seeded.
 MAX_RESEEDS = 3
 
@@ -362,7 +355,7 @@ def _data_scale(data: GaussianStats) -> np.ndarray:
 
 
 def floor_covariances(
-    cov: np.ndarray, covariance_type: str, scale: np.ndarray, log: _Log
+    cov: np.ndarray, covariance_type: str | Structure, scale: np.ndarray, log: _Log
 ) -> np.ndarray:
     """Covariances made safely positive definite, relative to the data's variance ``scale``.
 
@@ -379,48 +372,23 @@ def floor_covariances(
     >>> log.floored
     {0: 4e-09}
     """
-    d = scale.shape[0]
-    if covariance_type in ("diag", "spherical"):
-        ref = scale if covariance_type == "diag" else np.float64(scale.mean())
-        bad = ~(cov > d * EPS * ref)
-        if bad.any():
-            cov = np.where(bad, cov + FLOOR * ref, cov)
-            for c in np.flatnonzero(bad.reshape(cov.shape[0], -1).any(axis=1)):
-                amount = FLOOR * (ref if np.ndim(ref) == 0 else ref.max())
-                log.floored[int(c)] = float(amount)
-        return cov
-    batch = cov.reshape((-1, d, d)).copy()
-    for c in range(batch.shape[0]):
-        amount = 0.0
-        for _ in range(12):
-            try:
-                cholesky(batch[c] + amount * np.eye(d))
-                break
-            except ValueError:
-                amount = FLOOR * float(scale.max()) if amount == 0.0 else 10.0 * amount
-        if amount:
-            batch[c] += amount * np.eye(d)
-            log.floored[int(c) if covariance_type == "full" else TIED] = amount
-    return batch.reshape(cov.shape)
+    cov, floored = structure_for(covariance_type).floor(cov, scale, FLOOR)
+    log.floored.update(floored)
+    return cov
 
 
-def _precision_cholesky(cov: np.ndarray, covariance_type: str) -> np.ndarray:
+def _precision_cholesky(cov: np.ndarray, covariance_type: str | Structure) -> np.ndarray:
     """scikit-learn's ``precisions_cholesky_``: ``P = U U^T`` (U upper) for full/tied."""
-    if covariance_type in ("diag", "spherical"):
-        return 1.0 / np.sqrt(cov)
-    batch = cov.reshape((-1,) + cov.shape[-2:])
-    eye = np.eye(cov.shape[-1])
-    out = np.stack([solve_triangular(np.linalg.cholesky(c), eye, lower=True).T for c in batch])
-    return out.reshape(cov.shape)
+    return structure_for(covariance_type).precision_cholesky(cov)
 
 
-def _precisions(prec_chol: np.ndarray, covariance_type: str) -> np.ndarray:
-    if covariance_type in ("diag", "spherical"):
-        return prec_chol**2
-    return prec_chol @ np.swapaxes(prec_chol, -1, -2)
+def _precisions(prec_chol: np.ndarray, covariance_type: str | Structure) -> np.ndarray:
+    return structure_for(covariance_type).precisions(prec_chol)
 
 
-def covariances_from_precisions(precisions: np.ndarray, covariance_type: str) -> np.ndarray:
+def covariances_from_precisions(
+    precisions: np.ndarray, covariance_type: str | Structure
+) -> np.ndarray:
     """Invert precisions (through their Cholesky factor; no explicit inverse of the matrix).
 
     Examples
@@ -428,15 +396,7 @@ def covariances_from_precisions(precisions: np.ndarray, covariance_type: str) ->
     >>> covariances_from_precisions(np.array([[4.0, 0.0], [0.0, 0.25]]), "tied").tolist()
     [[0.25, 0.0], [0.0, 4.0]]
     """
-    if covariance_type in ("diag", "spherical"):
-        return 1.0 / precisions
-    batch = precisions.reshape((-1,) + precisions.shape[-2:])
-    eye = np.eye(precisions.shape[-1])
-    out = []
-    for p in batch:
-        cov = cho_solve((np.linalg.cholesky(p), True), eye)
-        out.append(0.5 * (cov + cov.T))
-    return np.stack(out).reshape(precisions.shape)
+    return structure_for(covariance_type).from_precisions(precisions)
 
 
 # ---------------------------------------------------------------------- online EM
@@ -649,8 +609,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                     "its sum first"
                 )
         means = _init_array(self.means_init, (k, d), "means_init")
-        shapes = {"full": (k, d, d), "tied": (d, d), "diag": (k, d), "spherical": (k,)}
-        prec = _init_array(self.precisions_init, shapes[self.covariance_type], "precisions_init")
+        shape = structure_for(self.covariance_type).parameter_shape(k, d)
+        prec = _init_array(self.precisions_init, shape, "precisions_init")
         cov = None if prec is None else _covariances_of_init(prec, self.covariance_type)
         return weights, means, cov
 
@@ -732,7 +692,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         n = X.shape[0]
         _check_rows(n, self.n_components)
         w = check_sample_weight(sample_weight, n)
-        data = GaussianStats.from_data(X, w, STATS_KIND[self.covariance_type])
+        data = GaussianStats.from_data(X, w, structure_for(self.covariance_type).stats_kind)
         return _Fit(X, w, data, self, _Log())
 
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
@@ -792,7 +752,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "first batch with at least as many rows as components"
             )
         w = check_sample_weight(sample_weight, n)
-        kind = STATS_KIND[self.covariance_type]
+        kind = structure_for(self.covariance_type).stats_kind
         ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
         if first:
             params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
@@ -903,27 +863,17 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             raise ValueError(f"n_samples must be at least 1; got {n_samples}")
         rng = check_random_state(self.random_state)
         counts = rng.multinomial(n_samples, self.weights_)
-        d = self.means_.shape[1]
+        structure = structure_for(self.covariance_type)
         parts = []
         for c, (mean, m) in enumerate(zip(self.means_, counts, strict=True)):
-            if self.covariance_type in ("full", "tied"):
-                cov = self.covariances_ if self.covariance_type == "tied" else self.covariances_[c]
-                parts.append(rng.multivariate_normal(mean, cov, int(m)))
-            else:
-                sd = np.sqrt(self.covariances_[c])
-                parts.append(mean + rng.standard_normal(size=(m, d)) * sd)
+            parts.append(structure.draw(rng, mean, self.covariances_, c, m))
         y = np.concatenate([np.full(m, j, dtype=int) for j, m in enumerate(counts)])
         return np.vstack(parts), y
 
     # ------------------------------------------------------------------ model selection
     def _n_parameters(self) -> int:
         k, d = self.means_.shape
-        cov = {
-            "full": k * d * (d + 1) // 2,
-            "diag": k * d,
-            "tied": d * (d + 1) // 2,
-            "spherical": k,
-        }[self.covariance_type]
+        cov = structure_for(self.covariance_type).n_parameters(k, d)
         return int(cov + k * d + k - 1)
 
     def bic(self, X: Any) -> float:
@@ -971,25 +921,11 @@ def _init_array(value: Any, shape: tuple[int, ...], name: str) -> np.ndarray | N
     return arr
 
 
-def _covariances_of_init(prec: np.ndarray, covariance_type: str) -> np.ndarray:
+def _covariances_of_init(prec: np.ndarray, covariance_type: str | Structure) -> np.ndarray:
     """Covariances from a validated-shape ``precisions_init``; refuses non-positive-definite."""
-    if covariance_type in ("diag", "spherical"):
-        if not (prec > 0).all():
-            raise ValueError(
-                f"precisions_init must be positive for covariance_type={covariance_type!r}"
-            )
-        return covariances_from_precisions(prec, covariance_type)
-    for i, p in enumerate(prec.reshape((-1,) + prec.shape[-2:])):
-        which = "precisions_init" if prec.ndim == 2 else f"precisions_init[{i}]"
-        if not np.allclose(p, p.T):
-            raise ValueError(f"{which} is not symmetric; pass symmetric precision matrices")
-        try:
-            np.linalg.cholesky(p)
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                f"{which} is not positive definite; pass inverse covariance matrices"
-            ) from None
-    return covariances_from_precisions(prec, covariance_type)
+    structure = structure_for(covariance_type)
+    structure.check_precisions(prec, "precisions_init")
+    return structure.from_precisions(prec)
 
 
 def _densities_of(params: _Params, covariance_type: str) -> ClassDensities:
@@ -1020,7 +956,7 @@ class _Fit:
 
     @property
     def kind(self) -> str:
-        return STATS_KIND[self.type]
+        return structure_for(self.type).stats_kind
 
     @property
     def ref(self) -> np.ndarray:
@@ -1158,14 +1094,14 @@ class _Fit:
                 weights[c] = 0.0
                 if previous is not None:
                     means[c] = previous.means[c]
-                    if self.type != "tied":
+                    if structure_for(self.type).per_component:
                         cov[c] = previous.covariances[c]
                 continue
             self.reseeds[c] = done + 1
             self.log.reseeded[c] = self.log.reseeded.get(c, 0) + 1
             row = next(candidates, None)
             means[c] = 0.0 if row is None else np.subtract(self.row(row), self.ref)
-            if self.type != "tied":
+            if structure_for(self.type).per_component:
                 cov[c] = covariances_from_stats(self.data, self.type, self.model.reg_covar)
             weights[c] = 1.0 / len(weights)
         if empty.any():
@@ -1244,7 +1180,7 @@ class _DaskFit(_Fit):
         if n < 2:
             raise ValueError(f"X has {n} rows; a mixture needs at least 2")
         _check_rows(n, model.n_components)
-        data = stats_from_dask(X, w, STATS_KIND[model.covariance_type])
+        data = stats_from_dask(X, w, structure_for(model.covariance_type).stats_kind)
         return cls(X, w, data, model, _Log())
 
     def em_pass(self, dens: ClassDensities) -> tuple[GaussianStats, float, _Worst]:
