@@ -11,8 +11,9 @@
   a mixture with log mixing weights (its posteriors are the E-step's
   responsibilities).
 
-The public string ``covariance_type`` becomes a family class here and
-nowhere else (:func:`family_for`).
+The public string ``covariance_type`` becomes a structure in
+:func:`gaussmle.covariance.structure_for`, and a structure becomes its family
+class here (:func:`family_for`).
 
 Examples
 --------
@@ -30,19 +31,16 @@ from typing import Any
 
 import numpy as np
 
+from ..covariance import Structure, structure_for
 from ._evaluator import DensityEvaluator
 from ._family import Family
 from ._gaussian import DiagFamily, FullFamily, SphericalFamily, TiedFamily
 
-_FAMILIES: dict[str, type[Family]] = {
-    "diag": DiagFamily,
-    "spherical": SphericalFamily,
-    "tied": TiedFamily,
-    "full": FullFamily,
-}
+#: The Gaussian families, one per covariance structure.
+_FAMILIES: tuple[type[Family], ...] = (DiagFamily, SphericalFamily, TiedFamily, FullFamily)
 
 
-def family_for(covariance_type: str) -> type[Family]:
+def family_for(covariance_type: str | Structure) -> type[Family]:
     """The family class of a ``covariance_type`` ("diag", "spherical", "tied", "full").
 
     Examples
@@ -50,12 +48,8 @@ def family_for(covariance_type: str) -> type[Family]:
     >>> family_for("tied").__name__, family_for("tied").stats_kind
     ('TiedFamily', 'full')
     """
-    try:
-        return _FAMILIES[covariance_type]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"covariance_type must be one of {sorted(_FAMILIES)}; got {covariance_type!r}"
-        ) from None
+    structure = structure_for(covariance_type)
+    return next(family for family in _FAMILIES if family.structure is structure)
 
 
 def ClassDensities(  # noqa: N802 - a factory named for the object it builds

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..covariance import Structure
 from ..kernels import _kernels
 
 
@@ -44,6 +45,10 @@ class Family:
     and :meth:`compiled`.
     """
 
+    #: The covariance structure (:mod:`gaussmle.covariance`) of a Gaussian family; the
+    #: class-level part of the interface (shapes, parameter counts, the statistics it
+    #: needs) is the structure's.
+    structure: ClassVar[Structure]
     #: Statistics kind the structure is estimated from ("diag" or "full").
     stats_kind: ClassVar[str] = "diag"
     #: Whether the features are independent given the class (diag, spherical): the log
@@ -52,6 +57,12 @@ class Family:
     means: np.ndarray
     reference: np.ndarray
     log_norm: np.ndarray
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "structure" in cls.__dict__:  # a Gaussian family: its structure says
+            cls.stats_kind = cls.structure.stats_kind
+            cls.independent_features = cls.structure.independent_features
 
     @property
     def n_classes(self) -> int:
@@ -113,28 +124,27 @@ class Family:
     @classmethod
     def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
         """Free covariance parameters of k densities on d features."""
-        raise NotImplementedError
+        return cls.structure.n_parameters(n_classes, n_features)
 
     @classmethod
     def placeholder(cls, n_features: int) -> Any:
         """A harmless covariance for a density that has no data (k >= 1 slot)."""
-        raise NotImplementedError
+        return cls.structure.placeholder(n_features)
 
     @classmethod
     def variances(cls, covariances: np.ndarray) -> np.ndarray:
         """The variances (diagonals), one row per density: (k, d) or (1, d) when shared."""
-        raise NotImplementedError
+        return cls.structure.variances(covariances)
 
     @classmethod
     def variances_of(cls, covariances: np.ndarray, seen: np.ndarray) -> np.ndarray:
         """The variances of the densities where ``seen`` (k,) is True (a shared matrix: all)."""
-        var = cls.variances(covariances)
-        return var[seen] if var.shape[0] == seen.shape[0] else var
+        return cls.structure.variances_of(covariances, seen)
 
     @classmethod
     def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
         """The shape of the covariances of k densities on d features."""
-        raise NotImplementedError
+        return cls.structure.parameter_shape(n_classes, n_features)
 
 
 class Kernel:

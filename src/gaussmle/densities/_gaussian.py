@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from ..covariance import LOG_2PI, cholesky, log_det
+from ..covariance import LOG_2PI, Structure, cholesky, structure_for
 from ..kernels import _kernels
 from ._family import DirectKernel, Family, Kernel, LinearKernel, log_q, scaled_deviations
 from ._student import StudentDiag, StudentFull
@@ -33,6 +33,8 @@ EPS = float(np.finfo(np.float64).eps)
 ABS_TOL = 1e-11
 #: Safety factor on the rounding bound of the expanded square.
 SAFETY = 8.0
+#: The structure of per-feature variances (k, d): how a diag family evaluates.
+_PER_FEATURE = structure_for("diag")
 #: Up to this many classes the compiled direct loop beats two matrix products.
 DIRECT_MAX_CLASSES = 128
 
@@ -94,7 +96,7 @@ class DiagFamily(Family):
     [[-0.9189, -2.9189]]
     """
 
-    independent_features: ClassVar[bool] = True
+    structure: ClassVar[Structure] = structure_for("diag")
 
     def __init__(
         self, means: np.ndarray, variances: np.ndarray, reference: np.ndarray, labels: Any = None
@@ -105,7 +107,8 @@ class DiagFamily(Family):
         var = np.broadcast_to(np.asarray(variances, dtype=np.float64), (k, d))
         self.covariances = var  # per-feature variances (k, d)
         self.precision = 1.0 / var  # (k, d)
-        self.log_norm = -0.5 * (d * LOG_2PI + log_det(var, "diag", d))
+        # per-feature variances (k, d), spherical ones too (broadcast)
+        self.log_norm = -0.5 * (d * LOG_2PI + _PER_FEATURE.log_det(var, d))
         self._expanded = _Expanded(self.means - self.reference, self.precision, per_class=False)
 
     def log_density(self, X: np.ndarray) -> np.ndarray:
@@ -145,25 +148,11 @@ class DiagFamily(Family):
         """The posterior predictive (Student t) densities of this structure."""
         return StudentDiag(location, scale, df)
 
-    @classmethod
-    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
-        return (n_classes, n_features)
-
-    @classmethod
-    def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
-        return n_classes * n_features
-
-    @classmethod
-    def placeholder(cls, n_features: int) -> Any:
-        return np.ones(n_features)
-
-    @classmethod
-    def variances(cls, covariances: np.ndarray) -> np.ndarray:
-        return covariances
-
 
 class SphericalFamily(DiagFamily):
     """Gaussians with one variance per class: variances (k,), evaluated as diag."""
+
+    structure: ClassVar[Structure] = structure_for("spherical")
 
     @classmethod
     def from_parameters(
@@ -181,22 +170,6 @@ class SphericalFamily(DiagFamily):
         s = np.asarray(scale, dtype=np.float64).reshape(k, d)
         return StudentFull(location, s[:, :, None] * np.eye(d), df, labels)
 
-    @classmethod
-    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
-        return (n_classes,)
-
-    @classmethod
-    def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
-        return n_classes
-
-    @classmethod
-    def placeholder(cls, n_features: int) -> Any:
-        return 1.0
-
-    @classmethod
-    def variances(cls, covariances: np.ndarray) -> np.ndarray:
-        return np.asarray(covariances)[:, None]
-
 
 class TiedFamily(Family):
     """Gaussians sharing one covariance matrix (LDA): covariance (d, d).
@@ -212,7 +185,7 @@ class TiedFamily(Family):
     [[-0.9189, -2.9189]]
     """
 
-    stats_kind: ClassVar[str] = "full"
+    structure: ClassVar[Structure] = structure_for("tied")
 
     def __init__(
         self, means: np.ndarray, covariance: np.ndarray, reference: np.ndarray, labels: Any = None
@@ -222,7 +195,7 @@ class TiedFamily(Family):
         self.reference = np.asarray(reference, dtype=np.float64)
         self.covariances = np.asarray(covariance, dtype=np.float64)
         self.factor = cholesky(self.covariances)
-        self.log_norm = np.full(k, -0.5 * (d * LOG_2PI + log_det(self.factor, "tied", d)))
+        self.log_norm = np.full(k, -0.5 * (d * LOG_2PI + self.structure.log_det(self.factor, d)))
         # whitened shifted means, (k, d): L^{-1} (mu_c - r)
         white = solve_triangular(self.factor, (self.means - self.reference).T, lower=True).T
         self._expanded = _Expanded(white, np.ones((k, d)), per_class=True)
@@ -309,22 +282,6 @@ class TiedFamily(Family):
         """The posterior predictive (d-variate t) densities of this structure."""
         return StudentFull(location, scale, df, labels)
 
-    @classmethod
-    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
-        return (n_features, n_features)
-
-    @classmethod
-    def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
-        return n_features * (n_features + 1) // 2
-
-    @classmethod
-    def placeholder(cls, n_features: int) -> Any:
-        return None  # one shared matrix: a class without data has nothing to replace
-
-    @classmethod
-    def variances(cls, covariances: np.ndarray) -> np.ndarray:
-        return np.diagonal(covariances)[None, :]
-
 
 class FullFamily(Family):
     """Gaussians with a covariance matrix each (QDA): covariances (k, d, d).
@@ -336,7 +293,7 @@ class FullFamily(Family):
     [[-0.9189, -2.9189]]
     """
 
-    stats_kind: ClassVar[str] = "full"
+    structure: ClassVar[Structure] = structure_for("full")
 
     def __init__(
         self, means: np.ndarray, covariances: np.ndarray, reference: np.ndarray, labels: Any = None
@@ -346,7 +303,7 @@ class FullFamily(Family):
         self.reference = np.asarray(reference, dtype=np.float64)
         self.covariances = np.asarray(covariances, dtype=np.float64)
         self.factors = cholesky(self.covariances, labels)
-        self.log_norm = -0.5 * (d * LOG_2PI + log_det(self.factors, "full", d))
+        self.log_norm = -0.5 * (d * LOG_2PI + self.structure.log_det(self.factors, d))
 
     def log_density(self, X: np.ndarray) -> np.ndarray:
         out = np.empty((X.shape[0], self.n_classes))
@@ -382,22 +339,6 @@ class FullFamily(Family):
     ) -> Family:
         """The posterior predictive (d-variate t) densities of this structure."""
         return StudentFull(location, scale, df, labels)
-
-    @classmethod
-    def covariance_shape(cls, n_classes: int, n_features: int) -> tuple[int, ...]:
-        return (n_classes, n_features, n_features)
-
-    @classmethod
-    def n_covariance_parameters(cls, n_classes: int, n_features: int) -> int:
-        return n_classes * n_features * (n_features + 1) // 2
-
-    @classmethod
-    def placeholder(cls, n_features: int) -> Any:
-        return np.eye(n_features)
-
-    @classmethod
-    def variances(cls, covariances: np.ndarray) -> np.ndarray:
-        return np.diagonal(covariances, axis1=1, axis2=2)
 
 
 class NoFeatures(Family):

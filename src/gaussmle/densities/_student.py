@@ -14,7 +14,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 from scipy.special import gammaln
 
-from ..covariance import cholesky, log_det
+from ..covariance import cholesky, structure_for
 from ._family import Family, log_q, scaled_deviations
 
 
@@ -81,7 +81,7 @@ class StudentFull(Family):
         self.df = nu = np.asarray(df, dtype=np.float64).reshape(k)
         self.covariances = np.asarray(scale, dtype=np.float64).reshape(k, d, d)
         self.factors = cholesky(self.covariances, labels)
-        logdet = log_det(self.factors, "full", d)
+        logdet = structure_for("full").log_det(self.factors, d)
         self.log_norm = (
             gammaln((nu + d) / 2) - gammaln(nu / 2) - 0.5 * d * np.log(nu * np.pi) - 0.5 * logdet
         )
