@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from .covariance import Structure, structure_for
 from .stats import GaussianStats
 
 
@@ -123,59 +124,24 @@ def coerce_prior(prior: Any) -> ConjugatePrior:
     raise TypeError("prior must be None, a ConjugatePrior or a dict of its fields")
 
 
-def _posterior_means(stats: GaussianStats, m0: np.ndarray, kappa0: float):
-    """kappa_n, mu_n and the per-group shrinkage weight kappa0 n / kappa_n."""
-    n = stats.count
-    kappa_n = kappa0 + n
-    mu_n = (kappa0 * m0 + n[..., None] * stats.mean) / kappa_n[..., None]
-    shrink = kappa0 * n / kappa_n
-    return kappa_n, mu_n, shrink
-
-
-def posterior(stats: GaussianStats, covariance_type: str, prior: ConjugatePrior, pooled=None):
+def posterior(
+    stats: GaussianStats, covariance_type: str | Structure, prior: ConjugatePrior, pooled=None
+):
     """Posterior hyperparameters for a batch of groups (or one group).
 
     Returns a dict with ``kappa`` (batch), ``mean`` (batch, d) and for diag /
     spherical ``alpha`` and ``beta`` (per feature / per group), for full /
-    tied ``nu`` and ``psi`` (d, d) per group (tied: one shared).
+    tied ``nu`` and ``psi`` (d, d) per group (tied: one shared); the algebra
+    is the structure's (:meth:`gaussmle.covariance.Structure.conjugate_posterior`).
     """
     pooled = stats.pooled() if pooled is None else pooled
     m0, s0 = prior.resolved(pooled)
     kappa0, nu = float(prior.mean_strength), float(prior.variance_strength)
-    d = stats.n_features
-    dev = stats.mean - m0
-    if covariance_type in ("diag", "spherical"):
-        # per feature: with missing values each feature has its own count
-        n = stats.to_diag().n_per_feature
-        kappa = kappa0 + n
-        mean = (kappa0 * m0 + n * stats.mean) / kappa
-        shrink = kappa0 * n / kappa
-        beta = 0.5 * nu * s0 + 0.5 * stats.to_diag().m2 + 0.5 * shrink * dev * dev
-        alpha = 0.5 * nu + 0.5 * n
-        if covariance_type == "spherical":
-            # one variance: Inverse-Gamma(d nu / 2, nu sum(s0^2) / 2)
-            beta = beta.sum(axis=-1)
-            alpha = alpha.sum(axis=-1)
-        return {"kappa": kappa, "mean": mean, "alpha": alpha, "beta": beta}
-    kappa_n, mu_n, shrink = _posterior_means(stats, m0, kappa0)
-    out: dict[str, Any] = {"kappa": kappa_n, "mean": mu_n}
-    if stats.kind != "full":
-        raise ValueError(f"a {covariance_type!r} prior needs kind='full' statistics")
-    nu0 = nu + d - 1.0
-    psi0 = np.diag(nu * s0)
-    outer = dev[..., :, None] * dev[..., None, :]
-    psi = psi0 + stats.m2 + shrink[..., None, None] * outer
-    if covariance_type == "tied":
-        k = stats.count.size
-        psi = psi0 + (psi - psi0).reshape((-1, d, d)).sum(axis=0)
-        out.update(nu=nu0 + float(stats.count.sum()), psi=psi, n_groups=k)
-    else:
-        out.update(nu=nu0 + stats.count, psi=psi)
-    return out
+    return structure_for(covariance_type).conjugate_posterior(stats, m0, s0, kappa0, nu)
 
 
 def map_estimate(
-    stats: GaussianStats, covariance_type: str, prior: Any = None, pooled=None
+    stats: GaussianStats, covariance_type: str | Structure, prior: Any = None, pooled=None
 ) -> tuple[np.ndarray, np.ndarray]:
     """MAP means and covariances (GaussianMixture shapes for a batch).
 
@@ -187,23 +153,13 @@ def map_estimate(
     True
     """
     prior = coerce_prior(prior)
-    post = posterior(stats, covariance_type, prior, pooled)
-    d = stats.n_features
-    if covariance_type == "diag":
-        cov = post["beta"] / (post["alpha"] + 1.5)
-    elif covariance_type == "spherical":
-        cov = post["beta"] / (post["alpha"] + 1.0 + 0.5 * d)
-    elif covariance_type == "full":
-        cov = post["psi"] / (post["nu"] + d + 2.0)[..., None, None]
-    elif covariance_type == "tied":
-        cov = post["psi"] / (post["nu"] + d + 1.0 + post["n_groups"])
-    else:
-        raise ValueError(f"unknown covariance_type {covariance_type!r}")
-    return post["mean"], cov
+    structure = structure_for(covariance_type)
+    post = posterior(stats, structure, prior, pooled)
+    return post["mean"], structure.map_covariance(post, stats.n_features)
 
 
 def predictive_parameters(
-    stats: GaussianStats, covariance_type: str, prior: Any = None, pooled=None
+    stats: GaussianStats, covariance_type: str | Structure, prior: Any = None, pooled=None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Student-t posterior predictive: (location, scale, degrees of freedom).
 
@@ -214,23 +170,9 @@ def predictive_parameters(
     scale ``Psi (kappa_c + 1) / (kappa_c (nu - d + 1))``: (k, d, d) and df (k,).
     """
     prior = coerce_prior(prior)
-    post = posterior(stats, covariance_type, prior, pooled)
-    d = stats.n_features
-    kappa = post["kappa"]
-    ratio = (kappa + 1.0) / kappa
-    if covariance_type == "diag":
-        alpha, beta = post["alpha"], post["beta"]
-        return post["mean"], beta * ratio / alpha, 2.0 * alpha
-    if covariance_type == "spherical":
-        # a d-variate t with diagonal scale (per-feature kappa when values are missing)
-        alpha, beta = post["alpha"], post["beta"]
-        return post["mean"], (beta / alpha)[..., None] * ratio, 2.0 * alpha
-    nu = post["nu"]
-    df = np.broadcast_to(nu - d + 1.0, kappa.shape).astype(float)
-    if covariance_type == "tied":
-        scale = post["psi"][None] * (ratio / df)[:, None, None]
-    else:
-        scale = post["psi"] * (ratio / df)[..., None, None]
+    structure = structure_for(covariance_type)
+    post = posterior(stats, structure, prior, pooled)
+    scale, df = structure.predictive(post, stats.n_features)
     return post["mean"], scale, df
 
 
