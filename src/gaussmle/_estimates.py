@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._text import estimate_cells, estimate_rows, fmt_count, render_table
+from .covariance import structure_for
 from .gaussian import Gaussian
 
 ESTIMATE_HEADER = ["mean", "SE", "95% interval", "variance", "SE", "95% interval"]
@@ -33,7 +34,7 @@ def class_gaussians(model: Any) -> list[tuple[Gaussian | None, Gaussian | None]]
     shared covariance is estimated from all rows, so its uncertainty uses
     them all. None for a class without training data.
     """
-    cov_type = model.covariance_type
+    structure = structure_for(model.covariance_type)
     counts = np.asarray(model.class_count_, dtype=float)
     total = float(counts.sum())
     out: list[tuple[Gaussian | None, Gaussian | None]] = []
@@ -42,20 +43,20 @@ def class_gaussians(model: Any) -> list[tuple[Gaussian | None, Gaussian | None]]
             out.append((None, None))
             continue
         mean = model.means_[c]
-        if cov_type == "tied":
-            for_mean = Gaussian(mean, model.covariances_, "full", n=counts[c])
-            for_var = Gaussian(mean, model.covariances_, "full", n=total)
-        else:
-            g = Gaussian(mean, model.covariances_[c], cov_type, n=counts[c])
-            for_mean = for_var = g
+        cov = structure.component(model.covariances_, c)
+        for_mean = Gaussian(mean, cov, structure.gaussian_type, n=counts[c])
+        # a shared covariance is estimated from all rows
+        for_var = (
+            for_mean
+            if structure.per_component
+            else Gaussian(mean, cov, structure.gaussian_type, n=total)
+        )
         out.append((for_mean, for_var))
     return out
 
 
 def class_estimates(model: Any, level: float = 0.95) -> list[dict[str, Any]]:
     """Per class: count, prior and, per feature, the estimates with SEs and intervals."""
-    from .densities import family_for
-
     names = feature_names(model)
     result = []
     for c, (for_mean, for_var) in enumerate(class_gaussians(model)):
@@ -85,7 +86,7 @@ def class_estimates(model: Any, level: float = 0.95) -> list[dict[str, Any]]:
                 )
                 if observed is not None:
                     entry["features"][-1]["observed"] = float(observed[j])
-            if not family_for(model.covariance_type).independent_features:  # full, tied
+            if not structure_for(model.covariance_type).independent_features:  # full, tied
                 entry["covariance"] = np.asarray(for_var.covariance).tolist()
         result.append(entry)
     return result
@@ -116,7 +117,7 @@ def _available_case_rows(
         for j in range(mean.shape[0])
     ]
     mean_part = {key: [row[key][0] for row in per_feature] for key in per_feature[0]}
-    if model.covariance_type == "spherical":
+    if structure_for(model.covariance_type).one_variance:
         shared = Gaussian(mean, cov, "spherical", n=float(observed.mean()))
         return mean_part, estimate_rows(shared, level)
     return mean_part, mean_part

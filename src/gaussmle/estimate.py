@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import TINY_VARIANCE, check_choice, check_spread, tiny_spreads
-from .covariance import covariances_from_stats, variance_floor
+from .covariance import structure_for, variance_floor
 from .gaussian import GAUSSIAN_TYPES, Gaussian
 from .prior import map_estimate
 from .stats import GaussianStats
@@ -86,9 +86,7 @@ def fit(
 
 
 def _stats_kind(covariance_type: str) -> str:
-    from .densities import family_for  # on first use: ``import gaussmle`` stays light
-
-    return family_for(covariance_type).stats_kind
+    return structure_for(covariance_type).stats_kind
 
 
 def _is_dask(X: Any) -> bool:
@@ -120,16 +118,14 @@ def gaussian_from_stats(
     if n <= 0:
         raise ValueError("no data: the statistics hold zero total weight; pass some samples")
     epsilon = variance_floor(float(np.max(stats.variance)), var_smoothing)
-    cov = covariances_from_stats(stats, covariance_type, 0.0)
+    structure = structure_for(covariance_type)
+    cov = structure.covariances(stats, 0.0)
     if unbiased:
         if n <= 1:
             raise ValueError("the unbiased variance needs more than one sample")
         cov = cov * (n / (n - 1.0))
-    if covariance_type == "full":
-        cov = cov + epsilon * np.eye(stats.n_features)
-    else:
-        cov = cov + epsilon
-    variances = np.diagonal(cov) if covariance_type == "full" else np.atleast_1d(cov)
+    cov = structure.add_to_variances(cov, epsilon)
+    variances = structure.single_variance(cov, stats.n_features)
     if not np.all(variances > 0):
         if np.all(stats.m2 == 0) and np.isclose(n, 1.0):
             why = "there is only one sample, so the variance is zero"

@@ -25,7 +25,7 @@ from ._validation import (
     check_n_features,
     check_sample_weight,
 )
-from .covariance import LOG_2PI, cholesky, log_det, mahalanobis_sq, whiten
+from .covariance import LOG_2PI, Structure, duplication_matrix, structure_for
 
 GAUSSIAN_TYPES = ("diag", "full", "spherical")
 
@@ -60,35 +60,30 @@ class Gaussian:
     covariance_type: str = "diag"
     n: float = float("nan")
     _factor: np.ndarray = field(init=False, repr=False)
+    _structure: Structure = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         check_choice(self.covariance_type, GAUSSIAN_TYPES, name="covariance_type")
+        structure = structure_for(self.covariance_type)
         mean = np.array(self.mean, dtype=np.float64).reshape(-1)
         cov = np.array(self.covariance, dtype=np.float64)
         d = mean.shape[0]
-        expected = {"diag": (d,), "full": (d, d), "spherical": ()}[self.covariance_type]
-        if self.covariance_type == "spherical":
+        expected = structure.single_shape(d)
+        if not expected:  # spherical: one variance, given in any shape of one value
             cov = cov.reshape(())
         if cov.shape != expected:
             raise ValueError(
                 f"a {self.covariance_type!r} covariance for {d} features must have shape "
                 f"{expected}, got {cov.shape}"
             )
-        if self.covariance_type == "full":
-            factor = cholesky(cov)
-        else:
-            if not np.all(cov > 0):
-                raise ValueError(
-                    "the variance is zero for some feature (a constant feature, or a single "
-                    "sample); pass more data or var_smoothing > 0"
-                )
-            factor = np.sqrt(cov)
+        factor = structure.factor(cov)
         for _name, value in (("mean", mean), ("covariance", cov)):
             value.flags.writeable = False
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "covariance", cov)
         object.__setattr__(self, "n", float(self.n))
         object.__setattr__(self, "_factor", factor)
+        object.__setattr__(self, "_structure", structure)
 
     # ------------------------------------------------------------------ basics
     @property
@@ -99,9 +94,7 @@ class Gaussian:
     @property
     def variance(self) -> np.ndarray:
         """Per-feature variances, shape (d,)."""
-        if self.covariance_type == "full":
-            return np.diagonal(self.covariance).copy()
-        return np.broadcast_to(self.covariance, (self.n_features,)).copy()
+        return self._structure.single_variance(self.covariance, self.n_features)
 
     @property
     def n_parameters(self) -> int:
@@ -113,9 +106,7 @@ class Gaussian:
         9
         """
         d = self.n_features
-        return {"diag": 2 * d, "full": d + d * (d + 1) // 2, "spherical": d + 1}[
-            self.covariance_type
-        ]
+        return d + self._structure.n_parameters(1, d)
 
     def __repr__(self) -> str:
         def fmt(a: np.ndarray) -> str:
@@ -144,12 +135,10 @@ class Gaussian:
         """
         X = self._check_X(X)
         d = self.n_features
-        maha = mahalanobis_sq(X, self.mean, self._factor_or_cov(), self.covariance_type)
-        logdet = log_det(self._factor_or_cov(), self.covariance_type, d)
+        metric = self._structure.metric(self.covariance, self._factor)
+        maha = self._structure.mahalanobis_sq(X, self.mean, metric)
+        logdet = self._structure.log_det(metric, d)
         return -0.5 * (d * LOG_2PI + logdet + maha)
-
-    def _factor_or_cov(self) -> np.ndarray:
-        return self._factor if self.covariance_type == "full" else self.covariance
 
     def loglik(self, X: Any, sample_weight: Any = None) -> float:
         """Total (weighted) log-likelihood of the rows of X.
@@ -198,24 +187,8 @@ class Gaussian:
         X = self._check_X(X)
         w = check_sample_weight(sample_weight, X.shape[0])
         w = np.ones(X.shape[0]) if w is None else w
-        N = float(w.sum())
         dev = np.subtract(X, self.mean, dtype=np.float64)
-        sum_dev = w @ dev
-        if self.covariance_type == "diag":
-            s2 = self.covariance
-            ss = w @ (dev * dev)
-            return {"mean": sum_dev / s2, "covariance": (-N + ss / s2) / (2.0 * s2)}
-        if self.covariance_type == "spherical":
-            s2 = float(self.covariance)
-            ss = float(w @ np.einsum("ij,ij->i", dev, dev))
-            d = self.n_features
-            return {"mean": sum_dev / s2, "covariance": np.array((-N * d + ss / s2) / (2 * s2))}
-        eye = np.eye(self.n_features)
-        precision = _cho_solve(self._factor, eye)
-        scatter = (dev * w[:, None]).T @ dev
-        p_s_p = precision @ scatter @ precision
-        grad_cov = 0.5 * (-N * precision + p_s_p)
-        return {"mean": precision @ sum_dev, "covariance": 0.5 * (grad_cov + grad_cov.T)}
+        return self._structure.score(dev, w, self.covariance, self._factor)
 
     def fisher_information(self) -> dict[str, np.ndarray]:
         """Expected Fisher information of ``n`` observations, per parameter block.
@@ -237,20 +210,7 @@ class Gaussian:
         {'mean': [5.0], 'covariance': [1.25]}
         """
         n = self._require_n()
-        if self.covariance_type == "diag":
-            s2 = self.covariance
-            return {"mean": n / s2, "covariance": n / (2.0 * s2 * s2)}
-        if self.covariance_type == "spherical":
-            s2 = float(self.covariance)
-            d = self.n_features
-            return {
-                "mean": np.full(d, n / s2),
-                "covariance": np.array(n * d / (2.0 * s2 * s2)),
-            }
-        precision = _cho_solve(self._factor, np.eye(self.n_features))
-        dup = duplication_matrix(self.n_features)
-        info_cov = 0.5 * n * dup.T @ np.kron(precision, precision) @ dup
-        return {"mean": n * precision, "covariance": info_cov}
+        return self._structure.fisher_information(n, self.covariance, self._factor, self.n_features)
 
     def standard_errors(self) -> dict[str, np.ndarray]:
         """Asymptotic standard errors of the MLE (inverse Fisher information).
@@ -267,22 +227,7 @@ class Gaussian:
         {'mean': [0.7071067811865476], 'covariance': [2.0]}
         """
         n = self._require_n()
-        if self.covariance_type == "diag":
-            s2 = self.covariance
-            return {"mean": np.sqrt(s2 / n), "covariance": s2 * np.sqrt(2.0 / n)}
-        if self.covariance_type == "spherical":
-            s2 = float(self.covariance)
-            d = self.n_features
-            return {
-                "mean": np.full(d, np.sqrt(s2 / n)),
-                "covariance": np.array(s2 * np.sqrt(2.0 / (n * d))),
-            }
-        cov = self.covariance
-        var = np.diagonal(cov)
-        return {
-            "mean": np.sqrt(var / n),
-            "covariance": np.sqrt((np.outer(var, var) + cov * cov) / n),
-        }
+        return self._structure.standard_errors(n, self.covariance, self.n_features)
 
     def confidence_intervals(self, level: float = 0.95) -> dict[str, np.ndarray]:
         """Confidence intervals for the mean and covariance parameters.
@@ -312,27 +257,15 @@ class Gaussian:
             )
         alpha = 1.0 - level
         d = self.n_features
-        df = d * (n - 1.0) if self.covariance_type == "spherical" else n - 1.0
+        pooled = self._structure.pooled_values(d)  # values per variance: spherical d
+        df = pooled * (n - 1.0)
         t = sps.t.ppf(1.0 - alpha / 2.0, df)
         chi_lo, chi_hi = sps.chi2.ppf([1.0 - alpha / 2.0, alpha / 2.0], df)
         # unbiased scale of each mean: s2_mle * n / df_pooled, divided by n
-        mean_var = self.variance * (n * (d if self.covariance_type == "spherical" else 1))
+        mean_var = self.variance * (n * pooled)
         mean_half = t * np.sqrt(mean_var / df / n)
         mean_ci = np.stack([self.mean - mean_half, self.mean + mean_half], axis=-1)
-        # chi-square interval of a variance: total sum of squares / quantiles
-        dof_sum = (n * d) if self.covariance_type == "spherical" else n
-        if self.covariance_type == "full":
-            cov = self.covariance
-            z = sps.norm.ppf(1.0 - alpha / 2.0)
-            se = self.standard_errors()["covariance"]
-            cov_ci = np.stack([cov - z * se, cov + z * se], axis=-1)
-            var = np.diagonal(cov)
-            idx = np.arange(d)
-            cov_ci[idx, idx, 0] = n * var / chi_lo
-            cov_ci[idx, idx, 1] = n * var / chi_hi
-        else:
-            ss = np.asarray(self.covariance) * dof_sum
-            cov_ci = np.stack([ss / chi_lo, ss / chi_hi], axis=-1)
+        cov_ci = self._structure.covariance_interval(self.covariance, n, d, (chi_lo, chi_hi), alpha)
         return {"mean": mean_ci, "covariance": cov_ci}
 
     def _require_n(self) -> float:
@@ -361,39 +294,12 @@ class Gaussian:
         """
         rng = np.random.default_rng(random_state)
         z = rng.standard_normal((int(n_samples), self.n_features))
-        if self.covariance_type == "full":
-            return self.mean + z @ self._factor.T
-        return self.mean + z * self._factor
+        return self.mean + self._structure.colour(z, self._factor)
 
     def whiten(self, X: Any) -> np.ndarray:
         """Whitened deviations: standard normal rows if X comes from this Gaussian."""
         X = self._check_X(X)
-        if self.covariance_type == "full":
-            return whiten(X, self.mean, self._factor)
-        return np.subtract(X, self.mean, dtype=np.float64) / self._factor
+        return self._structure.whiten(X, self.mean, self._factor)
 
 
-def _cho_solve(factor: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """Solve ``(L L^T) Y = B`` with two triangular solves."""
-    from scipy.linalg import cho_solve
-
-    return cho_solve((factor, True), B, check_finite=False)
-
-
-def duplication_matrix(d: int) -> np.ndarray:
-    """The duplication matrix D with ``vec(S) = D vech(S)`` for symmetric S.
-
-    ``vech`` lists the lower triangle in ``np.tril_indices(d)`` order; ``vec``
-    is row-major (C order).
-
-    Examples
-    --------
-    >>> duplication_matrix(2).astype(int).tolist()
-    [[1, 0, 0], [0, 1, 0], [0, 1, 0], [0, 0, 1]]
-    """
-    rows, cols = np.tril_indices(d)
-    dup = np.zeros((d * d, rows.size))
-    for k, (i, j) in enumerate(zip(rows, cols, strict=True)):
-        dup[i * d + j, k] = 1.0
-        dup[j * d + i, k] = 1.0
-    return dup
+__all__ = ["GAUSSIAN_TYPES", "Gaussian", "duplication_matrix"]

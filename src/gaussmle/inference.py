@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_array
+from .covariance import structure_for
 from .gaussian import Gaussian
 from .stats import GaussianStats
 
@@ -205,14 +206,14 @@ def _gaussian_statistics(g: Gaussian) -> GaussianStats:
     """A fitted Gaussian as a batch of one group: n rows, its mean, scatter n Sigma."""
     if not np.isfinite(g.n) or g.n <= 0:
         raise ValueError("this Gaussian does not know its sample size; make it with gaussmle.fit")
-    if g.covariance_type == "spherical":
+    structure = structure_for(g.covariance_type)
+    if structure.one_variance:
         raise ValueError(
             "a spherical Gaussian keeps one variance for all features, so its structure "
             "cannot be tested; fit it with covariance_type='diag' or 'full'"
         )
-    m2 = g.n * (g.covariance if g.covariance_type == "full" else g.variance)
-    kind = "full" if g.covariance_type == "full" else "diag"
-    return GaussianStats(np.array([g.n]), g.mean[None, :], m2[None, ...], kind)
+    m2 = g.n * structure.single_m2(g.covariance, g.n_features)
+    return GaussianStats(np.array([g.n]), g.mean[None, :], m2[None, ...], structure.stats_kind)
 
 
 def _algebra(d: int) -> Any:
@@ -348,7 +349,7 @@ def _box_f(
 def _sample_stats(x: Any, name: str) -> GaussianStats:
     """Full statistics of a sample: rows of an array, or a fitted Gaussian's (n, mean, n Sigma)."""
     if isinstance(x, Gaussian):
-        if x.covariance_type != "full":
+        if structure_for(x.covariance_type).independent_features:  # not full
             raise ValueError(
                 f"{name} is a {x.covariance_type!r} Gaussian; Hotelling's test needs the full "
                 "covariance: fit it with covariance_type='full'"
