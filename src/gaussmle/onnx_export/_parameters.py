@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from sklearn.utils.validation import check_is_fitted
 
-from ..covariance import LOG_2PI, cholesky
+from ..covariance import LOG_2PI, inverse_factors, structure_for
 
 #: The dtypes a graph can compute in.
 DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -79,54 +78,6 @@ class GraphParameters:
 
 
 # ---------------------------------------------------------------------- parameters
-def _per_feature(variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse standard deviations and log-variances of per-feature variances (k, d)."""
-    return 1.0 / np.sqrt(variances), np.log(variances)
-
-
-def _diag_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    return _per_feature(np.where(seen[:, None], cov, 1.0))
-
-
-def _spherical_whitening(
-    cov: np.ndarray, seen: np.ndarray, d: int
-) -> tuple[np.ndarray, np.ndarray]:
-    variances = np.broadcast_to(np.where(seen, cov, 1.0)[:, None], (seen.size, d))
-    return _per_feature(variances)
-
-
-def _inverse_factors(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Transposed inverse Cholesky factors of covariances (m, d, d), and their log pivots.
-
-    The log pivots ``2 log L_jj`` (m, d) sum to the log-determinant.
-    """
-    factors = cholesky(cov)
-    eye = np.eye(cov.shape[-1])
-    inverse = np.stack([solve_triangular(f, eye, lower=True) for f in factors])
-    pivots = 2.0 * np.log(np.diagonal(factors, axis1=1, axis2=2))
-    return inverse.transpose(0, 2, 1).copy(), pivots
-
-
-def _full_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    return _inverse_factors(np.where(seen[:, None, None], cov, np.eye(d)))
-
-
-def _tied_whitening(cov: np.ndarray, seen: np.ndarray, d: int) -> tuple[np.ndarray, np.ndarray]:
-    scale, pivots = _inverse_factors(cov[None])
-    return scale, np.repeat(pivots, seen.size, axis=0)
-
-
-#: How each covariance type whitens a deviation (the one place that looks at the type):
-#: the whitening (see GraphParameters.scale) and per-feature log terms (k, d) that sum to
-#: the log-determinants.
-_WHITENING = {
-    "diag": _diag_whitening,
-    "spherical": _spherical_whitening,
-    "full": _full_whitening,
-    "tied": _tied_whitening,
-}
-
-
 def _linear_discriminant(scale: np.ndarray, shifted: np.ndarray) -> dict[str, np.ndarray]:
     """The linear discriminant (GraphParameters fields) of a shared whitening, else nothing.
 
@@ -201,7 +152,7 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     if model.predictive:
         return _student_parameters(model, reference, log_prior)
     cov = np.asarray(model.covariances_, dtype=np.float64)
-    scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
+    scale, log_terms = structure_for(model.covariance_type).whitening(cov, seen, d)
     if model.missing != "marginalize":
         log_const = log_prior - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
         linear = _linear_discriminant(scale, shifted)
@@ -253,7 +204,7 @@ def mixture_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     with np.errstate(divide="ignore"):
         log_weight = np.where(seen, np.log(weights), -np.inf)
     cov = np.asarray(model.covariances_, dtype=np.float64)
-    scale, log_terms = _WHITENING[model.covariance_type](cov, seen, d)
+    scale, log_terms = structure_for(model.covariance_type).whitening(cov, seen, d)
     log_const = log_weight - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
     linear = _linear_discriminant(scale, shifted)
     return GraphParameters(reference, shifted, scale, log_const, np.arange(k), **linear)
@@ -293,17 +244,22 @@ def _t_diagonal_scale(scale: np.ndarray, df: np.ndarray, d: int) -> _TDensity:
 
 def _t_scale_matrix(scale: np.ndarray, df: np.ndarray, d: int) -> _TDensity:
     """full and tied: a d-variate t with a scale matrix per class (k, d, d)."""
-    whitening, pivots = _inverse_factors(scale)
+    whitening, pivots = inverse_factors(scale)
     return _t_multivariate(whitening, pivots.sum(axis=1), df, d)
 
 
-#: The Student t predictive density of each covariance type.
-_STUDENT = {
-    "diag": _t_per_feature,
-    "spherical": _t_diagonal_scale,
-    "full": _t_scale_matrix,
-    "tied": _t_scale_matrix,
-}
+def _t_density(scale: np.ndarray, df: np.ndarray, d: int) -> _TDensity:
+    """The t density the predictive's shapes describe (see ``predictive_parameters``).
+
+    Degrees of freedom per feature (k, d) make independent per-feature t's
+    (diag); otherwise a d-variate t with a diagonal scale (k, d) (spherical) or
+    scale matrices (k, d, d) (full, tied).
+    """
+    if df.ndim == 2:
+        return _t_per_feature(scale, df, d)
+    if scale.ndim == 2:
+        return _t_diagonal_scale(scale, df, d)
+    return _t_scale_matrix(scale, df, d)
 
 
 def _student_parameters(
@@ -324,9 +280,7 @@ def _student_parameters(
     location = np.asarray(location, dtype=np.float64)
     d = location.shape[1]
     df = np.asarray(df, dtype=np.float64)
-    whitening, log_norm, extra = _STUDENT[model.covariance_type](
-        np.asarray(scale, dtype=np.float64), df, d
-    )
+    whitening, log_norm, extra = _t_density(np.asarray(scale, dtype=np.float64), df, d)
     return GraphParameters(
         reference,
         location - reference,

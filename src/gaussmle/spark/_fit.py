@@ -9,6 +9,7 @@ import numpy as np
 
 from .._validation import COVARIANCE_TYPES, STATS_KINDS, check_choice, check_sample_weight
 from ..classifier import GaussianClassifier
+from ..covariance import structure_for
 from ..stats import GaussianStats
 from ._columns import check_columns, check_numeric, feature_list, quoted
 from ._summary import (
@@ -25,7 +26,7 @@ _MISSING = ("error", "marginalize")
 
 
 def _stats_kind(covariance_type: str) -> str:
-    return "full" if covariance_type in ("full", "tied") else "diag"
+    return structure_for(covariance_type).stats_kind
 
 
 def _partition_summaries(
