@@ -241,7 +241,7 @@ def estimate_rows(gaussian: Any, level: float = 0.95) -> dict[str, Any]:
         se = gaussian.standard_errors()
         mean_se = np.asarray(se["mean"], dtype=float)
         cov_se = np.asarray(se["covariance"], dtype=float)
-        var_se = _diagonal(cov_se, gaussian.covariance_type, d)
+        var_se = _diagonal(cov_se, d)
     except ValueError:
         mean_se = np.full(d, nan)
         var_se = np.full(d, nan)
@@ -249,7 +249,7 @@ def estimate_rows(gaussian: Any, level: float = 0.95) -> dict[str, Any]:
         ci = gaussian.confidence_intervals(level)
         mean_ci = np.asarray(ci["mean"], dtype=float)
         cov_ci = np.asarray(ci["covariance"], dtype=float)
-        if gaussian.covariance_type == "full":
+        if cov_ci.ndim == 3:  # a matrix of intervals (full): its diagonal
             var_ci = np.stack([cov_ci[j, j] for j in range(d)])
         else:
             var_ci = np.broadcast_to(cov_ci, (d, 2))
@@ -266,8 +266,9 @@ def estimate_rows(gaussian: Any, level: float = 0.95) -> dict[str, Any]:
     }
 
 
-def _diagonal(values: np.ndarray, covariance_type: str, d: int) -> np.ndarray:
-    if covariance_type == "full":
+def _diagonal(values: np.ndarray, d: int) -> np.ndarray:
+    """The d per-feature values of a matrix (its diagonal), a vector or a scalar."""
+    if values.ndim == 2:
         return np.diagonal(values).copy()
     return np.broadcast_to(values, (d,)).copy()
 

@@ -259,6 +259,10 @@ class Structure:
         """One Gaussian's covariance in the form of its statistics' M2 per unit weight."""
         return self.single_variance(covariance, d)
 
+    def single_marginal(self, covariance: np.ndarray, features: list[int]) -> np.ndarray:
+        """One Gaussian's covariance matrix on some of its features, (m, m)."""
+        return np.diag(covariance[features])
+
     def add_to_variances(self, covariance: np.ndarray, epsilon: float) -> np.ndarray:
         """``epsilon`` added to every variance of one Gaussian's covariance."""
         raise NotImplementedError
@@ -617,6 +621,9 @@ class Spherical(Diag):
     def _floor_reference(self, scale: np.ndarray) -> Any:
         return np.float64(scale.mean())
 
+    def single_marginal(self, covariance: np.ndarray, features: list[int]) -> np.ndarray:
+        return float(covariance) * np.eye(len(features))
+
     def whitening(
         self, covariances: np.ndarray, seen: np.ndarray, d: int
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -703,6 +710,9 @@ class Full(Structure):
 
     def single_m2(self, covariance: np.ndarray, d: int) -> np.ndarray:
         return covariance
+
+    def single_marginal(self, covariance: np.ndarray, features: list[int]) -> np.ndarray:
+        return covariance[np.ix_(features, features)]
 
     def add_to_variances(self, covariance: np.ndarray, epsilon: float) -> np.ndarray:
         return covariance + epsilon * np.eye(covariance.shape[-1])

@@ -53,7 +53,7 @@ from ._text import (
     wrap,
 )
 from .classifier import GaussianClassifier
-from .covariance import LOG_2PI
+from .covariance import LOG_2PI, structure_for
 from .gaussian import Gaussian
 from .inference import TestRow, model_tests
 from .mixture import GaussianMixture
@@ -347,14 +347,14 @@ def training_loglik(model: GaussianClassifier) -> float | None:
     if getattr(model, "predictive", False):
         return None
     stats = model.class_stats_
-    ctype = model.covariance_type
+    structure = structure_for(model.covariance_type)
     total = 0.0
     for c in np.flatnonzero(stats.count > 0):
         s = stats[c]
         delta = (s.mean - model.means_[c]) + s.lo
         n_c = float(s.count)
-        if ctype in ("full", "tied"):
-            cov = model.covariances_ if ctype == "tied" else model.covariances_[c]
+        if not structure.independent_features:  # full, tied
+            cov = structure.component(model.covariances_, c)
             part = _full_loglik_sum(n_c, delta, s.m2, cov)
         else:
             var = np.broadcast_to(model.covariances_[c], delta.shape)
@@ -380,7 +380,7 @@ def gaussian_loglik(gaussian: Gaussian) -> float | None:
     if getattr(gaussian, "estimator", "mle") == "map" or not np.isfinite(gaussian.n):
         return None
     n, d = gaussian.n, gaussian.n_features
-    if gaussian.covariance_type == "full":
+    if not structure_for(gaussian.covariance_type).independent_features:  # full
         logdet = 2.0 * float(np.log(np.diagonal(np.linalg.cholesky(gaussian.covariance))).sum())
     else:
         logdet = float(np.sum(np.log(gaussian.variance)))
@@ -709,10 +709,12 @@ def _estimates_block(per_class: list[dict[str, Any]], ctype: str, level: float) 
     for (label, f), c in zip(flat, cells, strict=True):
         rows.append((("" if label == previous else str(label)), f["feature"], *c))
         previous = label
-    notes = {
-        "tied": ("  (tied: one covariance matrix shared by all classes, estimated from all rows)",),
-        "spherical": ("  (spherical: one variance per class, shared by its features)",),
-    }.get(ctype, ())
+    structure = structure_for(ctype)
+    notes: tuple[str, ...] = ()
+    if not structure.per_component:
+        notes = ("  (tied: one covariance matrix shared by all classes, estimated from all rows)",)
+    elif structure.one_variance:
+        notes = ("  (spherical: one variance per class, shared by its features)",)
     header = ("class", "feature", *_interval_header(level))
     title = (
         f"Estimates (SE: standard error; {level:.0%} intervals: t for means, chi-square for "
@@ -722,9 +724,10 @@ def _estimates_block(per_class: list[dict[str, Any]], ctype: str, level: float) 
 
 
 def _correlation_blocks(model: GaussianClassifier, names: list[str]) -> list[Table]:
-    if model.covariance_type not in ("full", "tied") or len(names) < 2:
+    structure = structure_for(model.covariance_type)
+    if structure.independent_features or len(names) < 2:
         return []
-    if model.covariance_type == "tied":
+    if not structure.per_component:
         return [_corr_table("Correlations (all classes)", model.covariances_, names)]
     return [
         _corr_table(f"Correlations within class {c}", cov, names)
@@ -798,7 +801,7 @@ def _(
         Paragraph(("", closing)),
         _fit_table(fit, "Fit"),
     ]
-    if model.covariance_type == "full" and model.n_features > 1:
+    if not structure_for(model.covariance_type).independent_features and model.n_features > 1:
         blocks.append(_corr_table("Correlations", model.covariance, names))
     tests = model_tests(model, None if X is None else np.asarray(X, dtype=np.float64))
     blocks.append(table_of_tests(tests))
@@ -818,14 +821,8 @@ def mixture_variances(model: GaussianMixture) -> np.ndarray:
     (2, 2)
     """
     cov = np.asarray(model.covariances_, dtype=np.float64)
-    k, d = np.shape(model.means_)
-    if model.covariance_type == "full":
-        return np.diagonal(cov, axis1=1, axis2=2).copy()
-    if model.covariance_type == "tied":
-        return np.repeat(np.diagonal(cov)[None], k, axis=0)
-    if model.covariance_type == "spherical":
-        return np.repeat(cov[:, None], d, axis=1)
-    return cov.copy()
+    variances = structure_for(model.covariance_type).variances(cov)  # (k|1, d|1)
+    return np.broadcast_to(variances, np.shape(model.means_)).copy()
 
 
 def for_plain_arrays(model: Any, X: Any) -> Any:
@@ -910,12 +907,13 @@ def _components_table(model: GaussianMixture) -> Table:
 
 
 def _covariance_tables(model: GaussianMixture, names: list[str]) -> list[Table]:
-    if model.covariance_type not in ("full", "tied"):
+    structure = structure_for(model.covariance_type)
+    if structure.independent_features:
         return []
     cov = np.asarray(model.covariances_, dtype=np.float64)
     pairs = (
         [("Covariance (shared by all components)", cov)]
-        if model.covariance_type == "tied"
+        if not structure.per_component
         else [(f"Covariance of component {c}", m) for c, m in enumerate(cov)]
     )
     d = len(names)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .._validation import as_float_array
+from ..covariance import structure_for
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -169,27 +170,13 @@ def _fitted(model: Any) -> GaussianClassifier:
 def _marginal(model: GaussianClassifier, c: int, i: int, j: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean (2,) and covariance (2, 2) of class ``c`` on features ``i`` and ``j``."""
     mean = model.means_[c, [i, j]]
-    cov = model.covariances_
-    kind = model.covariance_type
-    if kind == "full":
-        block = cov[c][np.ix_([i, j], [i, j])]
-    elif kind == "tied":
-        block = cov[np.ix_([i, j], [i, j])]
-    elif kind == "diag":
-        block = np.diag(cov[c, [i, j]])
-    else:  # spherical
-        block = float(cov[c]) * np.eye(2)
-    return mean, block
+    structure = structure_for(model.covariance_type)
+    component = structure.component(model.covariances_, c)
+    return mean, structure.single_marginal(component, [i, j])
 
 
 def _variances(model: GaussianClassifier) -> np.ndarray:
     """Per-class, per-feature variances (k, d) of any covariance type."""
     cov, k, d = model.covariances_, len(model.classes_), model.n_features_in_
-    kind = model.covariance_type
-    if kind == "full":
-        return np.diagonal(cov, axis1=1, axis2=2).copy()
-    if kind == "tied":
-        return np.broadcast_to(np.diagonal(cov), (k, d)).copy()
-    if kind == "diag":
-        return cov.copy()
-    return np.repeat(cov[:, None], d, axis=1)
+    variances = structure_for(model.covariance_type).variances(np.asarray(cov))  # (k|1, d|1)
+    return np.broadcast_to(variances, (k, d)).copy()
