@@ -387,12 +387,11 @@ def mixture_report(model: Any, path: str) -> dict[str, Any]:
     ]
     cov = np.asarray(model.covariances_)
     k = len(model.weights_)
-    variances = {
-        "full": lambda: np.diagonal(cov, axis1=1, axis2=2),
-        "tied": lambda: np.broadcast_to(np.diagonal(cov), (k, cov.shape[0])),
-        "diag": lambda: cov,
-        "spherical": lambda: np.repeat(cov[:, None], len(names), axis=1),
-    }[model.covariance_type]()
+    from ..covariance import structure_for
+
+    variances = np.broadcast_to(
+        structure_for(model.covariance_type).variances(cov), (k, len(names))
+    )
     stats = model.component_stats_
     return {
         "model": path,

@@ -164,10 +164,11 @@ def _derivation_checks(
     X: np.ndarray, y: np.ndarray, classes: np.ndarray, covariance: str
 ) -> list[dict[str, Any]]:
     """Per class: the score at the MLE, the log-likelihood there and after small nudges."""
+    from ..covariance import structure_for
     from ..estimate import fit
     from ..gaussian import Gaussian
 
-    kind = covariance if covariance in ("diag", "full", "spherical") else "full"
+    kind = structure_for(covariance).gaussian_type  # one class's Gaussian (tied: full)
     out = []
     for c in classes:
         rows = X[y == c]

@@ -20,6 +20,7 @@ from .._text import (
     side_by_side,
     wrap,
 )
+from ..covariance import structure_for
 
 #: Probability below which a prediction is called a close call.
 CLOSE_CALL = 0.9
@@ -104,7 +105,7 @@ def story_text(results: DemoResults, out: str) -> str:
         "any parameter away lowers the log-likelihood"
         + (
             ": shifting every mean by one SE costs exactly 1/2 per feature."
-            if checks and checks[0]["covariance_type"] != "full"
+            if checks and structure_for(checks[0]["covariance_type"]).independent_features
             else " (checked here for one full-covariance Gaussian per class)."
         )
     )

@@ -9,6 +9,7 @@ import numpy as np
 
 from .._estimates import correlation_table, gaussian_table
 from .._text import fmt_num, json_text, wrap
+from ..covariance import structure_for
 from ..io import DataError
 from ._app import (
     GAUSSIAN_CHOICES,
@@ -91,7 +92,7 @@ def estimate_command(
     names = parse_features(features)
     if names is None:
         names = table_columns(data)
-    kind = "full" if covariance == "full" else "diag"
+    kind = structure_for(covariance).stats_kind
     stats, summary = stream_stats(
         data,
         names,
@@ -136,9 +137,10 @@ def estimate_command(
         f"(covariance {covariance}):"
     )
     say(gaussian_table(gaussian, names, level))
-    if covariance == "spherical":
+    structure = structure_for(covariance)
+    if structure.one_variance:
         say("  (spherical: one variance shared by all features)")
-    if covariance == "full" and len(names) > 1:
+    if not structure.independent_features and len(names) > 1:  # full
         say("\nCorrelations:")
         say(correlation_table(gaussian.covariance, names))
     if estimator == "map":
@@ -175,7 +177,7 @@ def _loglik(stats: Any, gaussian: Any) -> float:
     """
     n, d = float(stats.count), gaussian.n_features
     delta = np.asarray(stats.mean) - gaussian.mean
-    if gaussian.covariance_type == "full":
+    if not structure_for(gaussian.covariance_type).independent_features:  # full
         cov = np.asarray(gaussian.covariance)
         scatter = np.asarray(stats.m2) + n * np.outer(delta, delta)
         logdet = float(np.linalg.slogdet(cov)[1])
@@ -195,7 +197,7 @@ def _loglik_at_mle(gaussian: Any) -> float:
     ``LL = -N/2 (d log(2 pi) + log det(Sigma) + d)``.
     """
     n, d = gaussian.n, gaussian.n_features
-    if gaussian.covariance_type == "full":
+    if not structure_for(gaussian.covariance_type).independent_features:  # full
         logdet = float(np.linalg.slogdet(gaussian.covariance)[1])
     else:
         logdet = float(np.sum(np.log(gaussian.variance)))

@@ -117,7 +117,9 @@ def fit_on_spark(
             + ", ".join(df.columns)
         )
     features = names if names is not None else [c for c in df.columns if c != target]
-    kind = "full" if params["covariance_type"] in ("full", "tied") else "diag"
+    from ..covariance import structure_for
+
+    kind = structure_for(params["covariance_type"]).stats_kind
     classes, stats, features = class_stats(df, features, target, kind, missing=params["missing"])
     return GaussianClassifier.from_stats(stats, classes, feature_names=features, **params)
 

@@ -253,7 +253,9 @@ def fit_command(
         model, summary = _fit_on_dask(data, target, names, params, scheduler, drop_missing)
     else:
         names = _check_target(data, target, names)
-        kind = "full" if covariance in ("full", "tied") else "diag"
+        from ..covariance import structure_for
+
+        kind = structure_for(covariance).stats_kind
         if kind == "full":
             _warn_model_size(covariance, len(names))
         classes, stats, summary = stream_class_stats(
