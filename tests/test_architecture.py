@@ -201,3 +201,122 @@ def test_backends_do_not_import_the_classifier():
     assert len(backend) >= 5
     for name in backend:
         assert "gaussmle.classifier" not in graph[name], name
+
+
+# ---------------------------------------------------------------------- covariance types
+#: The public covariance types. Outside the structures (gaussmle.covariance) no module
+#: may branch on them: a comparison with one of these literals, a dict keyed by one, a
+#: subscript or a ``case`` with one is string dispatch. Ask the structure instead
+#: (``structure_for(covariance_type)``).
+COVARIANCE_LITERALS = frozenset({"diag", "full", "tied", "spherical"})
+#: The statistics' own kind ("diag" or "full", GaussianStats.kind) stays a string: a
+#: comparison whose operand is named ``kind`` (a variable, an attribute, or a call of a
+#: ``..._stats_kind`` method) with only these literals is the statistics', not a
+#: covariance type's.
+STATS_KIND_LITERALS = frozenset({"diag", "full"})
+#: Modules allowed to branch on the literals, each with its reason. The structures
+#: themselves map the string through ``check_choice`` and need no entry; an entry that
+#: is no longer needed fails the test below, so the list only shrinks.
+BRANCHING_ALLOWED: dict[str, str] = {}
+
+
+def _is_covariance_literal(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value in COVARIANCE_LITERALS
+
+
+def _holds_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return any(_is_covariance_literal(e) for e in node.elts)
+    return _is_covariance_literal(node)
+
+
+def _literals(node: ast.AST) -> set[str]:
+    elts = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else [node]
+    return {e.value for e in elts if _is_covariance_literal(e)}
+
+
+def _names_kind(node: ast.AST) -> bool:
+    """``kind``, ``x.kind`` or ``x._stats_kind()``: the statistics' kind."""
+    if isinstance(node, ast.Name):
+        return node.id == "kind"
+    if isinstance(node, ast.Attribute):
+        return node.attr == "kind"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute | ast.Name):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else node.func.id
+        return name.endswith("stats_kind")
+    return False
+
+
+_BRANCHING_OPS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn)
+
+
+def covariance_type_branches(source: str, filename: str = "<string>") -> list[str]:
+    """Each place in ``source`` that branches on a covariance-type literal, as ``line: code``.
+
+    Examples
+    --------
+    >>> covariance_type_branches("if t == 'tied':\\n    pass\\nkind == 'full'")
+    ["1: t == 'tied'"]
+    >>> covariance_type_branches("x = {'diag': 1}")
+    ["1: {'diag': 1}"]
+    """
+    found = []
+    for node in ast.walk(ast.parse(source, filename)):
+        hit = False
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(isinstance(op, _BRANCHING_OPS) for op in node.ops) and any(
+                _holds_literal(o) for o in operands
+            ):
+                used = set().union(*(_literals(o) for o in operands))
+                hit = not (any(_names_kind(o) for o in operands) and used <= STATS_KIND_LITERALS)
+        elif isinstance(node, ast.Dict):
+            hit = any(k is not None and _is_covariance_literal(k) for k in node.keys)
+        elif isinstance(node, ast.Subscript):
+            hit = _holds_literal(node.slice)
+        elif isinstance(node, ast.MatchValue):
+            hit = _is_covariance_literal(node.value)
+        if hit:
+            found.append(f"{node.lineno}: {ast.unparse(node)[:80]}")
+    return sorted(found, key=lambda s: int(s.split(":")[0]))
+
+
+def branches_in(root: Path) -> dict[str, list[str]]:
+    """Module -> its branches on covariance-type literals, for every module under ``root``."""
+    out = {}
+    for path in sorted((root / PACKAGE).rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        hits = covariance_type_branches(path.read_text(), str(path))
+        if hits:
+            out[name] = hits
+    return out
+
+
+def test_the_branch_finder_sees_every_form():
+    source = """
+if covariance_type in ("diag", "spherical"): pass
+if self.type != "tied": pass
+shapes = {"full": 1}
+x = table["spherical"]
+match t:
+    case "diag": pass
+if kind == "diag": pass
+if stats.kind != "full": pass
+if self._stats_kind() == "full": pass
+if kind == "tied": pass
+if covariance_type == "banana": pass
+"""
+    lines = [int(hit.split(":")[0]) for hit in covariance_type_branches(source)]
+    # the statistics' kind (lines 8-10) passes; a covariance type named ``kind`` does not
+    assert lines == [2, 3, 4, 5, 7, 11]
+
+
+def test_no_module_branches_on_covariance_type_outside_the_structures():
+    found = branches_in(ROOT)
+    unexpected = {name: hits for name, hits in found.items() if name not in BRANCHING_ALLOWED}
+    assert not unexpected, "branches on covariance_type (ask structure_for(...) instead):\n" + (
+        "\n".join(f"{name}:{hit}" for name, hits in unexpected.items() for hit in hits)
+    )
+    stale = sorted(set(BRANCHING_ALLOWED) - set(found))
+    assert not stale, f"allowed to branch but no longer does (remove the entry): {stale}"
