@@ -156,10 +156,3 @@ def test_marginal_with_nothing_observed_leaves_the_weights():
     assert isinstance(none, DensityEvaluator)
     np.testing.assert_allclose(none.posterior(np.zeros((3, 0))), [[0.25, 0.75]] * 3)
     assert none.best(np.zeros((2, 0))).tolist() == [1, 1]
-
-
-def test_the_old_import_path_still_gives_the_factory():
-    """gaussmle._jll.ClassDensities (used by work written before the move) is the factory."""
-    from gaussmle._jll import ClassDensities as old
-
-    assert old is ClassDensities
