@@ -161,3 +161,13 @@ def test_check_precisions_refuses_in_one_sentence():
         structure_for("full").check_precisions(np.array([np.eye(2), [[1, 0.5], [0, 1]]]), "p")
     with pytest.raises(ValueError, match=r"^p is not positive definite"):
         structure_for("tied").check_precisions(-np.eye(2), "p")
+
+
+def test_copies_and_pickles_are_the_one_instance():
+    import copy
+    import pickle
+
+    for s in STRUCTURES:
+        assert copy.copy(s) is s and copy.deepcopy(s) is s
+        assert pickle.loads(pickle.dumps(s)) is s
+    assert repr(structure_for("tied")) == "structure_for('tied')"
