@@ -82,7 +82,7 @@ class ProgressRows(FileRows):
         with self._watched(f"EM pass {self.passes}"):
             result = super().em_pass(densities, kind, reference, n_worst)
         per_row = result[1] / self.weight
-        self._line(f"EM pass {self.passes}: log-likelihood {per_row:.10g} per row", start)
+        self._line(f"EM pass {self.passes}: log-likelihood {per_row:.6f} per row", start)
         return result
 
     def _line(self, text: str, start: float) -> None:
