@@ -107,7 +107,7 @@ def read_features(
     help="Keep no rows in memory: read DATA (files, not standard input) once per EM "
     "iteration in batches of --batch-rows, with a line per iteration on standard error; "
     "the start is computed on at most 10,000 rows drawn at random (all rows of smaller "
-    "files). Automatic for files over 1 GiB.",
+    "files). Automatic for files over 1 GiB (with a number of components, without --scheduler).",
 )
 @click.option(
     "-o", "--output", required=True, metavar="MODEL.json", help="Where to write the model."
