@@ -211,14 +211,34 @@ def test_bad_batches_say_what_is_wrong():
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "mixtures-streaming.md"
 
 
-def test_streaming_guide_runs_as_written():
-    """docs/mixtures-streaming.md: its python blocks run, and print the text blocks after them."""
-    from test_tutorial import blocks, matches
+def test_streaming_guide_runs_as_written(tmp_path, monkeypatch):
+    """docs/mixtures-streaming.md: its python blocks and commands run (in a temporary
+    folder), and print what the guide shows after them."""
+    import shlex
 
+    from click.testing import CliRunner
+    from test_tutorial import blocks, console_steps, matches
+
+    from gaussmle.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GAUSSMLE_DEBUG", "")
     found = blocks(GUIDE.read_text(encoding="utf-8"))
     namespace: dict[str, object] = {"__name__": "guide"}
-    n_checked = 0
+    n_checked = n_commands = 0
     for index, (lang, body) in enumerate(found):
+        if lang == "console":
+            for command, expected in console_steps(body):
+                words = shlex.split(command)
+                assert words[0] == "gaussmle", command
+                result = CliRunner().invoke(cli, words[1:])
+                assert result.exit_code == 0, f"$ {command}\n{result.output}"
+                assert matches(expected, result.output.splitlines()), (
+                    f"$ {command}\n--- the guide shows:\n" + "\n".join(expected)
+                    + "\n--- the command printed:\n" + result.output
+                )  # fmt: skip
+                n_commands += 1
+            continue
         if lang != "python":
             continue
         captured = io.StringIO()
@@ -231,7 +251,7 @@ def test_streaming_guide_runs_as_written():
             + following[1]
         )
         n_checked += 1
-    assert n_checked == 2
+    assert n_checked == 4 and n_commands == 1
 
 
 def test_a_model_read_from_a_file_continues(tmp_path):
