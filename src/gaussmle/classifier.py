@@ -291,6 +291,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             kind=self._stats_kind(),
             missing=self._allow_nan(),
             classes=known,
+            seen=None if first else self.class_stats_.to_diag().pooled(),
         )
         self._take_features(names, stats.n_features, reset=first)
         return self._absorb(stats, labels)

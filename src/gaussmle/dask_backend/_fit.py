@@ -9,11 +9,12 @@ imports the classifier). Both build the per-block work of
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .._validation import check_choice
+from .._validation import TINY_VARIANCE, check_choice, check_spread
 from ..stats import GaussianStats
 from ._blocks import (
     _blockwise_parts,
@@ -26,7 +27,9 @@ from ._blocks import (
 from ._convert import _as_dask_matrix, _as_dask_vector, _is_dask_frame, _n_rows
 
 
-def stats_from_dask(X: Any, sample_weight: Any = None, kind: str = "diag") -> GaussianStats:
+def stats_from_dask(
+    X: Any, sample_weight: Any = None, kind: str = "diag", *, refuse_tiny_spread: bool = False
+) -> GaussianStats:
     """Sufficient statistics of all rows of a Dask array or DataFrame (one group).
 
     Each row block is summarised with :meth:`GaussianStats.from_data` (float64
@@ -41,6 +44,10 @@ def stats_from_dask(X: Any, sample_weight: Any = None, kind: str = "diag") -> Ga
         Non-negative weights, aligned with the rows of ``X``.
     kind : {"diag", "full"}
         Keep per-feature second moments or the full scatter matrix.
+    refuse_tiny_spread : bool, default False
+        Refuse a feature whose values differ but whose variance is too small
+        for float64 squares, as :func:`gaussmle.fit` does in memory (see
+        :func:`refuse_tiny_spreads`).
 
     Returns
     -------
@@ -75,6 +82,8 @@ def stats_from_dask(X: Any, sample_weight: Any = None, kind: str = "diag") -> Ga
     _, stats = _finish(dask.compute(root)[0])
     if float(stats.count) <= 0:
         raise ValueError("sample_weight is all zero; at least one sample needs a positive weight")
+    if refuse_tiny_spread:
+        refuse_tiny_spreads(X, stats.to_diag().variance)
     return stats
 
 
@@ -86,6 +95,7 @@ def class_stats_from_dask(
     kind: str = "diag",
     missing: bool = False,
     classes: Any = None,
+    seen: GaussianStats | None = None,
 ) -> tuple[np.ndarray, GaussianStats, np.ndarray | None]:
     """Per-class sufficient statistics of Dask collections, for a model to absorb.
 
@@ -110,6 +120,11 @@ def class_stats_from_dask(
         Every label that can occur, sorted. Without it the labels are found
         in the same pass over the data: each block reports its own labels and
         the merge unites them.
+    seen : GaussianStats, optional
+        The pooled statistics (one group, diag) of the data seen before this
+        batch, for ``partial_fit``: a feature whose values differ but whose
+        variance over all data seen is too small for float64 squares is
+        refused (:func:`refuse_tiny_spreads`), as in memory.
 
     Returns
     -------
@@ -155,7 +170,50 @@ def class_stats_from_dask(
         known = labels
     if float(np.sum(stats.count)) <= 0:
         raise ValueError("sample_weight is all zero; at least one sample needs a positive weight")
+    pooled = stats.to_diag().pooled()
+    if seen is None:
+        refuse_tiny_spreads(X, pooled.variance)
+    else:  # judged on all data seen, as partial_fit in memory
+        refuse_tiny_spreads(X, pooled.variance, seen.merge(pooled).variance)
     return known, stats, names
+
+
+def refuse_tiny_spreads(X: Any, variance: np.ndarray, judged: np.ndarray | None = None) -> None:
+    """Refuse a feature of a Dask array whose values differ but whose variance is tiny.
+
+    The rule of the in-memory fits (:func:`gaussmle._validation.check_spread`):
+    a feature whose variance is below ``TINY_VARIANCE`` (its squared deviations
+    underflow) is only usable when it is constant. ``variance`` is that of
+    ``X``; the spread (max - min of the finite values) of the features where it
+    is tiny is judged against ``judged`` (the variance of all data seen; by
+    default ``variance``). Only those columns are read again, and only when
+    there are any, so the common case costs nothing.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> X = da.from_array(np.array([[0.0, 1.0], [1e-160, 2.0]]), chunks=1)
+    >>> refuse_tiny_spreads(X, np.array([2.5e-321, 0.25]))
+    Traceback (most recent call last):
+    ...
+    ValueError: feature 0 of X varies by only about 1e-160, too little for float64 arithmetic on its squares (variances below 1e-304 underflow); rescale X first, e.g. multiply it by 1e+160
+    """  # noqa: E501
+    import dask
+    import dask.array as da
+
+    tiny = np.flatnonzero(np.asarray(variance) < TINY_VARIANCE)
+    if not tiny.size:
+        return
+    columns = X[:, tiny]
+    if columns.dtype.kind != "f":
+        columns = columns.astype(np.float64)
+    finite = da.where(da.isfinite(columns), columns, np.nan)
+    with warnings.catch_warnings():  # a column with no finite value: spread 0, as in memory
+        warnings.simplefilter("ignore", RuntimeWarning)
+        high, low = dask.compute(da.nanmax(finite, axis=0), da.nanmin(finite, axis=0))
+        spread = np.zeros(np.shape(variance))
+        spread[tiny] = np.nan_to_num(np.asarray(high) - np.asarray(low), nan=0.0)
+    check_spread(spread, variance if judged is None else judged)
 
 
 def _column_names(meta: Any) -> np.ndarray:
