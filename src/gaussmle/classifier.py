@@ -85,8 +85,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         labelled rows keep their class, unlabelled rows count for every class
         with their posterior probabilities. ``gaussmle.MISSING_LABEL`` marks
         the rows whose label is missing (None, NaN, pandas' NA). None (the
-        default): every row is labelled. Not with ``missing="marginalize"``,
-        ``partial_fit``, ``fit_batches`` or Dask collections.
+        default): every row is labelled. On Dask collections each EM iteration
+        is one map-reduce of the blocks' statistics. Not with
+        ``missing="marginalize"``, ``partial_fit`` or ``fit_batches``.
     unlabelled_weight : float, default 1.0
         The weight of an unlabelled row relative to a labelled one (0 gives
         the fit on the labelled rows exactly).
@@ -254,10 +255,12 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_semisupervised(self, X: Any, y: Any, sample_weight: Any) -> GaussianClassifier:
         """Semi-supervised EM (labelled and unlabelled rows), in :mod:`gaussmle.semisupervised`."""
+        if _is_dask(X):
+            from ._semisupervised_dask import fit_semisupervised_dask
+
+            return fit_semisupervised_dask(self, X, y, sample_weight)
         from .semisupervised import fit_semisupervised
 
-        if _is_dask(X):
-            self._refuse_unlabelled("fit on Dask collections")
         return fit_semisupervised(self, X, y, sample_weight)
 
     def _refuse_unlabelled(self, what: str) -> None:

@@ -178,7 +178,9 @@ def class_stats_from_dask(
     return known, stats, names
 
 
-def refuse_tiny_spreads(X: Any, variance: np.ndarray, judged: np.ndarray | None = None) -> None:
+def refuse_tiny_spreads(
+    X: Any, variance: np.ndarray, judged: np.ndarray | None = None, *, rows: Any = None
+) -> None:
     """Refuse a feature of a Dask array whose values differ but whose variance is tiny.
 
     The rule of the in-memory fits (:func:`gaussmle._validation.check_spread`):
@@ -187,7 +189,8 @@ def refuse_tiny_spreads(X: Any, variance: np.ndarray, judged: np.ndarray | None 
     ``X``; the spread (max - min of the finite values) of the features where it
     is tiny is judged against ``judged`` (the variance of all data seen; by
     default ``variance``). Only those columns are read again, and only when
-    there are any, so the common case costs nothing.
+    there are any, so the common case costs nothing. ``rows`` (a boolean dask
+    array with the row chunks of ``X``) limits the look to those rows.
 
     Examples
     --------
@@ -207,7 +210,8 @@ def refuse_tiny_spreads(X: Any, variance: np.ndarray, judged: np.ndarray | None 
     columns = X[:, tiny]
     if columns.dtype.kind != "f":
         columns = columns.astype(np.float64)
-    finite = da.where(da.isfinite(columns), columns, np.nan)
+    looked = da.isfinite(columns) if rows is None else da.isfinite(columns) & rows[:, None]
+    finite = da.where(looked, columns, np.nan)
     with warnings.catch_warnings():  # a column with no finite value: spread 0, as in memory
         warnings.simplefilter("ignore", RuntimeWarning)
         high, low = dask.compute(da.nanmax(finite, axis=0), da.nanmin(finite, axis=0))
