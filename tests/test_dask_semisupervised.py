@@ -187,3 +187,18 @@ def test_on_an_in_process_cluster_predict_stays_lazy():
         assert isinstance(lazy, da.Array)
         np.testing.assert_allclose(lazy.compute(), a.predict_proba(X), rtol=0, atol=1e-10)
     assert_same(a, b)
+
+
+def test_the_tiny_spread_rule_looks_at_the_labelled_rows_as_in_memory():
+    X, y = make_data(offset=0.0, seed=9)
+    labelled = y >= 0
+    X[labelled, 0] = 1.0  # constant over the labelled rows: smoothed, EM runs
+    a, b = fit_both(X, y, 2)
+    assert_same(a, b)
+    X[labelled, 0] = 0.0
+    X[np.flatnonzero(labelled)[::2], 0] = 1e-160  # too little to square
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about") as in_memory:
+        GaussianClassifier(unlabelled=-1).fit(X, y)
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about") as on_dask_:
+        GaussianClassifier(unlabelled=-1).fit(*on_dask(X, y)[:2])
+    assert str(on_dask_.value) == str(in_memory.value)

@@ -10,6 +10,7 @@ imports the classifier). Both build the per-block work of
 from __future__ import annotations
 
 import warnings
+from functools import reduce
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from .._validation import TINY_VARIANCE, check_choice, check_spread
 from ..stats import GaussianStats
 from ._blocks import (
+    _block_numbers,
     _blockwise_parts,
     _class_block_stats,
     _finish,
@@ -202,22 +204,36 @@ def refuse_tiny_spreads(
     ValueError: feature 0 of X varies by only about 1e-160, too little for float64 arithmetic on its squares (variances below 1e-304 underflow); rescale X first, e.g. multiply it by 1e+160
     """  # noqa: E501
     import dask
-    import dask.array as da
 
     tiny = np.flatnonzero(np.asarray(variance) < TINY_VARIANCE)
     if not tiny.size:
         return
-    columns = X[:, tiny]
-    if columns.dtype.kind != "f":
-        columns = columns.astype(np.float64)
-    looked = da.isfinite(columns) if rows is None else da.isfinite(columns) & rows[:, None]
-    finite = da.where(looked, columns, np.nan)
-    with warnings.catch_warnings():  # a column with no finite value: spread 0, as in memory
-        warnings.simplefilter("ignore", RuntimeWarning)
-        high, low = dask.compute(da.nanmax(finite, axis=0), da.nanmin(finite, axis=0))
-        spread = np.zeros(np.shape(variance))
-        spread[tiny] = np.nan_to_num(np.asarray(high) - np.asarray(low), nan=0.0)
+    x_blocks = X[:, tiny].to_delayed().ravel()
+    row_blocks = [None] * len(x_blocks) if rows is None else list(rows.to_delayed().ravel())
+    block = dask.delayed(_finite_range, pure=True)
+    ranges = dask.compute(*[block(xb, rb) for xb, rb in zip(x_blocks, row_blocks, strict=True)])
+    high = reduce(np.fmax, [r[0] for r in ranges])
+    low = reduce(np.fmin, [r[1] for r in ranges])
+    spread = np.zeros(np.shape(variance))
+    with np.errstate(invalid="ignore"):  # no finite value in a column: spread 0, as in memory
+        spread[tiny] = np.nan_to_num(high - low, nan=0.0)
     check_spread(spread, variance if judged is None else judged)
+
+
+def _finite_range(X: np.ndarray, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the largest and smallest finite value (of ``rows``); NaN where none."""
+    X = _block_numbers(X)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
+    if rows is not None:
+        X = X[np.asarray(rows, dtype=bool)]
+    X = np.where(np.isfinite(X), X, np.nan)
+    if X.shape[0] == 0:
+        nothing = np.full(X.shape[1], np.nan, dtype=X.dtype)
+        return nothing, nothing
+    with warnings.catch_warnings():  # a column without a finite value: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(X, axis=0), np.nanmin(X, axis=0)
 
 
 def _column_names(meta: Any) -> np.ndarray:
