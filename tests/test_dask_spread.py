@@ -20,12 +20,12 @@ def _data(seed=0, n=12):
     return X, y
 
 
-def _dask(X, y, chunks=(5, 1, 6)):
+def _dask(X, y, chunks=(5, 0, 1, 6)):  # with an empty block
     return da.from_array(X, chunks=(chunks, 2)), da.from_array(y, chunks=(chunks,))
 
 
 def _blockwise_constant(X):
-    """Feature 0 constant within each block of (5, 1, 6) rows but not across blocks."""
+    """Feature 0 constant within each block of (5, 0, 1, 6) rows but not across blocks."""
     X = X.copy()
     X[:, 0] = 0.0
     X[5:6, 0] = TINY
