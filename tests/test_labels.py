@@ -37,12 +37,14 @@ def test_hashing_matches_sorting_every_row(name):
     assert encode_labels(y, want_classes).tolist() == want_codes.ravel().tolist()
 
 
-def test_a_hash_collision_is_caught(monkeypatch):
-    monkeypatch.setattr(_labels, "_HASH_PRIME", np.uint64(0))  # hash = the last code unit
-    y = np.array(["ab", "cb", "ab", "b", "cb"])  # all end in "b"
+@pytest.mark.parametrize("dtype", ["<U2", "S3", "<U5"])  # words of 8, 1 and 4 bytes
+def test_a_hash_collision_is_caught(monkeypatch, dtype):
+    # every row hashes to one value: only the comparison of rows can tell them apart
+    monkeypatch.setattr(_labels, "_row_hash", lambda words: np.zeros(len(words), np.uint64))
+    y = np.array(["ab", "cb", "ab", "b", "cb"], dtype=dtype)
     assert _labels._hash_fixed_width(y) is None
     classes, codes = labels_and_codes(y)
-    assert classes.tolist() == ["ab", "b", "cb"] and codes.tolist() == [0, 2, 0, 1, 2]
+    assert classes.tolist() == y[[0, 3, 1]].tolist() and codes.tolist() == [0, 2, 0, 1, 2]
 
 
 def test_without_pandas_arrow_encodes_object_strings(monkeypatch):
@@ -55,6 +57,17 @@ def test_without_pandas_arrow_encodes_object_strings(monkeypatch):
     ints = _label_arrays()["object-ints"]  # not strings: np.unique keeps the dtype
     assert _labels._factorize(ints) is None
     assert labels_and_codes(ints)[0].dtype == object
+
+
+@pytest.mark.parametrize("with_pandas", [True, False])
+def test_hash_codes_number_by_first_appearance(monkeypatch, with_pandas):
+    if not with_pandas:  # np.unique sorts the hashes; the codes are renumbered
+        monkeypatch.setattr(_labels, "_pandas", lambda: None)
+    h = np.array([9, 3, 9, 7, 3, 1], dtype=np.uint64)
+    assert _labels._hash_codes(h).tolist() == [0, 1, 0, 2, 1, 3]
+    y = np.array(["zz", "b", "zz", "a", "b", "yy"])
+    uniques, codes = _labels._hash_fixed_width(y)
+    assert uniques.tolist() == ["zz", "b", "a", "yy"] and codes.tolist() == [0, 1, 0, 2, 1, 3]
 
 
 def test_missing_values_take_the_sorting_path():

@@ -291,6 +291,35 @@ def test_a_model_file_keeps_the_schedule(tmp_path):
     assert load(tmp_path / "old.json").learning_decay == 1.0
 
 
+def test_a_model_file_keeps_the_number_of_batches_seen(tmp_path):
+    import json
+
+    from gaussmle.persist import ModelFileError, load, save
+
+    batches = stream(n_batches=4, rows=300, seed=6)
+    gm = GaussianMixture(3, covariance_type="diag", random_state=0)
+    for batch in batches[:3]:
+        gm.partial_fit(batch)
+    save(gm, tmp_path / "gm.json")
+    loaded = load(tmp_path / "gm.json")
+    assert loaded.n_batches_seen_ == 3
+    # the next step size is that of the fourth batch, as for the model that was saved
+    gm.partial_fit(batches[3])
+    loaded.partial_fit(batches[3])
+    assert loaded.n_batches_seen_ == gm.n_batches_seen_ == 4
+    np.testing.assert_allclose(loaded.means_, gm.means_, rtol=1e-12)
+    np.testing.assert_allclose(loaded.covariances_, gm.covariances_, rtol=1e-12)
+    doc = json.loads((tmp_path / "gm.json").read_text())
+    for bad in (0, 2.5, "3", None):
+        doc["fit"]["n_batches_seen"] = bad
+        (tmp_path / "bad.json").write_text(json.dumps(doc))
+        with pytest.raises(ModelFileError, match=r"fit.n_batches_seen must be an integer >= 1"):
+            load(tmp_path / "bad.json")
+    del doc["fit"]["n_batches_seen"]  # files from before it: the fit counts as one batch
+    (tmp_path / "old.json").write_text(json.dumps(doc))
+    assert load(tmp_path / "old.json").n_batches_seen_ == 1
+
+
 def test_a_component_left_empty_is_reseeded_with_a_warning():
     X = stream(n_batches=1, rows=400)[0]
     means = CENTRES.copy()

@@ -209,14 +209,6 @@ def test_refusals():
         clone(clf).fit(bad_X, ys)
 
 
-def test_dask_input_is_refused():
-    da = pytest.importorskip("dask.array")
-    X, y = generated("diag", 11, 40)
-    ys = np.where(few_labels(y, 0.2, 11), y, -1)
-    with pytest.raises(ValueError, match="fit on Dask collections does not support unlabelled"):
-        GaussianClassifier(unlabelled=-1).fit(da.from_array(X, chunks=20), da.from_array(ys))
-
-
 def test_guide_runs_and_prints_what_it_shows():
     """docs/semi-supervised.md: each python block runs; the text block after it is its output."""
     text = DOC.read_text()

@@ -2,7 +2,7 @@
 
 Integer labels over a small span are encoded by table lookup. Strings are
 encoded by hashing, and only the k distinct labels are sorted: fixed-width
-numpy strings (``<U``, ``S``) by a vectorised hash of their code units (every
+numpy strings (``<U``, ``S``) by a vectorised hash of their bytes as words (every
 row then compared with its class's label, so a hash collision cannot go
 unnoticed), object arrays (what a DataFrame column gives) by
 ``pandas.factorize`` where pandas is installed, else by Arrow's dictionary
@@ -21,7 +21,7 @@ from ._validation import shown_labels
 
 #: Integer labels spanning fewer values than this are encoded by table lookup.
 _LOOKUP_SPAN = 1 << 20
-#: Multiplier of the fixed-width string hash (FNV-style: multiply, then xor a code unit).
+#: Multiplier of the fixed-width string hash (FNV-style: multiply, then xor a word).
 _HASH_PRIME = np.uint64(0x100000001B3)
 
 
@@ -34,20 +34,52 @@ def _integer_span(*arrays: np.ndarray) -> tuple[int, int] | None:
     return (low, high) if high - low < _LOOKUP_SPAN else None
 
 
-def _hash_fixed_width(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(uniques, codes) of fixed-width strings by hashing; None after a hash collision."""
-    unit = np.uint32 if y.dtype.kind == "U" else np.uint8
-    units = np.ascontiguousarray(y).view(unit).reshape(y.shape[0], -1)
-    h = np.zeros(y.shape[0], dtype=np.uint64)
-    for j in range(units.shape[1]):
+def _words(y: np.ndarray) -> np.ndarray:
+    """The rows of fixed-width strings as rows of the widest unsigned words that fit."""
+    y = np.ascontiguousarray(y)
+    size = y.dtype.itemsize
+    unit = np.uint64 if size % 8 == 0 else np.uint32 if size % 4 == 0 else np.uint8
+    return y.view(unit).reshape(y.shape[0], -1)
+
+
+def _row_hash(words: np.ndarray) -> np.ndarray:
+    """One uint64 per row of words (FNV-style: multiply, then xor a word)."""
+    h = words[:, 0].astype(np.uint64)
+    for j in range(1, words.shape[1]):
         h *= _HASH_PRIME
-        h ^= units[:, j]
+        h ^= words[:, j]
+    return h
+
+
+def _hash_codes(h: np.ndarray) -> np.ndarray:
+    """Codes of the distinct hashes, numbered in order of first appearance.
+
+    pandas' hash table where installed; else ``np.unique`` (a sort of the hashes).
+    """
+    pd = _pandas()
+    if pd is not None:
+        return pd.factorize(h)[0].astype(np.intp, copy=False)
     _, first, codes = np.unique(h, return_index=True, return_inverse=True)
-    uniques = y[first]
-    codes = codes.reshape(-1).astype(np.intp, copy=False)
-    if not np.array_equal(uniques[codes], y):  # two labels with one hash: rare
+    rank = np.empty(first.shape[0], dtype=np.intp)  # renumber by first appearance
+    rank[np.argsort(first, kind="stable")] = np.arange(first.shape[0])
+    return rank[codes.reshape(-1)]
+
+
+def _hash_fixed_width(y: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(uniques, codes) of fixed-width strings by hashing; None after a hash collision.
+
+    Every row is then compared, word by word, with the first row of its code,
+    so two labels with one hash cannot go unnoticed.
+    """
+    words = _words(y)
+    codes = _hash_codes(_row_hash(words))
+    k = int(codes.max()) + 1
+    # codes number the hashes by first appearance, so the running maximum of the
+    # codes is sorted and first reaches j at the first row of code j
+    first = np.searchsorted(np.maximum.accumulate(codes), np.arange(k))
+    if not np.array_equal(words[first].take(codes, axis=0), words):  # a collision: rare
         return None
-    return uniques, codes
+    return y[first], codes
 
 
 def _pandas() -> ModuleType | None:

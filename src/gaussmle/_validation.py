@@ -100,6 +100,19 @@ def _missing_objects(values: np.ndarray) -> np.ndarray:
     return np.asarray(isna(values), dtype=bool)
 
 
+def has_missing_label(values: np.ndarray) -> bool:
+    """Whether a float or object array holds a missing label (None, NaN, pandas' NA).
+
+    Examples
+    --------
+    >>> has_missing_label(np.array(["a", None], dtype=object)), has_missing_label(np.arange(2.0))
+    (True, False)
+    """
+    if values.dtype.kind == "f":
+        return bool(np.isnan(values).any())
+    return values.dtype.kind == "O" and bool(_missing_objects(values.ravel()).any())
+
+
 def check_labels_present(y: Any) -> None:
     """Refuse labels that are missing (None, NaN, pandas' NA), naming the first.
 

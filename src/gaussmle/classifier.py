@@ -25,6 +25,7 @@ from ._validation import (
     check_sample_weight,
     check_spread,
     check_var_smoothing,
+    has_missing_label,
     plain,
     priors_for_classes,
     shown_labels,
@@ -84,8 +85,9 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         labelled rows keep their class, unlabelled rows count for every class
         with their posterior probabilities. ``gaussmle.MISSING_LABEL`` marks
         the rows whose label is missing (None, NaN, pandas' NA). None (the
-        default): every row is labelled. Not with ``missing="marginalize"``,
-        ``partial_fit``, ``fit_batches`` or Dask collections.
+        default): every row is labelled. On Dask collections each EM iteration
+        is one map-reduce of the blocks' statistics. Not with
+        ``missing="marginalize"``, ``partial_fit`` or ``fit_batches``.
     unlabelled_weight : float, default 1.0
         The weight of an unlabelled row relative to a labelled one (0 gives
         the fit on the labelled rows exactly).
@@ -168,13 +170,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         if _is_dask(X):
             self._fit_dask(X, y, sample_weight, first=True)
         else:
-            X, y = self._validate(X, y, reset=True, check_targets=False)
-            try:
-                classes, codes = labels_and_codes(y)
-            except TypeError:
-                _check_targets(y)  # scikit-learn explains labels that cannot be sorted
-                raise
-            _check_targets(y, classes)  # on the distinct labels found once
+            X, y = self._validate(X, y, reset=True, check_targets=False, labels_later=True)
+            classes, codes = _classes_and_codes(y)
             self._update(X, codes, classes, sample_weight, encoded=True)
         self.n_iter_ = 1  # the closed form: one pass (scikit-learn asks it beside max_iter)
         return self
@@ -258,10 +255,12 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
 
     def _fit_semisupervised(self, X: Any, y: Any, sample_weight: Any) -> GaussianClassifier:
         """Semi-supervised EM (labelled and unlabelled rows), in :mod:`gaussmle.semisupervised`."""
+        if _is_dask(X):
+            from ._semisupervised_dask import fit_semisupervised_dask
+
+            return fit_semisupervised_dask(self, X, y, sample_weight)
         from .semisupervised import fit_semisupervised
 
-        if _is_dask(X):
-            self._refuse_unlabelled("fit on Dask collections")
         return fit_semisupervised(self, X, y, sample_weight)
 
     def _refuse_unlabelled(self, what: str) -> None:
@@ -295,6 +294,7 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
             kind=self._stats_kind(),
             missing=self._allow_nan(),
             classes=known,
+            seen=None if first else self.class_stats_.to_diag().pooled(),
         )
         self._take_features(names, stats.n_features, reset=first)
         return self._absorb(stats, labels)
@@ -327,14 +327,31 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
                 delattr(self, name)
 
     def _validate(
-        self, X: Any, y: Any, *, reset: bool, check_targets: bool = True
+        self,
+        X: Any,
+        y: Any,
+        *,
+        reset: bool,
+        check_targets: bool = True,
+        labels_later: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
+        """Check X and y as scikit-learn does; missing labels are refused first.
+
+        ``labels_later``: the caller looks for missing labels among the distinct
+        labels it finds (``_classes_and_codes``), which saves a pass over y; they
+        are only looked for here when scikit-learn refuses y.
+        """
         check_choice(self.covariance_type, COVARIANCE_TYPES, name="covariance_type")
-        check_labels_present(y)
-        # NaN and infinity are caught by the statistics (one pass saved)
-        X, y = validate_data(
-            self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
-        )
+        if not labels_later:
+            check_labels_present(y)
+        try:  # NaN and infinity in X are caught by the statistics (one pass saved)
+            X, y = validate_data(
+                self, X, y, reset=reset, dtype=(np.float64, np.float32), ensure_all_finite=False
+            )
+        except (TypeError, ValueError):
+            if labels_later:
+                check_labels_present(y)  # a missing label is what to say, if there is one
+            raise
         if check_targets:
             _check_targets(y)
         return X, y
@@ -671,6 +688,25 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         return tags
+
+
+def _classes_and_codes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted classes of ``y`` and each row's code; missing and bad labels refused.
+
+    Missing labels (None, NaN, pandas' NA) are looked for among the distinct
+    labels only; the pass over every row that names the first one runs when
+    there is one.
+    """
+    try:
+        classes, codes = labels_and_codes(y)
+    except TypeError:  # labels that cannot be sorted: a missing one, or mixed types
+        check_labels_present(y)
+        _check_targets(y)  # scikit-learn explains labels that cannot be sorted
+        raise
+    if classes.dtype.kind in "fO" and has_missing_label(classes):
+        check_labels_present(y)
+    _check_targets(y, classes)  # on the distinct labels found once
+    return classes, codes
 
 
 def _check_targets(y: np.ndarray, distinct: np.ndarray | None = None) -> None:

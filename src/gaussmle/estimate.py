@@ -68,7 +68,8 @@ def fit(
     if _is_dask(X):
         from .dask_backend import stats_from_dask
 
-        stats = stats_from_dask(X, sample_weight, kind=_stats_kind(covariance_type))
+        kind = _stats_kind(covariance_type)
+        stats = stats_from_dask(X, sample_weight, kind=kind, refuse_tiny_spread=True)
     else:
         stats = GaussianStats.from_data(X, sample_weight, kind=_stats_kind(covariance_type))
         variance = stats.to_diag().variance

@@ -382,16 +382,13 @@ def load_predictor(path: str) -> Any:
     return model
 
 
-def check_mixture_options(
-    model: Any, *, explain: bool, ood: float | None, scheduler: str | None
-) -> None:
+def check_mixture_options(model: Any, *, explain: bool, ood: float | None) -> None:
     """Refuse the predict options that only classifiers have, for a mixture."""
     from ..mixture import GaussianMixture
 
     if not isinstance(model, GaussianMixture):
         return
-    for given, option in ((explain, "--explain"), (ood is not None, "--ood-threshold"),
-                          (scheduler is not None, "--scheduler")):  # fmt: skip
+    for given, option in ((explain, "--explain"), (ood is not None, "--ood-threshold")):
         if given:
             raise DataError(
                 f"{option} is for classifiers; this model file holds a Gaussian mixture "

@@ -126,7 +126,7 @@ def predict_command(
     from ._cluster import check_mixture_options, load_predictor
 
     model = load_predictor(model_path)
-    check_mixture_options(model, explain=explain, ood=ood_threshold, scheduler=scheduler)
+    check_mixture_options(model, explain=explain, ood=ood_threshold)
     check_output_path(output)
     keep = [id_column] if id_column else []
     on_spark = check_engine(
@@ -261,7 +261,7 @@ def _prediction_columns(
 def _dask_predictions(
     model: Any, data: str, names: list[str], id_column: str | None, proba: bool, scheduler: str
 ) -> Any:
-    """Predictions computed on Dask, yielded block by block in row order."""
+    """Predictions of a classifier or a mixture computed on Dask, block by block in row order."""
     import dask
 
     from ..dask_backend import read_parquet_xy
@@ -279,7 +279,7 @@ def _dask_predictions(
                 columns[id_column] = i
             columns["predicted"] = p
             if proba:
-                for j, c in enumerate(model.classes_):
+                for j, c in enumerate(output_labels(model)):
                     columns[f"proba_{c}"] = pr[:, j]
             yield columns
 

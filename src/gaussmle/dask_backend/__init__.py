@@ -28,8 +28,10 @@ The package's modules: ``_fit`` (:func:`stats_from_dask` and
 :func:`class_stats_from_dask`), ``_predict`` (:func:`predict_blocks`), ``_cluster``
 (:func:`client_for` and :func:`read_parquet_xy`), ``_convert`` (collections to Dask
 arrays of known chunk lengths), ``_blocks`` (per-block statistics and their tree
-merge) and ``_mixture`` (one map-reduce per EM pass of ``GaussianMixture.fit``, given
-the estimator's per-block function, and lazy evaluation of a fitted mixture).
+merge), ``_mixture`` (one map-reduce per EM pass of ``GaussianMixture.fit``, given
+the estimator's per-block function, and lazy evaluation of a fitted mixture) and
+``_semisupervised`` (the split of labelled from unlabelled rows and one map-reduce per
+EM pass of the semi-supervised classifier, given the estimator's per-block functions).
 
 Examples
 --------

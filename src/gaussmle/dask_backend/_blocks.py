@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .._labels import encode_labels
+from .._labels import encode_labels, labels_and_codes
 from ..labelled import LabelledStats, positions, union_classes
 from ..stats import GaussianStats
 from ._convert import _n_rows
@@ -198,14 +198,13 @@ def _class_block_stats(
             f"y contains NaN at row {int(rows[np.argmax(np.isnan(y))])}; every sample needs a label"
         )
     if classes is None:
-        try:
-            labels, codes = np.unique(y, return_inverse=True)
+        try:  # by hashing: only the block's distinct labels are sorted
+            labels, codes = labels_and_codes(y)
         except TypeError as exc:
             raise ValueError(
                 "y holds labels that cannot be sorted together (missing values or mixed "
                 "types such as numbers and strings); use one type of label"
             ) from exc
-        codes = codes.reshape(-1)
     else:
         labels = classes
         codes = encode_labels(y, classes) if y.size else np.zeros(0, dtype=np.intp)

@@ -2,7 +2,9 @@
 
 The document holds the hyperparameters, the fitted parameters in
 scikit-learn's shapes (``weights``, ``means``, ``covariances``), what the fit
-reported (``converged``, ``n_iter``, ``lower_bound``, ``lower_bounds``) and the
+reported (``converged``, ``n_iter``, ``lower_bound``, ``lower_bounds`` and
+``n_batches_seen``, the batches behind the model, which sets ``partial_fit``'s next
+step size; optional on reading, for files made before it) and the
 per-component responsibility-weighted sufficient statistics of the last
 M-step (``statistics``: count, mean, m2 and ``mean_lo`` as for a classifier;
 ``null`` when the model never ran an M-step)::
@@ -13,7 +15,8 @@ M-step (``statistics``: count, mean, m2 and ``mean_lo`` as for a classifier;
      "statistics": {"kind": "full", "per_component": [{"count": ..., "mean": [...],
                     "m2": [[...]]}, ...]},
      "parameters": {"weights": [...], "means": [...], "covariances": [...]},
-     "fit": {"converged": true, "n_iter": 7, "lower_bound": -2.1, "lower_bounds": [...]}}
+     "fit": {"converged": true, "n_iter": 7, "lower_bound": -2.1, "lower_bounds": [...],
+             "n_batches_seen": 1}}
 
 The parameters are the model (the statistics may differ from them where a
 component was re-seeded after the last M-step): loading sets them as they
@@ -112,6 +115,7 @@ def mixture_to_dict(model: GaussianMixture, header: dict[str, Any]) -> dict[str,
                 if np.isfinite(model.lower_bound_)
                 else None,
                 "lower_bounds": [float(v) for v in model.lower_bounds_],
+                "n_batches_seen": int(getattr(model, "n_batches_seen_", 1)),
             },
         }
     )
@@ -149,11 +153,19 @@ def read_mixture(doc: dict[str, Any]) -> GaussianMixture:
     stats = None
     if doc["statistics"] is not None:
         stats = _read_statistics(doc["statistics"], k, d, structure_for(cov_type).stats_kind)
-    fit = _check_keys(doc["fit"], ("converged", "n_iter", "lower_bound", "lower_bounds"), "fit")
+    fit = _check_keys(
+        doc["fit"],
+        ("converged", "n_iter", "lower_bound", "lower_bounds"),
+        "fit",
+        optional=("n_batches_seen",),
+    )
     if not isinstance(fit["converged"], bool):
         raise _Invalid("fit.converged must be true or false")
     if not _is_int(fit["n_iter"]) or fit["n_iter"] < 0:
         raise _Invalid("fit.n_iter must be an integer >= 0")
+    batches = fit.get("n_batches_seen", 1)  # files from before it: the fit, one batch
+    if not _is_int(batches) or batches < 1:
+        raise _Invalid("fit.n_batches_seen must be an integer >= 1")
     bound = fit["lower_bound"]
     bound = -np.inf if bound is None else _number(bound, "fit.lower_bound")
     history = _floats_in(fit["lower_bounds"], "fit.lower_bounds")
@@ -166,6 +178,7 @@ def read_mixture(doc: dict[str, Any]) -> GaussianMixture:
     model.n_iter_ = int(fit["n_iter"])
     model.lower_bound_ = float(bound)
     model.lower_bounds_ = history
+    model.n_batches_seen_ = int(batches)
     return model
 
 
