@@ -65,7 +65,7 @@ def check_missing_rows(missing: np.ndarray, X: np.ndarray) -> None:
     >>> check_missing_rows(np.isnan(X), X)
     Traceback (most recent call last):
     ...
-    ValueError: row 1 of X has every feature missing (NaN); drop such rows first (they carry no information about the components)
+    ValueError: row 1 of X has no observed value (every feature is NaN); drop such rows first
     """
     inf = np.isinf(X)
     if inf.any():
@@ -74,8 +74,8 @@ def check_missing_rows(missing: np.ndarray, X: np.ndarray) -> None:
     empty = missing.all(axis=1)
     if empty.any():
         raise ValueError(
-            f"row {int(np.argmax(empty))} of X has every feature missing (NaN); drop such "
-            "rows first (they carry no information about the components)"
+            f"row {int(np.argmax(empty))} of X has no observed value (every feature is NaN); "
+            "drop such rows first"
         )
 
 
@@ -115,7 +115,7 @@ class Patterns:
     >>> missing = np.array([[False, True], [False, False], [False, True], [True, False]])
     >>> p = Patterns.of(missing)
     >>> [r.tolist() for r in p.rows], [o.tolist() for o in p.observed]
-    ([[3], [0, 2]], [[False, True], [True, False]])
+    ([[0, 2], [3]], [[True, False], [False, True]])
     """
 
     rows: list[np.ndarray]

@@ -1249,10 +1249,10 @@ class _MissingFit(_Fit):
         if every:
             return stats, loglik, worst
         comp = Components.of(dens.means, dens.family.covariances, dens.log_weight, self.kind)
+        fit = (self.X, self.ref, self.missing, self.w, self.patterns)
         part = missing_pass(
-            self.X, self.ref, self.missing, self.w, self.patterns, dens, comp, self.kind, self.chunk_rows, k,
-            weighted_moments, normalise_rows,
-        )  # fmt: skip
+            *fit, dens, comp, self.kind, self.chunk_rows, k, weighted_moments, normalise_rows
+        )
         worst.add(part.logp, part.rows)
         return stats.merge(part.stats), loglik + part.loglik, worst
 
