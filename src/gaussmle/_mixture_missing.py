@@ -259,7 +259,7 @@ class Conditional:
         --------
         >>> S = np.array([[2.0, 1.0], [1.0, 2.0]])
         >>> cond = Conditional.of(np.zeros(2), S, np.array([True, False]))
-        >>> cond.gain.tolist(), cond.cov.tolist()
+        >>> cond.gain.round(12).tolist(), cond.cov.round(12).tolist()
         ([[0.5]], [[1.5]])
         """
         o, m = np.flatnonzero(observed), np.flatnonzero(~observed)
