@@ -45,9 +45,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cholesky, solve_triangular
 
-from .densities import DensityEvaluator
+from .kernels import _kernels
 from .stats import GaussianStats
 
 #: (Z, R, kind) -> per-component (count, mean, m2) of rows Z with weights R (n, k).
@@ -243,51 +243,73 @@ def _diag_chunk(
 
 @dataclass(frozen=True)
 class Conditional:
-    """The Gaussian of a missing block given the observed one, under one component.
+    """One component's Gaussian on one missingness pattern: marginal and conditional.
 
-    ``x^_m = mu_m + (x_o - mu_o) @ gain``, covariance ``cov`` (m, m).
+    ``factor``: the lower Cholesky factor of ``S_oo`` (the marginal of the
+    observed block); the missing block given the observed one has mean
+    ``mu_m + (x_o - mu_o) @ gain`` and covariance ``cov`` (m, m).
     """
 
+    factor: np.ndarray
     gain: np.ndarray
     cov: np.ndarray
 
     @classmethod
-    def of(cls, mean: np.ndarray, cov: np.ndarray, observed: np.ndarray) -> Conditional:
-        """``gain = S_oo^-1 S_om`` by a Cholesky solve; ``cov = S_mm - S_mo gain``.
+    def of(cls, cov: np.ndarray, observed: np.ndarray) -> Conditional:
+        """``S_oo = L L^T``; ``gain = S_oo^-1 S_om`` by two triangular solves;
+        ``cov = S_mm - S_mo gain``.
 
         Examples
         --------
         >>> S = np.array([[2.0, 1.0], [1.0, 2.0]])
-        >>> cond = Conditional.of(np.zeros(2), S, np.array([True, False]))
+        >>> cond = Conditional.of(S, np.array([True, False]))
         >>> cond.gain.round(12).tolist(), cond.cov.round(12).tolist()
         ([[0.5]], [[1.5]])
         """
         o, m = np.flatnonzero(observed), np.flatnonzero(~observed)
-        factor = cho_factor(cov[np.ix_(o, o)], lower=True)
-        gain = cho_solve(factor, cov[np.ix_(o, m)])
-        cond = cov[np.ix_(m, m)] - cov[np.ix_(m, o)] @ gain
-        return cls(gain, 0.5 * (cond + cond.T))
+        factor = cholesky(cov[np.ix_(o, o)], lower=True)
+        half = solve_triangular(factor, cov[np.ix_(o, m)], lower=True)
+        gain = solve_triangular(factor, half, lower=True, trans="T")
+        cond = cov[np.ix_(m, m)] - half.T @ half
+        return cls(factor, gain, 0.5 * (cond + cond.T))
+
+    def log_density(self, dev: np.ndarray) -> np.ndarray:
+        """log N(x_o | mu_o, S_oo) of rows with deviations ``dev = x_o - mu_o`` (n, o).
+
+        Examples
+        --------
+        >>> cond = Conditional.of(np.array([[4.0, 0.0], [0.0, 1.0]]), np.array([True, False]))
+        >>> round(float(cond.log_density(np.array([[2.0]]))[0]), 6)  # N(2 | 0, 4)
+        -2.112086
+        """
+        white = solve_triangular(self.factor, dev.T, lower=True, check_finite=False)
+        log_det = 2.0 * np.log(np.diagonal(self.factor)).sum()
+        q = np.einsum("ij,ij->j", white, white)
+        return -0.5 * (dev.shape[1] * np.log(2.0 * np.pi) + log_det + q)
 
 
 def _full_group(
     Z: np.ndarray,
     w: np.ndarray | None,
     observed: np.ndarray,
-    dens: DensityEvaluator,
     comp: Components,
     moments: Moments,
     normalise: Normalise,
 ) -> tuple[GaussianStats, np.ndarray]:
     """E- and M-step of rows sharing one pattern under full covariances; (stats, log p(x_o))."""
     o, m = np.flatnonzero(observed), np.flatnonzero(~observed)
+    k = comp.means.shape[0]
     Zo = Z[:, o]
-    R = dens.marginal(observed).joint(Zo)
+    conds = [Conditional.of(comp.covariances[c], observed) for c in range(k)]
+    R = np.empty((Z.shape[0], k))
+    for c, cond in enumerate(conds):
+        R[:, c] = cond.log_density(Zo - comp.means[c, o])
+    R += comp.log_weight
     logp = normalise(R)
     if w is not None:
         R *= w[:, None]
     parts = []
-    for c in range(comp.means.shape[0]):
-        cond = Conditional.of(comp.means[c], comp.covariances[c], observed)
+    for c, cond in enumerate(conds):
         completed = Z.copy()
         completed[:, m] = comp.means[c, m] + (Zo - comp.means[c, o]) @ cond.gain
         count, mean, m2 = moments(completed, R[:, c : c + 1], "full")
@@ -303,7 +325,6 @@ def missing_pass(
     missing: np.ndarray,
     w: np.ndarray | None,
     patterns: Patterns,
-    dens: DensityEvaluator,
     comp: Components,
     kind: str,
     chunk_rows: int,
@@ -314,11 +335,30 @@ def missing_pass(
     """E-step and expected statistics of the incomplete rows of ``X``, shifted by ``ref``.
 
     ``missing`` marks the missing entries of ``X`` (whatever they hold: NaN or
-    a stand-in value, never read); ``dens`` and ``comp`` are the components in
-    the coordinates of ``X - ref``; ``patterns`` groups the incomplete rows.
+    a stand-in value, never read); ``comp`` holds the components in the
+    coordinates of ``X - ref``; ``patterns`` groups the incomplete rows.
     Chunks of at most ``chunk_rows`` rows, merged exactly in a fixed order.
     Row indices in the result are rows of ``X``.
     """
+    with _kernels.one_blas_thread():  # small factorisations and solves: no BLAS threads
+        return _missing_pass(
+            X, ref, missing, w, patterns, comp, kind, chunk_rows, n_worst, moments, normalise
+        )
+
+
+def _missing_pass(
+    X: np.ndarray,
+    ref: np.ndarray,
+    missing: np.ndarray,
+    w: np.ndarray | None,
+    patterns: Patterns,
+    comp: Components,
+    kind: str,
+    chunk_rows: int,
+    n_worst: int,
+    moments: Moments,
+    normalise: Normalise,
+) -> MissingPass:
     k, d = comp.means.shape
     total = GaussianStats.empty(d, kind, (k,))
     loglik = 0.0
@@ -336,7 +376,7 @@ def missing_pass(
             if observed is None:
                 stats, logp = _diag_chunk(Z, missing[these], wc, comp, moments, normalise)
             else:
-                stats, logp = _full_group(Z, wc, observed, dens, comp, moments, normalise)
+                stats, logp = _full_group(Z, wc, observed, comp, moments, normalise)
             if not np.isfinite(logp).all():
                 raise ValueError(
                     "X has values too large for the mixture's densities (about 1e154 or "

@@ -1251,7 +1251,7 @@ class _MissingFit(_Fit):
         comp = Components.of(dens.means, dens.family.covariances, dens.log_weight, self.kind)
         fit = (self.X, self.ref, self.missing, self.w, self.patterns)
         part = missing_pass(
-            *fit, dens, comp, self.kind, self.chunk_rows, k, weighted_moments, normalise_rows
+            *fit, comp, self.kind, self.chunk_rows, k, weighted_moments, normalise_rows
         )
         worst.add(part.logp, part.rows)
         return stats.merge(part.stats), loglik + part.loglik, worst
