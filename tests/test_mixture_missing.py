@@ -587,3 +587,28 @@ def test_semi_supervised_refusals():
         GaussianClassifier(unlabelled=-1, missing="marginalize", covariance_type="full").fit(
             gappy, ys
         )
+
+
+# ---------------------------------------------------------------------- files
+def test_a_saved_model_keeps_marginalising(tmp_path):
+    import json
+
+    from gaussmle.persist import load, save
+
+    X = knock_out(two_blobs(n=80, seed=26), 0.2, seed=27)
+    gm = quiet_fit(GaussianMixture(2, missing="marginalize", random_state=0), X)
+    path = tmp_path / "gm.json"
+    save(gm, path)
+    doc = json.loads(path.read_text())
+    assert doc["hyperparameters"]["missing"] == "marginalize"
+    back = load(path)
+    assert back.missing == "marginalize"
+    np.testing.assert_array_equal(back.predict_proba(X), gm.predict_proba(X))
+    # a file without the key (written before it existed) reads as the default
+    del doc["hyperparameters"]["missing"]
+    path.write_text(json.dumps(doc))
+    assert load(path).missing == "error"
+    doc["hyperparameters"]["missing"] = "impute"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="hyperparameters.missing must be 'error' or"):
+        load(path)
