@@ -1,6 +1,7 @@
 """GaussianMixture(missing="marginalize"): exact EM with missing coordinates (issue 13 item 3)."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -612,3 +613,104 @@ def test_a_saved_model_keeps_marginalising(tmp_path):
     path.write_text(json.dumps(doc))
     with pytest.raises(ValueError, match="hyperparameters.missing must be 'error' or"):
         load(path)
+
+
+# ---------------------------------------------------------------------- the guide
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "mixtures-missing.md"
+
+
+def test_guide_runs_as_written(tmp_path, monkeypatch):
+    """docs/mixtures-missing.md: its snippets and commands run and print what it shows
+    (the accuracy figures included); a command shown with an error exits with code 2."""
+    import contextlib
+    import io
+    import shlex
+
+    from click.testing import CliRunner
+    from test_tutorial import blocks, console_steps, matches
+
+    from gaussmle.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GAUSSMLE_DEBUG", "")
+    found = blocks(GUIDE.read_text(encoding="utf-8"))
+    namespace: dict[str, object] = {"__name__": "guide"}
+    n_commands = n_outputs = 0
+    for index, (lang, body) in enumerate(found):
+        if lang == "console":
+            for command, expected in console_steps(body):
+                words = shlex.split(command)
+                assert words[0] == "gaussmle", command
+                result = CliRunner().invoke(cli, words[1:])
+                failing = bool(expected) and expected[0].startswith("error:")
+                assert result.exit_code == (2 if failing else 0), f"$ {command}\n{result.output}"
+                assert matches(expected, result.output.splitlines()), (
+                    f"$ {command}\n--- the guide shows:\n" + "\n".join(expected)
+                    + "\n--- the command printed:\n" + result.output
+                )  # fmt: skip
+                n_commands += 1
+        elif lang == "python":
+            captured = io.StringIO()
+            with contextlib.redirect_stdout(captured):
+                exec(compile(body, f"{GUIDE.name}[block {index}]", "exec"), namespace)
+            following = found[index + 1] if index + 1 < len(found) else ("", "")
+            if following[0] == "text":
+                assert matches(following[1].splitlines(), captured.getvalue().splitlines()), (
+                    f"python block {index} printed:\n{captured.getvalue()}\n"
+                    "--- the guide shows:\n" + following[1]
+                )
+                n_outputs += 1
+    assert n_commands == 3 and n_outputs == 2
+    assert load_model_missing(tmp_path / "gaps.json") == "marginalize"
+
+
+def load_model_missing(path):
+    from gaussmle.persist import load
+
+    return load(path).missing
+
+
+# ---------------------------------------------------------------------- the command line
+def test_cluster_command_with_missing_values(tmp_path):
+    import json
+
+    from cli_support import assert_bad_input, csv_with_gaps, run
+
+    rng = np.random.default_rng(28)
+    X = np.vstack([rng.normal(0, 1, (60, 2)), rng.normal(5, 1, (60, 2))])
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[np.isnan(X).all(axis=1), 0] = 1.0
+    data = csv_with_gaps(tmp_path / "gaps.csv", X)
+    out = tmp_path / "m.json"
+    result = run("cluster", data, "-k", "2", "--missing", "marginalize", "--no-progress",
+                 "-o", out)  # fmt: skip
+    incomplete = int(np.isnan(X).any(axis=1).sum())
+    assert f"Read 120 rows of 2 features from {data}, kept {incomplete} with missing" in (
+        result.output
+    )
+    model = json.loads(out.read_text())
+    assert model["hyperparameters"]["missing"] == "marginalize"
+    same = quiet_fit(GaussianMixture(2, missing="marginalize", random_state=0), X)
+    np.testing.assert_allclose(
+        np.sort(np.array(model["parameters"]["means"])[:, 0]), np.sort(same.means_[:, 0]),
+        rtol=1e-9,
+    )  # fmt: skip
+    # a row with every feature missing: named, or dropped with --drop-missing
+    X[4] = np.nan
+    csv_with_gaps(data, X)
+    assert_bad_input(
+        run("cluster", data, "-k", "2", "--missing", "marginalize", "-o", out, ok=False),
+        "data row 5 of", "has every feature missing", "--drop-missing",
+    )  # fmt: skip
+    result = run("cluster", data, "-k", "2", "--missing", "marginalize", "--drop-missing",
+                 "--no-progress", "-o", out)  # fmt: skip
+    assert "Read 119 rows of 2 features" in result.output and "dropped 1 with" in result.output
+    assert_bad_input(
+        run("cluster", data, "-k", "auto", "--missing", "marginalize", "-o", out, ok=False),
+        "--components auto is not available with --missing marginalize",
+    )
+    assert_bad_input(
+        run("cluster", data, "-k", "2", "--missing", "marginalize", "--scheduler",
+            "synchronous", "-o", out, ok=False),
+        "--missing marginalize is not available with --scheduler",
+    )  # fmt: skip
