@@ -41,6 +41,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -1236,17 +1237,22 @@ class _MissingFit(_Fit):
         data = GaussianStats.from_data(full, w, STATS_KIND[model.covariance_type])
         return cls(full, w, data, model, _Log(), {}, missing, complete, Patterns.of(missing))
 
+    @cached_property
+    def _complete_rows(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The complete rows and their weights (copied once per fit)."""
+        if self.complete.shape[0] == self.X.shape[0]:
+            return self.X, self.w
+        return self.X[self.complete], None if self.w is None else self.w[self.complete]
+
     def em_pass(self, dens: ClassDensities) -> tuple[GaussianStats, float, _Worst]:
         """The usual pass over the complete rows, the missing-value pass over the others."""
         from ._mixture_missing import Components, missing_pass
 
         k = self.model.n_components
-        every = self.complete.shape[0] == self.X.shape[0]
-        Xc = self.X if every else self.X[self.complete]
-        wc = None if self.w is None or every else self.w[self.complete]
+        Xc, wc = self._complete_rows
         stats, loglik, worst = em_pass(Xc, wc, dens, self.kind, self.ref, self.chunk_rows, k)
         worst.rows = self.complete[worst.rows]
-        if every:
+        if Xc.shape[0] == self.X.shape[0]:
             return stats, loglik, worst
         comp = Components.of(dens.means, dens.family.covariances, dens.log_weight, self.kind)
         fit = (self.X, self.ref, self.missing, self.w, self.patterns)
