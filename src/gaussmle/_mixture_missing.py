@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
@@ -290,13 +291,18 @@ class Conditional:
 
 def _full_group(
     Z: np.ndarray,
+    missing: np.ndarray,
     w: np.ndarray | None,
-    observed: np.ndarray,
     comp: Components,
     moments: Moments,
     normalise: Normalise,
+    *,
+    observed: np.ndarray,
 ) -> tuple[GaussianStats, np.ndarray]:
-    """E- and M-step of rows sharing one pattern under full covariances; (stats, log p(x_o))."""
+    """E- and M-step of rows sharing one pattern under full covariances; (stats, log p(x_o)).
+
+    One factorisation of ``S_oo`` per component serves every row of the pattern.
+    """
     o, m = np.flatnonzero(observed), np.flatnonzero(~observed)
     k = comp.means.shape[0]
     Zo = Z[:, o]
@@ -317,6 +323,83 @@ def _full_group(
         m2[0][np.ix_(m, m)] += R[:, c].sum() * cond.cov  # sum r * (conditional covariance)
         parts.append((count, mean, m2))
     return _stack(parts, "full"), logp
+
+
+def _full_rows(
+    Z: np.ndarray,
+    missing: np.ndarray,
+    w: np.ndarray | None,
+    comp: Components,
+    moments: Moments,
+    normalise: Normalise,
+) -> tuple[GaussianStats, np.ndarray]:
+    """E- and M-step of rows with any patterns under full covariances, batched over rows.
+
+    For data where nearly every row has its own pattern (many features): per
+    row and component, ``S_oo`` padded to ``d x d`` with the identity on the
+    missing coordinates, ``B = S_oo (+) I``, and ``G`` the ``S_om`` block padded
+    with zeros. One stacked solve ``B^-1 [dev_o | G]`` (LU, no inverse formed)
+    gives the Mahalanobis term ``dev_o^T S_oo^-1 dev_o`` and the gain
+    ``S_oo^-1 S_om``; ``log det B = log det S_oo``. Same formulas as the
+    per-pattern step, evaluated for every row at once.
+    """
+    n, d = Z.shape
+    k = comp.means.shape[0]
+    seen = ~missing
+    pad = missing[:, :, None] * np.eye(d)  # the identity on the missing coordinates
+    observed_pair = seen[:, :, None] & seen[:, None, :]
+    missing_pair = missing[:, :, None] & missing[:, None, :]
+    cross = seen[:, :, None] & missing[:, None, :]  # (observed row, missing column)
+    R = np.empty((n, k))
+    solved = []
+    for c in range(k):
+        S, mean = comp.covariances[c], comp.means[c]
+        dev = np.where(missing, 0.0, Z - mean)
+        B = np.where(observed_pair, S, 0.0) + pad
+        G = np.where(cross, S, 0.0)
+        sol = np.linalg.solve(B, np.concatenate([dev[:, :, None], G], axis=2))
+        _, log_det = np.linalg.slogdet(B)
+        q = np.einsum("ni,ni->n", dev, sol[:, :, 0])
+        R[:, c] = -0.5 * (seen.sum(axis=1) * np.log(2.0 * np.pi) + log_det + q)
+        solved.append((dev, G, sol[:, :, 1:]))
+    R += comp.log_weight
+    logp = normalise(R)
+    if w is not None:
+        R *= w[:, None]
+    parts = []
+    for c, (dev, G, gain) in enumerate(solved):
+        S, mean = comp.covariances[c], comp.means[c]
+        filled = mean + np.einsum("nij,ni->nj", gain, dev)  # right on the missing columns
+        completed = np.where(missing, filled, Z)
+        count, mu, m2 = moments(completed, R[:, c : c + 1], "full")
+        cond = np.where(missing_pair, S, 0.0) - np.einsum("nki,nkj->nij", G, gain)
+        m2 = m2 + np.einsum("n,nij->ij", R[:, c], cond)  # sum r * (conditional covariance)
+        parts.append((count, mu, m2))
+    return _stack(parts, "full"), logp
+
+
+#: Below this many incomplete rows per missingness pattern (on average), full
+#: covariances take the row-batched step (:func:`_full_rows`) instead of one
+#: factorisation per pattern (:func:`_full_group`).
+GROUPED_MIN_ROWS = 16
+#: Bytes of each stacked ``rows x d x d`` work array of the row-batched step.
+BATCH_BYTES = 1 << 22
+
+
+def _steps(
+    patterns: Patterns, kind: str, n_features: int, chunk_rows: int
+) -> list[tuple[np.ndarray, Callable[..., tuple[GaussianStats, np.ndarray]], int]]:
+    """(rows, step, rows per chunk) for the incomplete rows: how they are worked through."""
+    every = np.sort(np.concatenate(patterns.rows)) if patterns.rows else np.empty(0, np.intp)
+    if kind == "diag":
+        return [(every, _diag_chunk, chunk_rows)]
+    if every.shape[0] < GROUPED_MIN_ROWS * len(patterns.rows):
+        batch = max(1, min(chunk_rows, BATCH_BYTES // (8 * n_features * n_features)))
+        return [(every, _full_rows, batch)]
+    return [
+        (rows, partial(_full_group, observed=observed), chunk_rows)
+        for rows, observed in zip(patterns.rows, patterns.observed, strict=True)
+    ]
 
 
 def missing_pass(
@@ -363,20 +446,12 @@ def _missing_pass(
     total = GaussianStats.empty(d, kind, (k,))
     loglik = 0.0
     worst_logp, worst_rows = np.empty(0), np.empty(0, dtype=np.intp)
-    if kind == "diag":
-        every = np.concatenate(patterns.rows) if patterns.rows else np.empty(0, dtype=np.intp)
-        groups = [(np.sort(every), None)]
-    else:
-        groups = list(zip(patterns.rows, patterns.observed, strict=True))
-    for rows, observed in groups:
-        for start in range(0, rows.shape[0], chunk_rows):
-            these = rows[start : start + chunk_rows]
+    for rows, step, size in _steps(patterns, kind, d, chunk_rows):
+        for start in range(0, rows.shape[0], size):
+            these = rows[start : start + size]
             wc = None if w is None else w[these]
             Z = np.subtract(X[these], ref, dtype=np.float64)
-            if observed is None:
-                stats, logp = _diag_chunk(Z, missing[these], wc, comp, moments, normalise)
-            else:
-                stats, logp = _full_group(Z, wc, observed, comp, moments, normalise)
+            stats, logp = step(Z, missing[these], wc, comp, moments, normalise)
             if not np.isfinite(logp).all():
                 raise ValueError(
                     "X has values too large for the mixture's densities (about 1e154 or "
