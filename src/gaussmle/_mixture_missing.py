@@ -369,11 +369,11 @@ def _full_rows(
     parts = []
     for c, (dev, G, gain) in enumerate(solved):
         S, mean = comp.covariances[c], comp.means[c]
-        filled = mean + np.einsum("nij,ni->nj", gain, dev)  # right on the missing columns
+        filled = mean + (dev[:, None, :] @ gain)[:, 0]  # right on the missing columns
         completed = np.where(missing, filled, Z)
         count, mu, m2 = moments(completed, R[:, c : c + 1], "full")
-        cond = np.where(missing_pair, S, 0.0) - np.einsum("nki,nkj->nij", G, gain)
-        m2 = m2 + np.einsum("n,nij->ij", R[:, c], cond)  # sum r * (conditional covariance)
+        cond = np.where(missing_pair, S, 0.0) - np.swapaxes(G, 1, 2) @ gain
+        m2 = m2 + np.tensordot(R[:, c], cond, axes=1)  # sum r * (conditional covariance)
         parts.append((count, mu, m2))
     return _stack(parts, "full"), logp
 
