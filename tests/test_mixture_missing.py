@@ -593,11 +593,14 @@ def test_semi_supervised_refusals():
     with pytest.raises(ValueError, match=r"infinity \(inf\) at row"):
         clf.fit(gappy, ys)
     gappy[row, 1] = X[row, 1]
-    gappy[np.flatnonzero(labelled)[0], 0] = np.nan
-    with pytest.raises(ValueError, match="missing values can only be skipped for diag"):
-        GaussianClassifier(unlabelled=-1, missing="marginalize", covariance_type="full").fit(
-            gappy, ys
-        )
+    first = int(np.flatnonzero(labelled)[0])
+    gappy[first, 0] = np.nan
+    for covariance_type in ("full", "tied"):
+        with pytest.raises(ValueError, match=f"^labelled row {first} of X has a missing value"):
+            GaussianClassifier(
+                unlabelled=-1, missing="marginalize", covariance_type=covariance_type
+            ).fit(gappy, ys)
+    GaussianClassifier(unlabelled=-1, missing="marginalize").fit(gappy, ys)  # diag: fine
 
 
 # ---------------------------------------------------------------------- files

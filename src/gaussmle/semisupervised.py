@@ -194,6 +194,14 @@ def _check_missing_values(clf: GaussianClassifier, X: np.ndarray, unlabelled: np
     missing = np.isnan(X)
     if np.isinf(X).any():
         check_missing_rows(missing, X)  # says where the infinity is
+    if clf._stats_kind() == "full" and missing[~unlabelled].any():
+        row = int(np.flatnonzero(~unlabelled & missing.any(axis=1))[0])
+        raise ValueError(
+            f"labelled row {row} of X has a missing value, and covariance_type="
+            f"{clf.covariance_type!r} is fitted from complete labelled rows only (unlabelled "
+            "rows may have gaps); drop or impute the incomplete labelled rows, or use "
+            "covariance_type='diag' or 'spherical'"
+        )
     incomplete = unlabelled & missing.any(axis=1)
     if not incomplete.any():
         return
