@@ -727,3 +727,21 @@ def test_cluster_command_with_missing_values(tmp_path):
             "synchronous", "-o", out, ok=False),
         "--missing marginalize is not available with --scheduler",
     )  # fmt: skip
+
+
+def test_every_row_incomplete(grouping):
+    """No complete row at all (the usual pass gets no rows): still the direct EM."""
+    X = two_blobs(n=40, seed=29)
+    X[np.arange(40), np.arange(40) % 3] = np.nan
+    assert np.isnan(X).any(axis=1).all()
+    weights, means = np.array([0.5, 0.5]), np.array([[0.0, 0.0, 0.0], [2.5, 1.5, -1.0]])
+    covs = np.array([np.eye(3), np.eye(3)])
+    gm = quiet_fit(
+        GaussianMixture(2, missing="marginalize", weights_init=weights, means_init=means,
+                        precisions_init=covs, max_iter=3, tol=0.0, reg_covar=0.0),
+        X,
+    )  # fmt: skip
+    w, mu, cov, _ = direct_em(X, weights, means, covs, 3, False, 0.0)
+    assert np.max(np.abs(gm.means_ - mu)) < 1e-10
+    assert np.max(np.abs(gm.covariances_ - cov)) < 1e-10
+    assert np.max(np.abs(gm.weights_ - w)) < 1e-10

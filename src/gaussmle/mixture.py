@@ -564,6 +564,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ``predict``, ``predict_proba`` and ``score_samples`` of a Dask collection
     return lazy Dask arrays.
 
+    ``missing="marginalize"`` makes NaN a missing value (the default,
+    ``"error"``, refuses it): ``fit`` runs the exact EM for Gaussians with
+    missing data (:mod:`gaussmle._mixture_missing`: each row's marginal density
+    in the E-step, the conditional expectation and covariance of its missing
+    coordinates in the M-step; the lower bound is the observed-data
+    log-likelihood), for every covariance type, and ``predict``,
+    ``predict_proba`` and ``score_samples`` evaluate each row by the density
+    of its observed features. A row with every feature missing is refused;
+    ``partial_fit`` and Dask collections do not take NaN yet.
+
     Attributes
     ----------
     weights_ : ndarray (k,)
