@@ -192,8 +192,6 @@ def test_refusals():
         clone(clf).partial_fit(X, ys, classes=[0, 1])
     with pytest.raises(ValueError, match="fit_batches does not support unlabelled rows"):
         clone(clf).fit_batches([(X, ys)])
-    with pytest.raises(ValueError, match="missing='marginalize' with unlabelled rows"):
-        GaussianClassifier(unlabelled=-1, missing="marginalize").fit(X, ys)
     with pytest.raises(ValueError, match="every label is the unlabelled sentinel"):
         clone(clf).fit(X, np.full(y.size, -1))
     for bad in (-1.0, np.inf, "1"):

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,7 +53,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._moments import centred_moments
 from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
 from .covariance import Structure, covariances_from_stats, structure_for
-from .densities import ClassDensities
+from .densities import ClassDensities, DensityEvaluator
 from .kernels import _kernels
 from .stats import GaussianStats, default_chunk_rows
 
@@ -207,6 +208,16 @@ class _Worst:
             logp, rows = logp[keep], rows[keep]
         order = np.argsort(logp, kind="stable")
         self.logp, self.rows = logp[order], rows[order]
+
+
+def _log_marginal(densities: DensityEvaluator, X: np.ndarray) -> np.ndarray:
+    """log p(x) of every row (n,), chunk by chunk (``score_samples``)."""
+    out = np.empty(X.shape[0])
+    rows = default_chunk_rows(max(X.shape[1], densities.means.shape[0]))
+    for start in range(0, X.shape[0], rows):
+        part = slice(start, start + rows)
+        out[part] = responsibilities(densities, np.asarray(X[part], dtype=np.float64))[1]
+    return out
 
 
 @dataclass(frozen=True)
@@ -518,6 +529,16 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ``predict``, ``predict_proba`` and ``score_samples`` of a Dask collection
     return lazy Dask arrays.
 
+    ``missing="marginalize"`` makes NaN a missing value (the default,
+    ``"error"``, refuses it): ``fit`` runs the exact EM for Gaussians with
+    missing data (:mod:`gaussmle._mixture_missing`: each row's marginal density
+    in the E-step, the conditional expectation and covariance of its missing
+    coordinates in the M-step; the lower bound is the observed-data
+    log-likelihood), for every covariance type, and ``predict``,
+    ``predict_proba`` and ``score_samples`` evaluate each row by the density
+    of its observed features. A row with every feature missing is refused;
+    ``partial_fit`` and Dask collections do not take NaN yet.
+
     Attributes
     ----------
     weights_ : ndarray (k,)
@@ -565,6 +586,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         verbose: int = 0,
         learning_decay: float = 1.0,
         learning_offset: float = 0.0,
+        missing: str = "error",
     ) -> None:
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -581,6 +603,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.verbose = verbose
         self.learning_decay = learning_decay
         self.learning_offset = learning_offset
+        self.missing = missing
 
     # ------------------------------------------------------------------ checks
     def _check_parameters(self) -> None:
@@ -598,6 +621,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             if not np.isscalar(value) or not np.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
         _check_schedule(self.learning_decay, self.learning_offset)
+        check_choice(self.missing, ("error", "marginalize"), name="missing")
 
     def _checked_inits(
         self, d: int
@@ -624,8 +648,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=False, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
+        if self._marginalize():
+            return X  # NaN marks a missing value; infinity is refused where X is evaluated
         check_finite(X)
         return X
+
+    def _marginalize(self) -> bool:
+        """Whether NaN marks a missing value (``missing="marginalize"``)."""
+        return getattr(self, "missing", "error") == "marginalize"
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
@@ -646,6 +676,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._check_parameters()
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if _is_dask(X):
+            if self._marginalize():
+                raise ValueError(
+                    "missing='marginalize' is not supported for Dask collections yet; "
+                    "compute the data into memory, or drop the rows with missing values"
+                )
             from .dask_backend._mixture import dask_inputs
             from .dask_backend._mixture_rows import DaskRows
 
@@ -747,10 +782,12 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             ensure_min_samples=2,
             ensure_all_finite=False,
         )
-        check_finite(X)
         n = X.shape[0]
         _check_rows(n, self.n_components)
         w = check_sample_weight(sample_weight, n)
+        if self._marginalize():
+            return _MissingFit.of(self, X, w)
+        check_finite(X)
         data = GaussianStats.from_data(X, w, structure_for(self.covariance_type).stats_kind)
         return _Fit(X, w, data, self, _Log())
 
@@ -803,6 +840,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         X = validate_data(
             self, X, reset=first, dtype=(np.float64, np.float32), ensure_all_finite=False
         )
+        if self._marginalize() and np.isnan(X).any():
+            raise ValueError(
+                "partial_fit does not support missing values yet (missing='marginalize' works "
+                "with fit); drop or impute the rows with NaN in this batch"
+            )
         check_finite(X)
         n, d = X.shape
         if first and n < self.n_components:
@@ -874,14 +916,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """log p(x) under the mixture, shape (n,)."""
         if _is_dask(X):
             return self._lazy(X, GaussianMixture.score_samples, None)
-        X = self._check_X(X)
-        dens = self._densities()
-        out = np.empty(X.shape[0])
-        rows = default_chunk_rows(max(X.shape[1], self.n_components))
-        for start in range(0, X.shape[0], rows):
-            part = slice(start, start + rows)
-            out[part] = responsibilities(dens, np.asarray(X[part], dtype=np.float64))[1]
-        return out
+        return self._evaluate(self._check_X(X), _log_marginal)
 
     def score(self, X: Any, y: Any = None, sample_weight: Any = None) -> float:
         """Mean log-likelihood per row (weighted by ``sample_weight`` if given)."""
@@ -893,15 +928,25 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         """Responsibilities p(component | x), shape (n, k); rows sum to one."""
         if _is_dask(X):
             return self._lazy(X, GaussianMixture.predict_proba, self.n_components)
-        X = self._check_X(X)
-        return self._densities().posterior(X)
+        return self._evaluate(self._check_X(X), DensityEvaluator.posterior)
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable component of each row."""
         if _is_dask(X):
             return self._lazy(X, GaussianMixture.predict, None)
-        X = self._check_X(X)
-        return self._densities().best(X)
+        return self._evaluate(self._check_X(X), DensityEvaluator.best)
+
+    def _evaluate(
+        self, X: np.ndarray, evaluation: Callable[[DensityEvaluator, np.ndarray], np.ndarray]
+    ) -> np.ndarray:
+        """``evaluation(densities, X)``; rows with NaN (missing="marginalize") by their marginal."""
+        dens = self._densities()
+        missing = np.isnan(X) if self._marginalize() else None
+        if missing is None or not missing.any():
+            return evaluation(dens, X)
+        from ._missing import evaluate_with_missing
+
+        return evaluate_with_missing(dens, X, missing, missing.any(axis=1), evaluation)
 
     def _lazy(
         self, X: Any, method: Callable[[GaussianMixture, np.ndarray], np.ndarray], width: int | None
@@ -964,7 +1009,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = self._marginalize()
         return tags
 
 
@@ -1174,6 +1219,60 @@ class _Fit:
             weights = weights / weights.sum()
         cov = floor_covariances(cov, self.type, _data_scale(self.data), self.log)
         return _Params(weights, means, cov, params.stats)
+
+
+# ---------------------------------------------------------------------- missing values
+@dataclass
+class _MissingFit(_Fit):
+    """A fit to rows with missing values (``missing="marginalize"``; NaN marks them).
+
+    EM as in :class:`_Fit`, with the exact E- and M-step for missing
+    coordinates of :mod:`gaussmle._mixture_missing` on the incomplete rows
+    (the complete rows take the usual pass). ``X`` is the data with each gap
+    filled by its feature's observed mean: only the start (``init_params``),
+    re-seeding and the data's scale see it.
+    """
+
+    missing: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    complete: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.intp))
+    patterns: Any = None
+
+    @classmethod
+    def of(cls, model: GaussianMixture, X: np.ndarray, w: np.ndarray | None) -> _MissingFit:
+        """The context of ``model.fit(X)`` for in-memory rows that may hold NaN."""
+        from ._mixture_missing import Patterns, check_missing_rows, filled
+
+        missing = np.isnan(X)
+        check_missing_rows(missing, X)
+        complete = np.flatnonzero(~missing.any(axis=1))
+        full = filled(X, missing, w)
+        data = GaussianStats.from_data(full, w, structure_for(model.covariance_type).stats_kind)
+        return cls(full, w, data, model, _Log(), {}, missing, complete, Patterns.of(missing))
+
+    @cached_property
+    def _complete_rows(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """The complete rows and their weights (copied once per fit)."""
+        if self.complete.shape[0] == self.X.shape[0]:
+            return self.X, self.w
+        return self.X[self.complete], None if self.w is None else self.w[self.complete]
+
+    def em_pass(self, dens: ClassDensities) -> tuple[GaussianStats, float, _Worst]:
+        """The usual pass over the complete rows, the missing-value pass over the others."""
+        from ._mixture_missing import Components, missing_pass
+
+        k = self.model.n_components
+        Xc, wc = self._complete_rows
+        stats, loglik, worst = em_pass(Xc, wc, dens, self.kind, self.ref, self.chunk_rows, k)
+        worst.rows = self.complete[worst.rows]
+        if Xc.shape[0] == self.X.shape[0]:
+            return stats, loglik, worst
+        comp = Components.of(dens.means, dens.family.covariances, dens.log_weight, self.kind)
+        fit = (self.X, self.ref, self.missing, self.w, self.patterns)
+        part = missing_pass(
+            *fit, comp, self.kind, self.chunk_rows, k, weighted_moments, normalise_rows
+        )
+        worst.add(part.logp, part.rows)
+        return stats.merge(part.stats), loglik + part.loglik, worst
 
 
 # ---------------------------------------------------------------------- row sources

@@ -16,6 +16,16 @@ It stops when the mean log-likelihood (labelled rows: log p(x, y); unlabelled
 rows: ``unlabelled_weight`` times log p(x); divided by the total weight) changes
 by less than ``tol``, or after ``max_iter`` iterations (with a warning).
 
+With ``missing="marginalize"`` a NaN in X is a missing value. Labelled rows
+are treated as in the supervised fit (available-case statistics, diag and
+spherical) and score by the density of their observed features; incomplete
+unlabelled rows take the exact EM for missing coordinates
+(:mod:`gaussmle._mixture_missing`: marginal densities in the E-step; in the
+M-step the conditional expectation of the missing coordinates given the
+observed ones, and their conditional covariance added to the scatter), for
+all four covariance types. The log-likelihood is then that of the observed
+values, which EM never decreases.
+
 Labels that are missing (None, NaN, pandas' NA) are named by the sentinel
 :data:`MISSING_LABEL`: ``GaussianClassifier(unlabelled=MISSING_LABEL)``.
 
@@ -143,11 +153,6 @@ def fit_semisupervised(
 ) -> GaussianClassifier:
     """Fit ``clf`` by semi-supervised EM; the plain fit where no row is unlabelled."""
     weight, max_iter, tol = check_em_parameters(clf)
-    if clf._allow_nan():
-        raise ValueError(
-            "missing='marginalize' with unlabelled rows is not supported yet; impute or drop "
-            "the rows with missing values, or set unlabelled=None"
-        )
     mask = unlabelled_mask(y, clf.unlabelled)
     values = _labels_array(y)
     if mask.shape != (np.shape(X)[0],):
@@ -164,7 +169,10 @@ def fit_semisupervised(
             inferred = np.array(values.tolist())
             values = inferred if inferred.dtype.kind in "iubUS" else values
     X, values = clf._validate(X, values, reset=True)
-    check_finite(X)
+    if clf._allow_nan():
+        _check_missing_values(clf, X, mask)
+    else:
+        check_finite(X)
     w = check_sample_weight(sample_weight, X.shape[0])
     labelled = ~mask
     classes, codes = labels_and_codes(values[labelled])
@@ -176,6 +184,39 @@ def fit_semisupervised(
     with _kernels.one_blas_thread() if small else nullcontext():  # small solves: no BLAS threads
         _run_em(clf, X, labelled, codes, w, weight, max_iter, tol)
     return clf
+
+
+def _check_missing_values(clf: GaussianClassifier, X: np.ndarray, unlabelled: np.ndarray) -> None:
+    """With missing="marginalize": no infinity, no unlabelled row without an observed value,
+    no plug-in-free (predictive) densities for incomplete unlabelled rows."""
+    from ._mixture_missing import check_missing_rows
+
+    missing = np.isnan(X)
+    if np.isinf(X).any():
+        check_missing_rows(missing, X)  # says where the infinity is
+    if clf._stats_kind() == "full" and missing[~unlabelled].any():
+        row = int(np.flatnonzero(~unlabelled & missing.any(axis=1))[0])
+        raise ValueError(
+            f"labelled row {row} of X has a missing value, and covariance_type="
+            f"{clf.covariance_type!r} is fitted from complete labelled rows only (unlabelled "
+            "rows may have gaps); drop or impute the incomplete labelled rows, or use "
+            "covariance_type='diag' or 'spherical'"
+        )
+    incomplete = unlabelled & missing.any(axis=1)
+    if not incomplete.any():
+        return
+    if missing[unlabelled].all(axis=1).any():
+        row = int(np.flatnonzero(unlabelled & missing.all(axis=1))[0])
+        raise ValueError(
+            f"unlabelled row {row} of X has no observed value (every feature is NaN); drop "
+            "such rows first"
+        )
+    if clf.predictive:
+        raise ValueError(
+            "predictive=True cannot fill in the missing values of unlabelled rows (the EM "
+            "needs the plug-in Gaussians); set predictive=False or drop the incomplete "
+            "unlabelled rows"
+        )
 
 
 def _set_em_attributes(clf: GaussianClassifier, n_iter: int, converged: bool, ll: float) -> None:
@@ -201,15 +242,20 @@ def _run_em(
     wL = np.ones(XL.shape[0]) if w is None else w[labelled]
     wU = weight * (np.ones(XU.shape[0]) if w is None else w[~labelled])
     total_weight = float(wL.sum() + wU.sum())
-    reference = XU.mean(axis=0)
+    gaps = _Gaps(XL, XU, wU) if clf._allow_nan() else None
+    reference = XU.mean(axis=0) if gaps is None else fixed.pooled().mean
     previous = -np.inf
     converged = False
     ll = np.nan
     n_iter = 0
     while n_iter < max_iter:
         n_iter += 1
-        unlabelled_stats, ll_unlabelled = _e_and_m(clf, XU, wU, kind, reference)
-        joint = clf._densities.joint(XL)[np.arange(XL.shape[0]), codes]
+        if gaps is None:
+            unlabelled_stats, ll_unlabelled = _e_and_m(clf, XU, wU, kind, reference)
+            joint = clf._densities.joint(XL)[np.arange(XL.shape[0]), codes]
+        else:
+            unlabelled_stats, ll_unlabelled = gaps.e_and_m(clf, kind, reference)
+            joint = gaps.labelled_joint(clf)[np.arange(XL.shape[0]), codes]
         ll = (float(wL @ joint) + ll_unlabelled) / total_weight
         del clf.class_stats_  # _absorb merges with what is there: start from the labelled rows
         clf._absorb(fixed.merge(unlabelled_stats), clf.classes_)
@@ -256,3 +302,55 @@ def _e_and_m(
         Z = np.subtract(chunk, reference, dtype=np.float64)
         total = total.merge(GaussianStats(*weighted_moments(Z, R, kind), kind))
     return total.shifted(reference), loglik
+
+
+class _Gaps:
+    """The rows of a semi-supervised fit with missing values (``missing="marginalize"``).
+
+    Labelled rows keep their available-case statistics (diag and spherical;
+    the supervised fit's) and score by their marginal density. Unlabelled
+    rows: the complete ones take the usual E- and M-step; the incomplete ones
+    the exact EM for missing coordinates of :mod:`gaussmle._mixture_missing`
+    (marginal densities in the E-step, conditional expectations of the
+    missing coordinates and their conditional covariance in the M-step).
+    """
+
+    def __init__(self, XL: np.ndarray, XU: np.ndarray, wU: np.ndarray) -> None:
+        from ._mixture_missing import Patterns
+
+        self.XL, self.missing_L = XL, np.isnan(XL)
+        missing = np.isnan(XU)
+        incomplete = missing.any(axis=1)
+        self.complete = (XU[~incomplete], wU[~incomplete])
+        self.XI, self.wI, self.missing_I = XU[incomplete], wU[incomplete], missing[incomplete]
+        self.patterns = Patterns.of(self.missing_I)
+
+    def labelled_joint(self, clf: GaussianClassifier) -> np.ndarray:
+        """log prior + log density of each labelled row's observed features (n_L, k)."""
+        from ._missing import evaluate_with_missing
+        from .densities import DensityEvaluator
+
+        incomplete = self.missing_L.any(axis=1)
+        return evaluate_with_missing(
+            clf._densities, self.XL, self.missing_L, incomplete, DensityEvaluator.joint
+        )
+
+    def e_and_m(
+        self, clf: GaussianClassifier, kind: str, reference: np.ndarray
+    ) -> tuple[GaussianStats, float]:
+        """Per-class statistics of the unlabelled rows, and their weighted sum of log p(x_o)."""
+        from ._mixture_missing import Components, missing_pass
+
+        XC, wC = self.complete
+        stats, loglik = _e_and_m(clf, XC, wC, kind, reference)
+        if not self.XI.shape[0]:
+            return stats, loglik
+        seen = clf.class_stats_.count > 0
+        with np.errstate(divide="ignore"):
+            log_prior = np.where(seen, np.log(clf.class_prior_), -np.inf)
+        comp = Components.of(clf.means_ - reference, clf.covariances_, log_prior, kind)
+        part = missing_pass(
+            self.XI, reference, self.missing_I, self.wI, self.patterns, comp, kind,
+            default_chunk_rows(self.XI.shape[1]), 0, weighted_moments, normalise_rows,
+        )  # fmt: skip
+        return stats.merge(part.stats.shifted(reference)), loglik + part.loglik

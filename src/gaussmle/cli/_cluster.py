@@ -34,25 +34,67 @@ COVARIANCE_HELP = (
 )
 
 
+MISSING_HELP = (
+    "error: a missing value (an empty cell, NaN) stops the command (or its row is dropped "
+    "with --drop-missing); marginalize: keep the row, fit by the exact EM for missing values "
+    "and save a model that predicts rows with gaps by integrating the missing values out "
+    "(--drop-missing then drops only rows with every feature missing)."
+)
+
+
 def read_features(
-    data: str, names: list[str], *, batch_rows: int, drop_missing: bool, progress: bool
+    data: str,
+    names: list[str],
+    *,
+    batch_rows: int,
+    drop_missing: bool,
+    progress: bool,
+    keep_missing: bool = False,
 ) -> tuple[np.ndarray, int]:
-    """All rows of the feature columns, read batch by batch; (X, rows dropped)."""
+    """All rows of the feature columns, read batch by batch; (X, rows dropped).
+
+    ``keep_missing``: rows with missing values are kept (NaN); a row with every
+    feature missing is an error, or dropped with ``drop_missing``.
+    """
     from ..io import iter_xy
 
+    how = {"missing": "keep"} if keep_missing else {"drop_missing": drop_missing}
     parts: list[np.ndarray] = []
     rows = dropped = 0
     with Progress("reading", progress) as bar:
-        for batch in iter_xy(data, names, None, batch_rows=batch_rows, drop_missing=drop_missing):
+        for batch in iter_xy(data, names, None, batch_rows=batch_rows, **how):
             if batch.X.shape[0]:
                 parts.append(batch.X)
             rows += batch.X.shape[0]
             dropped += batch.n_dropped
             bar.update(batch.fraction_done, rows + dropped)
+    if keep_missing and parts:
+        parts, empty = _without_empty_rows(parts, data, drop=drop_missing, seen=dropped)
+        dropped += empty
     if not parts:
         why = " (every row had a missing value)" if dropped else ""
         raise DataError(f"'{data}' has no rows to cluster{why}; check the data")
     return np.concatenate(parts), dropped
+
+
+def _without_empty_rows(
+    parts: list[np.ndarray], data: str, *, drop: bool, seen: int
+) -> tuple[list[np.ndarray], int]:
+    """The batches without rows whose every feature is missing (an error unless ``drop``)."""
+    kept, removed, offset = [], 0, 0
+    for X in parts:
+        empty = np.isnan(X).all(axis=1)
+        if empty.any() and not drop:
+            row = offset + int(np.argmax(empty)) + 1
+            raise DataError(
+                f"data row {row} of '{data}' has every feature missing; pass --drop-missing "
+                "to drop such rows"
+            )
+        offset += X.shape[0]
+        removed += int(empty.sum())
+        if not empty.all():
+            kept.append(X[~empty])
+    return kept, removed
 
 
 @click.command("cluster", short_help="Fit a Gaussian mixture to unlabelled data (EM).")
@@ -96,6 +138,8 @@ def read_features(
 @click.option("--reg-covar", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
               help="Added to every variance (as scikit-learn's reg_covar).")  # fmt: skip
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the start.")
+@click.option("--missing", type=click.Choice(("error", "marginalize")), default="error",
+              show_default=True, help=MISSING_HELP)  # fmt: skip
 @batch_rows_option()
 @drop_missing_option()
 @no_progress_option()
@@ -126,6 +170,7 @@ def cluster_command(
     tol: float,
     reg_covar: float,
     seed: int,
+    missing: str,
     batch_rows: int,
     drop_missing: bool,
     no_progress: bool,
@@ -158,6 +203,11 @@ def cluster_command(
       gaussmle cluster data.parquet -k 10 --covariance diag --n-init 3 -o mix.json
       gaussmle cluster data.csv --components auto --max-components 6 -o mix.json
       gaussmle cluster big.csv -k 3 --covariance diag --stream -o mix.json
+      gaussmle cluster gaps.csv -k 3 --missing marginalize -o mix.json
+    if marginalize and stream:
+        raise DataError(
+            "--stream is not available with --missing marginalize yet; leave one of them out"
+        )
     """
     from ..dask_backend import read_parquet_xy
     from ..io import table_columns
@@ -174,6 +224,10 @@ def cluster_command(
     if stream and (scheduler is not None or components == AUTO):
         what = "--scheduler" if scheduler is not None else "--components auto"
         raise DataError(f"--stream is not available with {what}; leave one of them out")
+    marginalize = missing == "marginalize"
+    if marginalize:
+        _check_missing_options(components, scheduler)
+        settings["missing"] = missing
     if scheduler is not None:
         if components == AUTO:
             raise DataError(
@@ -193,13 +247,18 @@ def cluster_command(
             _report(model, X, data, output, 0, time.perf_counter() - start, notes, as_json)
         return
     names = parse_features(features) or table_columns(data)
-    if components != AUTO and should_stream(data, stream):
+    if components != AUTO and not marginalize and should_stream(data, stream):
         model = GaussianMixture(components, covariance_type=covariance, **settings)
         _cluster_streaming(model, data, names, output, start, as_json, batch_rows=batch_rows,
                            drop_missing=drop_missing, progress=not no_progress)  # fmt: skip
         return
     X, dropped = read_features(
-        data, names, batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress
+        data,
+        names,
+        batch_rows=batch_rows,
+        drop_missing=drop_missing,
+        progress=not no_progress,
+        keep_missing=marginalize,
     )
     extra: dict[str, Any] = {}
     if components == AUTO:
@@ -216,6 +275,20 @@ def cluster_command(
     save(model, output)
     seconds = time.perf_counter() - start
     _report(model, X, data, output, dropped, seconds, notes, as_json, extra)
+
+
+def _check_missing_options(components: int | str, scheduler: str | None) -> None:
+    """--missing marginalize works with a number of components and data in memory."""
+    if components == AUTO:
+        raise DataError(
+            "--components auto is not available with --missing marginalize yet; give the "
+            "number of components"
+        )
+    if scheduler is not None:
+        raise DataError(
+            "--missing marginalize is not available with --scheduler yet; drop the rows "
+            "with missing values first"
+        )
 
 
 def _check_enough_rows(rows: int, components: int, data: str) -> None:
@@ -285,6 +358,7 @@ class _Numbers:
     n_features: int
     sizes: np.ndarray  # rows per component (most probable)
     bic: float
+    incomplete: int = 0  # rows kept with missing values (--missing marginalize)
 
 
 def _report(
@@ -302,7 +376,8 @@ def _report(
 
     quiet = unnamed(model)  # X here is a plain array: no feature-name warnings
     sizes = np.bincount(np.asarray(quiet.predict(X)), minlength=len(model.weights_))
-    numbers = _Numbers(int(X.shape[0]), int(X.shape[1]), sizes, float(quiet.bic(X)))
+    incomplete = int(np.isnan(X).any(axis=1).sum())
+    numbers = _Numbers(int(X.shape[0]), int(X.shape[1]), sizes, float(quiet.bic(X)), incomplete)
     _print_report(model, numbers, data, output, dropped, seconds, notes, as_json, extra)
 
 
@@ -349,6 +424,8 @@ def _print_report(
     for note in notes:
         tell(f"note: {note}")
     gone = f", dropped {dropped:,} with missing values" if dropped else ""
+    if numbers.incomplete:  # --missing marginalize
+        gone += f", kept {numbers.incomplete:,} with missing values (marginalised)"
     say(
         f"Read {numbers.rows:,} rows of {numbers.n_features} features from {data}{gone} "
         f"({seconds:.1f} s)."

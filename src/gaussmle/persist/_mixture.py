@@ -66,6 +66,8 @@ _HYPER = (
 #: partial_fit's step-size schedule: written always, optional on reading (files made
 #: before it existed take the defaults).
 _SCHEDULE = ("learning_decay", "learning_offset")
+#: What NaN means (``missing``): written always, optional on reading (older files: "error").
+_MISSING = ("missing",)
 #: How far the weights may sum from one (they are normalised by one division).
 _WEIGHT_SUM_TOL = 1e-9
 _PSD_RTOL = 1e-9
@@ -91,6 +93,7 @@ def mixture_to_dict(model: GaussianMixture, header: dict[str, Any]) -> dict[str,
     params = model.get_params()
     hyper = {key: params[key] for key in _HYPER}
     hyper.update({key: float(params[key]) for key in _SCHEDULE})
+    hyper.update({key: str(params[key]) for key in _MISSING})
     state = params["random_state"]
     hyper["random_state"] = int(state) if _is_int(state) else None
     hyper["tol"], hyper["reg_covar"] = float(hyper["tol"]), float(hyper["reg_covar"])
@@ -183,7 +186,9 @@ def read_mixture(doc: dict[str, Any]) -> GaussianMixture:
 
 
 def _read_hyperparameters(value: Any) -> dict[str, Any]:
-    hyper = _check_keys(value, _HYPER, "hyperparameters", optional=_SCHEDULE)
+    hyper = _check_keys(value, _HYPER, "hyperparameters", optional=_SCHEDULE + _MISSING)
+    if hyper.get("missing", "error") not in ("error", "marginalize"):
+        raise _Invalid("hyperparameters.missing must be 'error' or 'marginalize'")
     if hyper["covariance_type"] not in COVARIANCE_TYPES:
         raise _Invalid(
             f"hyperparameters.covariance_type is {hyper['covariance_type']!r}, but it must be "
