@@ -9,6 +9,7 @@ from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 from gaussmle import GaussianMixture
+from gaussmle.covariance import structure_for
 
 TYPES = ["full", "tied", "diag", "spherical"]
 
@@ -193,7 +194,7 @@ def test_the_missing_pass_on_complete_rows_is_the_usual_pass(path, grouping):
             mixture._Params(gm.weights_, gm.means_ - ref, gm.covariances_, None),
             covariance_type,
         )
-        kind = mixture.STATS_KIND[covariance_type]
+        kind = structure_for(covariance_type).stats_kind
         usual, loglik, _ = mixture.em_pass(X, None, dens, kind, ref, 1000)
         # every row "incomplete" with an empty missing block: one pattern, all observed
         nothing = np.zeros(X.shape, dtype=bool)
