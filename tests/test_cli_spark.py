@@ -1,11 +1,11 @@
-"""The command line's --engine spark on fit and predict, in-process with one shared session."""
+"""The command line's --engine spark on fit, predict and evaluate, in-process with the one
+shared session (tests/spark_support.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import os
-import sys
+import json
 
 import numpy as np
 import pytest
@@ -14,31 +14,23 @@ pytest.importorskip("pyspark")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from cli_support import run  # noqa: E402
+from cli_support import assert_bad_input, csv_with_gaps, run  # noqa: E402
+from spark_support import spark_session  # noqa: E402
 
 from gaussmle.datasets import make_skittles  # noqa: E402
 from gaussmle.io import write_table  # noqa: E402
 from gaussmle.persist import load  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+    pytest.mark.xdist_group("spark"),
+]
 
 
 @pytest.fixture(scope="module")
 def spark():
     """The shared local session: the CLI's session() finds it active and uses it."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
+    return spark_session()
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +82,69 @@ def test_spark_errors_are_one_line(files):
                  "-o", files / "x.json", ok=False)  # fmt: skip
     assert result.exit_code == 2
     assert result.stderr.strip() == "error: --scheduler is not available with --engine spark"
+
+
+# ---------------------------------------------------------------------- evaluate
+@pytest.fixture(scope="module")
+def scored(files):
+    """A model fitted in memory, and labelled data with labels it has never seen: 'teal'
+    first occurs before 'mauve' (sorting them would swap them in the confusion matrix)."""
+    ds = make_skittles(random_state=6)
+    columns = ds.to_columns()
+    colour = np.asarray(columns["colour"], dtype=object)
+    colour[[20, 90]] = "teal"
+    colour[[150, 31]] = "mauve"
+    write_table(files / "eval.csv", {**columns, "colour": colour})
+    run("fit", files / "skittles.csv", "--target", "colour", "--covariance", "full",
+        "-o", files / "local_full.json")  # fmt: skip
+    return files / "local_full.json", files / "eval.csv"
+
+
+def _evaluate(model, data, engine, *more):
+    return run("evaluate", model, data, "--target", "colour", "--engine", engine,
+               "--master", "local[2]", *more).stdout  # fmt: skip
+
+
+def test_evaluate_on_spark_prints_what_the_local_evaluate_prints(spark, scored):
+    model, data = scored
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "2048")  # several partitions
+    try:
+        assert spark.read.csv(str(data), header=True).rdd.getNumPartitions() > 2
+        text = {engine: _evaluate(model, data, engine) for engine in ("local", "spark")}
+        reports = {engine: json.loads(_evaluate(model, data, engine, "--json"))
+                   for engine in ("local", "spark")}  # fmt: skip
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    assert text["spark"] == text["local"]
+    assert "note: labels the model has never seen (teal, mauve) count as errors." in text["spark"]
+    local, ours = reports["local"], reports["spark"]
+    assert ours["unseen_labels"] == local["unseen_labels"] == ["teal", "mauve"]
+    assert ours["rows"] == local["rows"] == 200
+    assert ours["log_loss"] == pytest.approx(local["log_loss"], rel=1e-12)
+    for key in ("seconds", "log_loss"):
+        del local[key], ours[key]
+    assert ours == local
+
+
+def test_evaluate_on_spark_with_gaps(spark, files):
+    X = make_skittles(random_state=7).to_columns()
+    y = np.asarray(X.pop("colour"))
+    X = np.column_stack(list(X.values()))
+    X[[3, 40], [0, 1]] = np.nan
+    data = csv_with_gaps(files / "gaps.csv", X, y)
+    fitted = files / "marginal.json"
+    run("fit", files / "skittles.csv", "--target", "colour", "--missing", "marginalize",
+        "-o", fitted)  # fmt: skip
+    assert _evaluate(fitted, data, "spark") == _evaluate(fitted, data, "local")
+    result = run("evaluate", files / "local_full.json", data, "--target", "colour",
+                 "--engine", "spark", ok=False)  # fmt: skip
+    assert_bad_input(result, "X contains NaN (or null) in column 'aromatic lift'")
+
+
+def test_evaluate_on_spark_refuses_what_it_cannot_do(files, scored):
+    model, data = scored
+    result = run("evaluate", model, data, "--target", "colour", "--engine", "spark",
+                 "--drop-missing", ok=False)  # fmt: skip
+    assert_bad_input(result, "--drop-missing is not available with --engine spark")
+    result = run("evaluate", model, data, "--target", "nope", "--engine", "spark", ok=False)
+    assert_bad_input(result, "target column 'nope' not found in")

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import shlex
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,32 +16,19 @@ pytest.importorskip("pyspark")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
+from spark_support import spark_session  # noqa: E402
+
 from gaussmle import GaussianClassifier  # noqa: E402
 from gaussmle import spark as gs  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+    pytest.mark.xdist_group("spark"),
+]
 
 FEATURES = ["x0", "x1", "x2"]
 SIZES = (1, 37, 250, 112)  # uneven partitions, one of a single row
 OFFSET = 1e9
-
-
-def spark_session():
-    """The shared local session (getOrCreate: the CLI and docs tests reuse it)."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")  # several batches
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 @pytest.fixture(scope="module")

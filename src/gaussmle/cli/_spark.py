@@ -1,4 +1,4 @@
-"""``--engine spark``: the helpers behind ``fit`` and ``predict`` on Spark.
+"""``--engine spark``: the helpers behind ``fit``, ``predict`` and ``evaluate`` on Spark.
 
 DATA (Parquet, or CSV with a header) is read by Spark; :func:`gaussmle.spark.fit`
 summarises it into per-class statistics and :func:`gaussmle.spark.predict` classifies it.
@@ -111,15 +111,33 @@ def fit_on_spark(
     from ..spark import class_stats
 
     df = read_table(session(master), data)
+    _check_target(df, target, data)
+    features = names if names is not None else [c for c in df.columns if c != target]
+    kind = "full" if params["covariance_type"] in ("full", "tied") else "diag"
+    classes, stats, features = class_stats(df, features, target, kind, missing=params["missing"])
+    return GaussianClassifier.from_stats(stats, classes, feature_names=features, **params)
+
+
+def _check_target(df: Any, target: str, data: str) -> None:
     if target not in df.columns:
         raise DataError(
             f"target column '{target}' not found in '{data}'; available columns: "
             + ", ".join(df.columns)
         )
-    features = names if names is not None else [c for c in df.columns if c != target]
-    kind = "full" if params["covariance_type"] in ("full", "tied") else "diag"
-    classes, stats, features = class_stats(df, features, target, kind, missing=params["missing"])
-    return GaussianClassifier.from_stats(stats, classes, feature_names=features, **params)
+
+
+def spark_label_counts(model: Any, data: str, names: list[str], target: str, master: str) -> Any:
+    """Per true label, the predictions per class and ``-log p`` sums, computed on Spark.
+
+    :func:`gaussmle.spark.label_counts`: a few numbers per label and partition
+    reach this process, never the rows; :meth:`Evaluation.add_counts` turns
+    them into the in-memory evaluation's figures.
+    """
+    from ..spark import label_counts
+
+    df = read_table(session(master), data)
+    _check_target(df, target, data)
+    return label_counts(model, df, names, target)
 
 
 def spark_predictions(

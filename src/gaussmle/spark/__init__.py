@@ -7,7 +7,10 @@ partitions on the driver in a pairwise tree; rows are never collected, and
 the statistics travel as plain float arrays. The result is a normal
 :class:`~gaussmle.GaussianClassifier`, equal to the in-memory fit.
 :func:`predict` adds MLlib's ``prediction`` column (and ``probability``)
-lazily, with the model broadcast once as its JSON model file text.
+lazily, with the model broadcast once as its JSON model file text;
+:func:`label_counts` scores a classifier on labelled rows from
+per-partition confusion counts (what ``gaussmle evaluate --engine spark``
+prints).
 
 pyspark (``pip install gaussmle[spark]``) is imported only inside the
 functions. See docs/spark.md for a guide and the comparison with MLlib's
@@ -20,7 +23,8 @@ Examples
 True
 """
 
+from ._evaluate import LabelCounts, label_counts
 from ._fit import class_stats, fit
 from ._predict import predict
 
-__all__ = ["class_stats", "fit", "predict"]
+__all__ = ["LabelCounts", "class_stats", "fit", "label_counts", "predict"]

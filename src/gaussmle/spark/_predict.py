@@ -25,6 +25,42 @@ def _spark_type_of(classes: np.ndarray) -> Any:
     return StringType()
 
 
+def model_from_text(text: Any) -> Any:
+    """The model from its (broadcast) model file text, for columns passed by position.
+
+    The model's feature names were checked on the driver; the executors get
+    the columns in that order, unnamed.
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> from gaussmle.persist import dumps
+    >>> m = GaussianClassifier().fit(np.array([[0.0], [1.0], [5.0], [6.0]]), [0, 0, 1, 1])
+    >>> model_from_text(dumps(m)).predict(np.array([[0.2]])).tolist()
+    [0]
+    """
+    from gaussmle.persist import loads
+
+    model = loads(text.value if hasattr(text, "value") else text)
+    if hasattr(model, "feature_names_in_"):
+        del model.feature_names_in_
+    return model
+
+
+def broadcast_model(df: Any, model: Any) -> Any:
+    """The model's file text (:func:`gaussmle.persist.dumps`) broadcast once (plain JSON).
+
+    On Spark Connect, which has no SparkContext, the text travels in the closure.
+    """
+    from ..persist import dumps
+
+    text = dumps(model)
+    try:
+        return df.sparkSession.sparkContext.broadcast(text)
+    except Exception:  # Spark Connect has no SparkContext: the closure carries the text
+        return text
+
+
 def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
     """The function the Arrow UDF runs: an iterator of feature-column batches in,
     an iterator of predictions (a struct with ``probability`` when ``proba``) out.
@@ -36,12 +72,7 @@ def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
     def predict_batches(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
-        from gaussmle.persist import loads
-
-        model = loads(text.value if hasattr(text, "value") else text)
-        # the columns arrive by position; the model's names were checked on the driver
-        if hasattr(model, "feature_names_in_"):
-            del model.feature_names_in_
+        model = model_from_text(text)
         k = len(model.classes_)
         for columns in batches:
             columns = columns if isinstance(columns, tuple) else (columns,)
@@ -102,7 +133,6 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
 
-    from ..persist import dumps
     from ._fit import _arrow_type
 
     if not hasattr(model, "classes_"):
@@ -139,12 +169,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
                 StructField("probability", ArrayType(DoubleType())),
             ]
         )
-    text = dumps(model)
-    try:
-        shared: Any = df.sparkSession.sparkContext.broadcast(text)
-    except Exception:  # Spark Connect has no SparkContext: the closure carries the text
-        shared = text
-    fn = _predictor(shared, len(names), proba, _arrow_type(label_type))
+    fn = _predictor(broadcast_model(df, model), len(names), proba, _arrow_type(label_type))
     with warnings.catch_warnings():  # pyspark prefers type hints to the explicit type
         warnings.filterwarnings("ignore", "It is preferred to specify type hints")
         udf = arrow_udf(fn, out_type, ArrowUDFType.SCALAR_ITER)
