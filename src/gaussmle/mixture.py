@@ -41,7 +41,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
@@ -56,6 +56,9 @@ from .covariance import cholesky, covariances_from_stats
 from .densities import ClassDensities
 from .kernels import _kernels
 from .stats import GaussianStats, default_chunk_rows
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from .mixture_sources import RowSource
 
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 #: The statistics each covariance type needs.
@@ -549,7 +552,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     ``fit`` also takes a Dask array or DataFrame (and Dask weights): each EM
     iteration is one map-reduce of the blocks' weighted statistics, merged
     exactly, so it equals the in-memory fit; a start from ``init_params`` is
-    computed on at most ``INIT_SAMPLE_ROWS`` rows (see ``_DaskFit``).
+    computed on at most ``INIT_SAMPLE_ROWS`` rows. :meth:`fit_source` runs the
+    same EM over any :class:`gaussmle.mixture_sources.RowSource` (files read
+    batch by batch, one pass per iteration; the Dask fit is one such source).
     ``predict``, ``predict_proba`` and ``score_samples`` of a Dask collection
     return lazy Dask arrays.
 
@@ -681,10 +686,64 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self._check_parameters()
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if _is_dask(X):
-            ctx: _Fit = _DaskFit.of(self, X, sample_weight, reset=not warm)
+            from .dask_backend._mixture import dask_inputs
+            from .dask_backend._mixture_rows import DaskRows
+
+            Xd, w = dask_inputs(self, X, sample_weight, reset=not warm)
+            ctx: _Fit = _SourceFit.of(self, DaskRows(Xd, w, batch_em_pass))
         else:
             ctx = self._memory_fit(X, sample_weight, reset=not warm)
-        inits = self._checked_inits(ctx.X.shape[1])
+        return self._run(ctx, warm)
+
+    def fit_source(self, source: RowSource) -> GaussianMixture:
+        """Estimate the parameters by EM over a row source: one pass over it per iteration.
+
+        ``source`` is any :class:`gaussmle.mixture_sources.RowSource` (rows in
+        files read batch by batch, a Dask collection, Spark partitions...): the
+        pooled statistics come from one pass, each EM iteration is one
+        :meth:`~gaussmle.mixture_sources.RowSource.em_pass` (the in-memory
+        pass on each batch, merged exactly), and a start from ``init_params``
+        is computed on at most ``INIT_SAMPLE_ROWS`` rows drawn by
+        ``source.sample`` (all rows, in order, when there are no more, so on
+        small data this is :meth:`fit`'s start). The result equals
+        :meth:`fit` on the same rows whatever the batches. Feature names are
+        the caller's to set.
+
+        Parameters
+        ----------
+        source : RowSource
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from gaussmle.mixture_sources import ArrayRows
+        >>> X = np.array([[0.0], [0.2], [0.4], [10.0], [10.2], [10.4]])
+        >>> gm = GaussianMixture(2, covariance_type="diag", random_state=0)
+        >>> gm = gm.fit_source(ArrayRows(X, batch_rows=[1, 4, 1]))
+        >>> sorted(gm.means_.ravel().round(6).tolist())
+        [0.2, 10.2]
+        """
+        self._check_parameters()
+        warm = bool(self.warm_start) and hasattr(self, "converged_")
+        d = int(source.n_features)
+        if warm and d != self.n_features_in_:
+            raise ValueError(
+                f"the source has {d} features, but this mixture was fitted with "
+                f"{self.n_features_in_}; pass rows with the same features"
+            )
+        if not warm:
+            self.n_features_in_ = d
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        return self._run(_SourceFit.of(self, source), warm)
+
+    def _run(self, ctx: _Fit, warm: bool) -> GaussianMixture:
+        """EM in the fit's context ``ctx`` (``n_init`` starts; the best lower bound wins)."""
+        inits = self._checked_inits(ctx.n_features)
         rs = check_random_state(self.random_state)
         best: tuple[float, _Params, int, list[float], bool] | None = None
         for init in range(self.n_init if not warm else 1):
@@ -704,11 +763,11 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 "Best performing initialization did not converge. Try different init "
                 "parameters, or increase max_iter, tol, or check for degenerate data.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         message = ctx.log.message()
         if message:
-            warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
+            warnings.warn(message, DegenerateComponentWarning, stacklevel=3)
         self._set_params(ctx.absolute(params))
         self.converged_ = converged
         self.n_iter_ = n_iter
@@ -1042,9 +1101,16 @@ class _Fit:
         return float(self.data.count)
 
     @property
+    def n_rows(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
     def chunk_rows(self) -> int:
-        rows = os.environ.get("GAUSSMLE_MIXTURE_CHUNK_ROWS")
-        return int(rows) if rows else default_chunk_rows(max(self.X.shape[1], 8))
+        return mixture_chunk_rows(self.n_features)
 
     # -------------------------------------------------------------- initialisation
     def initial(self, inits: tuple[np.ndarray | None, ...], rs: np.random.RandomState) -> _Params:
@@ -1056,7 +1122,7 @@ class _Fit:
         if weights_init is not None and means_init is not None and cov_init is not None:
             return _Params(weights_init, means_init, cov_init, None)
         stats = self._init_stats(rs)
-        n_rows = float(self.X.shape[0]) if self.w is None else self.total_weight
+        n_rows = float(self.n_rows) if self.w is None else self.total_weight
         weights = stats.count / n_rows  # scikit-learn's (not normalised for one-row seeds)
         means = stats.mean.copy()
         cov = covariances_from_stats(stats, self.type, model.reg_covar)
@@ -1148,7 +1214,7 @@ class _Fit:
         means = params.means.copy()
         cov = np.array(params.covariances, copy=True)
         count = params.stats.count if params.stats is not None else weights
-        empty = count < EMPTY_WEIGHT * self.total_weight / self.X.shape[0]
+        empty = count < EMPTY_WEIGHT * self.total_weight / self.n_rows
         candidates = iter(worst.rows.tolist())
         for c in np.flatnonzero(empty):
             c = int(c)
@@ -1174,9 +1240,9 @@ class _Fit:
         return _Params(weights, means, cov, params.stats)
 
 
-# ---------------------------------------------------------------------- Dask collections
-#: At most this many rows of a Dask collection are computed to start the fit from
-#: ``init_params`` (all of them when there are fewer); the EM passes use every row.
+# ---------------------------------------------------------------------- row sources
+#: At most this many rows of a row source (a Dask collection, files...) are read to start
+#: the fit from ``init_params`` (all of them when there are fewer); the EM passes use every row.
 INIT_SAMPLE_ROWS = 10_000
 
 
@@ -1194,88 +1260,95 @@ def _check_rows(n: int, n_components: int) -> None:
         )
 
 
-def _dask_block_pass(
+def mixture_chunk_rows(n_features: int) -> int:
+    """Rows per chunk of an EM pass: ``GAUSSMLE_MIXTURE_CHUNK_ROWS``, or about 4 MiB of rows.
+
+    Examples
+    --------
+    >>> mixture_chunk_rows(8) == default_chunk_rows(8)
+    True
+    """
+    rows = os.environ.get("GAUSSMLE_MIXTURE_CHUNK_ROWS")
+    return int(rows) if rows else default_chunk_rows(max(n_features, 8))
+
+
+def batch_em_pass(
     X: np.ndarray,
     w: np.ndarray | None,
     densities: ClassDensities,
     kind: str,
     reference: np.ndarray,
-    chunk_rows: int,
     n_worst: int,
 ) -> tuple[GaussianStats, float, np.ndarray, np.ndarray]:
-    """:func:`em_pass` on one row block of a Dask collection, as the backend wants it.
+    """:func:`em_pass` on one batch of rows, as a row source merges it.
+
+    Returns the batch's per-component statistics, its (weighted) sum of log
+    p(x), and the ``n_worst`` smallest log p(x) (ascending) with their rows
+    *within the batch*.
 
     Examples
     --------
     >>> dens = _component_densities(np.array([[0.0], [2.0]]), np.array([[1.0], [1.0]]),
     ...                             "diag", np.zeros(1), np.log([0.5, 0.5]))
-    >>> stats, loglik, worst, rows = _dask_block_pass(
-    ...     np.array([[1.0], [5.0]]), None, dens, "diag", np.zeros(1), 10, 1)
+    >>> stats, loglik, worst, rows = batch_em_pass(
+    ...     np.array([[1.0], [5.0]]), None, dens, "diag", np.zeros(1), 1)
     >>> stats.count.round(4).tolist(), round(loglik, 4), rows.tolist()
     ([0.5003, 1.4997], -7.5307, [1])
     """
+    chunk_rows = mixture_chunk_rows(X.shape[1])
     stats, loglik, worst = em_pass(X, w, densities, kind, reference, chunk_rows, n_worst)
     return stats, loglik, worst.logp, worst.rows
 
 
 @dataclass
-class _DaskFit(_Fit):
-    """A fit on a Dask array or DataFrame: the data stay in their blocks.
+class _SourceFit(_Fit):
+    """A fit on a row source (:mod:`gaussmle.mixture_sources`): one pass per EM iteration.
 
-    Each EM pass is one map-reduce (:func:`gaussmle.dask_backend._mixture.em_pass_dask`):
-    every block runs :func:`em_pass` with the current parameters, the block
-    statistics are merged exactly by a tree reduction, and the parameters are
-    updated here, on the client. The pooled statistics (the reference point of
-    the coordinates) come from one pass before EM. A start from ``init_params``
-    is computed on at most ``INIT_SAMPLE_ROWS`` rows (a uniform sample drawn
-    with ``random_state``; all rows, in order, when there are no more), so on
-    small data it is the in-memory fit's start; with ``weights_init``,
-    ``means_init`` and ``precisions_init`` all given no row is sampled.
+    The pooled statistics (the reference point of the coordinates) come from
+    one pass before EM; each EM pass is ``source.em_pass`` (the in-memory pass
+    on each batch, merged exactly), and the parameters are updated here. A
+    start from ``init_params`` is computed on at most ``INIT_SAMPLE_ROWS`` rows
+    (``source.sample``: all rows, in order, when there are no more, so on small
+    data it is the in-memory fit's start); with ``weights_init``,
+    ``means_init`` and ``precisions_init`` all given no row is read for it.
     """
 
-    @classmethod
-    def of(cls, model: GaussianMixture, X: Any, sample_weight: Any, *, reset: bool) -> _DaskFit:
-        """The context of ``model.fit(X, sample_weight=...)`` for a Dask collection."""
-        from .dask_backend import stats_from_dask
-        from .dask_backend._mixture import dask_inputs
+    source: Any = None
 
-        X, w = dask_inputs(model, X, sample_weight, reset=reset)
-        n = int(X.shape[0])
+    @classmethod
+    def of(cls, model: GaussianMixture, source: RowSource) -> _SourceFit:
+        """The context of a fit of ``model`` on ``source`` (reads the pooled statistics)."""
+        data = source.pooled_stats(STATS_KIND[model.covariance_type])
+        n = int(source.n_rows)
         if n < 2:
             raise ValueError(f"X has {n} rows; a mixture needs at least 2")
         _check_rows(n, model.n_components)
-        data = stats_from_dask(X, w, STATS_KIND[model.covariance_type])
-        return cls(X, w, data, model, _Log())
+        return cls(None, None, data, model, _Log(), source=source)  # type: ignore[arg-type]
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.source.n_rows)
+
+    @property
+    def n_features(self) -> int:
+        return int(self.source.n_features)
 
     def em_pass(self, dens: ClassDensities) -> tuple[GaussianStats, float, _Worst]:
-        """One map-reduce over the blocks: their weighted statistics, merged exactly."""
-        from functools import partial
-
-        from .dask_backend._mixture import em_pass_dask
-
+        """One pass over the source: the batches' weighted statistics, merged exactly."""
         k = self.model.n_components
-        block = partial(
-            _dask_block_pass,
-            densities=dens,
-            kind=self.kind,
-            reference=self.ref,
-            chunk_rows=self.chunk_rows,
-            n_worst=k,
-        )
-        stats, loglik, logp, rows = em_pass_dask(self.X, self.w, block, k)
-        return stats, loglik, _Worst(k, logp, rows)
+        stats, loglik, logp, rows = self.source.em_pass(dens, self.kind, self.ref, k)
+        return stats, loglik, _Worst(k, np.asarray(logp), np.asarray(rows, dtype=np.intp))
 
     def row(self, index: int) -> np.ndarray:
-        """Row ``index``, computed (only re-seeding asks, for a few rows)."""
-        return np.asarray(self.X[index].compute(), dtype=np.float64)
+        """Row ``index`` of the source (only re-seeding asks, for a few rows)."""
+        return np.asarray(self.source.row(index), dtype=np.float64)
 
     def initial(self, inits: tuple[np.ndarray | None, ...], rs: np.random.RandomState) -> _Params:
-        """The user's start, or ``init_params`` on computed rows (see the class docstring)."""
+        """The user's start, or ``init_params`` on sampled rows (see the class docstring)."""
         if all(value is not None for value in inits):
             return super().initial(inits, rs)
-        from .dask_backend._mixture import sample_rows
-
-        Xs, ws = sample_rows(self.X, self.w, INIT_SAMPLE_ROWS, rs)
+        Xs, ws = self.source.sample(INIT_SAMPLE_ROWS, rs)
+        Xs = np.asarray(Xs, dtype=np.float64)
         _check_rows(Xs.shape[0], self.model.n_components)
         sample = _Fit(Xs, ws, GaussianStats.from_data(Xs, ws, self.kind), self.model, self.log)
         start = sample.initial(inits, rs)
