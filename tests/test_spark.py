@@ -18,7 +18,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 from spark_support import spark_session  # noqa: E402
 
-from gaussmle import GaussianClassifier  # noqa: E402
+from gaussmle import GaussianClassifier, GaussianMixture  # noqa: E402
 from gaussmle import spark as gs  # noqa: E402
 
 pytestmark = [
@@ -148,6 +148,66 @@ def test_nan_and_null_label_are_reported(spark):
     bad = spark.createDataFrame(pa.table({"x": [1.0, 2.0, 3.0], "y": labels}))
     with pytest.raises(ValueError, match="label column 'y' contains null"):
         gs.fit(bad, ["x"], "y")
+
+
+# ---------------------------------------------------------------------- mixtures
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(("covariance_type", "weighted"), [("full", False), ("diag", True)])
+def test_fit_mixture_equals_in_memory_at_offset(df, data, covariance_type, weighted):
+    """One Spark job per EM pass, merged exactly: GaussianMixture.fit's answer from the same
+    start, on uneven partitions (one of a single row) at an offset of 1e9."""
+    X = matrix(data)
+    w = data["w"] if weighted else None
+    start = GaussianMixture(3, covariance_type=covariance_type, random_state=0, max_iter=1)
+    start.fit(X, sample_weight=w)
+    params = dict(covariance_type=covariance_type, max_iter=3, tol=1e-12,
+                  weights_init=start.weights_, means_init=start.means_,
+                  precisions_init=start.precisions_)  # fmt: skip
+    ours = gs.fit_mixture(df, FEATURES, 3, sample_weight="w" if weighted else None, **params)
+    ref = GaussianMixture(3, **params).fit(X, sample_weight=w)
+    assert ours.n_iter_ == ref.n_iter_ == 3
+    assert ours.feature_names_in_.tolist() == FEATURES
+    assert rel_close(ours.means_, ref.means_)
+    assert rel_close(ours.weights_, ref.weights_)
+    assert rel_close(ours.covariances_, ref.covariances_)
+    assert rel_close(ours.lower_bound_, ref.lower_bound_)
+    # far from the origin the covariances are those of the data (about 1 to 4), not rounding
+    variances = ours.covariances_.reshape(3, -1)[:, :: 4 if covariance_type == "full" else 1]
+    assert np.all((variances > 0.1) & (variances < 10.0))
+
+
+def test_mllib_mixture_is_wrong_far_from_the_origin_where_ours_is_right(spark):
+    """MLlib's GaussianMixture returns negative variances at an offset of 1e8; ours equal the
+    in-memory fit (its default start, k-means on the rows, read through the source)."""
+    from pyspark.ml.clustering import GaussianMixture as MLlibMixture
+    from pyspark.ml.feature import VectorAssembler
+
+    rng = np.random.default_rng(5)
+    z = rng.integers(0, 2, 1000)
+    X = rng.normal(size=(1000, 2)) + z[:, None] * 8.0 + 1e8
+    df = spark.createDataFrame(pa.table({"a": X[:, 0], "b": X[:, 1]})).coalesce(2).cache()
+    assembled = VectorAssembler(inputCols=["a", "b"], outputCol="features").transform(df)
+    mllib = MLlibMixture(k=2, seed=1, maxIter=20).fit(assembled)
+    mllib_var = np.array([np.diag(g.cov.toArray()) for g in mllib.gaussiansDF.collect()])
+    ours = gs.fit_mixture(df, ["a", "b"], 2, random_state=0, max_iter=20)
+    ref = GaussianMixture(2, random_state=0, max_iter=20).fit(X)
+    assert rel_close(ours.covariances_, ref.covariances_)
+    assert rel_close(ours.means_, ref.means_)
+    ours_var = ours.covariances_.diagonal(axis1=1, axis2=2)
+    assert np.all((ours_var > 0.7) & (ours_var < 1.4))  # the truth is 1
+    assert np.max(np.abs(mllib_var - 1.0)) > 0.5  # negative or far off
+
+
+def test_fit_mixture_errors(spark, df):
+    with pytest.raises(ValueError, match="column 'nope' not found in the DataFrame"):
+        gs.fit_mixture(df, ["x0", "nope"], 2)
+    with pytest.raises(ValueError, match="non-numeric values .column 'y' is string"):
+        gs.fit_mixture(df, ["x0", "y"], 2)
+    with pytest.raises(ValueError, match="is empty .0 samples."):
+        gs.fit_mixture(df.limit(0), FEATURES, 2)
+    bad = spark.createDataFrame(pa.table({"x": [1.0, float("nan"), 3.0]}))
+    with pytest.raises(ValueError, match="X contains NaN .or null. in column 'x'"):
+        gs.fit_mixture(bad, ["x"], 2)
 
 
 # ---------------------------------------------------------------------- the guide

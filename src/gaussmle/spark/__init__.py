@@ -10,7 +10,9 @@ the statistics travel as plain float arrays. The result is a normal
 lazily, with the model broadcast once as its JSON model file text;
 :func:`label_counts` scores a classifier on labelled rows from
 per-partition confusion counts (what ``gaussmle evaluate --engine spark``
-prints).
+prints); :func:`fit_mixture` fits a :class:`~gaussmle.GaussianMixture`
+with the estimator's own EM over a :class:`SparkRows` source, one Spark job
+per iteration.
 
 pyspark (``pip install gaussmle[spark]``) is imported only inside the
 functions. See docs/spark.md for a guide and the comparison with MLlib's
@@ -25,6 +27,15 @@ True
 
 from ._evaluate import LabelCounts, label_counts
 from ._fit import class_stats, fit
+from ._mixture import SparkRows, fit_mixture
 from ._predict import predict
 
-__all__ = ["LabelCounts", "class_stats", "fit", "label_counts", "predict"]
+__all__ = [
+    "LabelCounts",
+    "SparkRows",
+    "class_stats",
+    "fit",
+    "fit_mixture",
+    "label_counts",
+    "predict",
+]
