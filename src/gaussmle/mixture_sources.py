@@ -15,8 +15,8 @@ whatever the batches. Sources here:
 - :class:`ArrayRows`: a NumPy array cut into batches (for tests and examples);
 - :class:`gaussmle.dask_backend._mixture_rows.DaskRows`: a Dask collection
   (built by ``GaussianMixture.fit``), one map-reduce per pass;
-- the CLI's files (``gaussmle cluster --stream``): CSV or Parquet read in
-  row batches, one pass over the files per iteration.
+- :class:`FileRows`: CSV, Parquet or ``.npy`` files read in row batches, one
+  pass over the files per iteration (``gaussmle cluster --stream``).
 
 Examples
 --------
@@ -33,7 +33,7 @@ True
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -246,4 +246,72 @@ class ArrayRows(BatchSource):
             yield self.X[a:b], None if self.w is None else self.w[a:b]
 
 
-__all__ = ["ArrayRows", "BatchSource", "PassResult", "RowSource", "merge_worst"]
+class FileRows(BatchSource):
+    """The feature columns of CSV, Parquet or ``.npy`` files, read in batches on every pass.
+
+    The files are read with :func:`gaussmle.io.iter_xy` (the reader of the
+    rest of the package and the CLI) in batches of at most ``batch_rows`` rows,
+    once per pass, so memory is bounded by a batch whatever the size of the
+    files. ``features`` are the columns (every column by default);
+    ``drop_missing`` drops rows with a missing value (the same rows on every
+    pass, counted in ``n_dropped``), otherwise a missing value is an error.
+    Standard input cannot be read again and is refused. ``watch``, when set,
+    is called with every :class:`gaussmle.io.XYBatch` read (for progress bars).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from gaussmle.io import write_table
+    >>> path = os.path.join(tempfile.mkdtemp(), "t.csv")
+    >>> write_table(path, {"a": [0.0, 0.2, 0.4, 10.0, 10.2, 10.4], "b": [1.0] * 6})
+    >>> rows = FileRows(path, ["a"], batch_rows=4)
+    >>> [X.shape[0] for X, _ in rows.batches()], rows.n_features, rows.row(3).tolist()
+    ([4, 2], 1, [10.0])
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        features: Sequence[str] | None = None,
+        *,
+        batch_rows: int = 65536,
+        drop_missing: bool = False,
+    ) -> None:
+        from .io import source_size_bytes, table_columns
+
+        super().__init__()
+        if source_size_bytes(data) is None:
+            raise ValueError(
+                "standard input can be read only once and EM reads its rows once per "
+                "iteration; save the data to a file first"
+            )
+        self.data = data
+        self.features = list(features) if features else table_columns(data)
+        self.batch_rows = int(batch_rows)
+        self.drop_missing = bool(drop_missing)
+        self.n_dropped = 0
+        self.watch: Callable[[Any], None] | None = None
+
+    @property
+    def n_features(self) -> int:
+        return len(self.features)
+
+    def batches(self) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        from .io import iter_xy
+
+        dropped = 0
+        for batch in iter_xy(
+            self.data,
+            self.features,
+            None,
+            batch_rows=self.batch_rows,
+            drop_missing=self.drop_missing,
+        ):
+            dropped += batch.n_dropped
+            if self.watch is not None:
+                self.watch(batch)
+            yield batch.X, None
+        self.n_dropped = dropped
+
+
+__all__ = ["ArrayRows", "BatchSource", "FileRows", "PassResult", "RowSource", "merge_worst"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import click
@@ -101,6 +102,14 @@ def read_features(
 @json_option()
 @scheduler_option()
 @click.option(
+    "--stream",
+    is_flag=True,
+    help="Keep no rows in memory: read DATA (files, not standard input) once per EM "
+    "iteration in batches of --batch-rows, with a line per iteration on standard error; "
+    "the start is computed on at most 10,000 rows drawn at random (all rows of smaller "
+    "files). Automatic for files over 1 GiB.",
+)
+@click.option(
     "-o", "--output", required=True, metavar="MODEL.json", help="Where to write the model."
 )
 def cluster_command(
@@ -122,6 +131,7 @@ def cluster_command(
     no_progress: bool,
     as_json: bool,
     scheduler: str | None,
+    stream: bool,
     output: str,
 ) -> None:
     """Fit a mixture of K Gaussians to unlabelled DATA by EM and save the model.
@@ -135,6 +145,8 @@ def cluster_command(
     a note on standard error says what was done. With --scheduler the rows stay
     on Dask (DATA: Parquet files): each EM iteration is one map-reduce of the
     partitions' statistics, and the start is computed on a sample of rows.
+    With --stream (automatic for files over 1 GiB) no rows are kept: the files
+    are read once per EM iteration, so memory is bounded by --batch-rows.
 
     With --components auto, mixtures of 1 to --max-components components
     are fitted and the one with the lowest BIC (or ICL) is kept; the table
@@ -145,18 +157,23 @@ def cluster_command(
       gaussmle cluster skittles.csv --components 2 --features sweetness,chewiness -o mix.json
       gaussmle cluster data.parquet -k 10 --covariance diag --n-init 3 -o mix.json
       gaussmle cluster data.csv --components auto --max-components 6 -o mix.json
+      gaussmle cluster big.csv -k 3 --covariance diag --stream -o mix.json
     """
     from ..dask_backend import read_parquet_xy
     from ..io import table_columns
     from ..mixture import GaussianMixture
     from ..persist import save
     from ._app import dask_client
+    from ._cluster_stream import should_stream
 
     check_output_path(output)
     check_auto_options(components, bootstrap)
     settings = {"tol": tol, "reg_covar": reg_covar, "max_iter": max_iter, "n_init": n_init,
                 "init_params": init, "random_state": seed}  # fmt: skip
     start = time.perf_counter()
+    if stream and (scheduler is not None or components == AUTO):
+        what = "--scheduler" if scheduler is not None else "--components auto"
+        raise DataError(f"--stream is not available with {what}; leave one of them out")
     if scheduler is not None:
         if components == AUTO:
             raise DataError(
@@ -176,6 +193,11 @@ def cluster_command(
             _report(model, X, data, output, 0, time.perf_counter() - start, notes, as_json)
         return
     names = parse_features(features) or table_columns(data)
+    if components != AUTO and should_stream(data, stream):
+        model = GaussianMixture(components, covariance_type=covariance, **settings)
+        _cluster_streaming(model, data, names, output, start, as_json, batch_rows=batch_rows,
+                           drop_missing=drop_missing, progress=not no_progress)  # fmt: skip
+        return
     X, dropped = read_features(
         data, names, batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress
     )
@@ -204,20 +226,65 @@ def _check_enough_rows(rows: int, components: int, data: str) -> None:
         )
 
 
-def _fit_noting(model: Any, X: Any, data: str, names: list[str]) -> list[str]:
-    """Fit ``model`` to X; the warnings it gave, as notes (a bad value located in DATA)."""
+def _cluster_streaming(
+    model: Any,
+    data: str,
+    names: list[str],
+    output: str,
+    start: float,
+    as_json: bool,
+    *,
+    batch_rows: int,
+    drop_missing: bool,
+    progress: bool,
+) -> None:
+    """``cluster --stream``: EM with one pass over the files per iteration, then the report."""
+    from ..persist import save
+    from ._cluster_stream import ProgressRows, summarise
+
+    source = ProgressRows(
+        data,
+        names,
+        batch_rows=batch_rows,
+        drop_missing=drop_missing,
+        progress=progress,
+        components=model.n_components,
+    )
+    notes = _fit_noting(model, source, data, names, fit=model.fit_source)
+    model.feature_names_in_ = np.asarray(names, dtype=object)
+    save(model, output)
+    sizes, loglik, rows = summarise(model, source, progress)
+    bic = -2.0 * loglik + model._n_parameters() * float(np.log(rows))
+    numbers = _Numbers(rows, len(names), sizes, bic)
+    seconds = time.perf_counter() - start
+    _print_report(model, numbers, data, output, source.n_dropped, seconds, notes, as_json)
+
+
+def _fit_noting(model: Any, X: Any, data: str, names: list[str], fit: Any = None) -> list[str]:
+    """Fit ``model`` to X (with ``fit``: ``model.fit``); its warnings, as notes (a bad
+    value located in DATA)."""
     from ._train import _locate_bad_value
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model.fit(X)
+            (fit or model.fit)(X)
         except ValueError as exc:
             located = _locate_bad_value(str(exc), data, names)
             if located is None:
                 raise
             raise DataError(located) from None
     return [str(w.message) for w in caught]
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    """What the report says about the data under the fitted model."""
+
+    rows: int
+    n_features: int
+    sizes: np.ndarray  # rows per component (most probable)
+    bic: float
 
 
 def _report(
@@ -235,15 +302,30 @@ def _report(
 
     quiet = unnamed(model)  # X here is a plain array: no feature-name warnings
     sizes = np.bincount(np.asarray(quiet.predict(X)), minlength=len(model.weights_))
+    numbers = _Numbers(int(X.shape[0]), int(X.shape[1]), sizes, float(quiet.bic(X)))
+    _print_report(model, numbers, data, output, dropped, seconds, notes, as_json, extra)
+
+
+def _print_report(
+    model: Any,
+    numbers: _Numbers,
+    data: str,
+    output: str,
+    dropped: int,
+    seconds: float,
+    notes: list[str],
+    as_json: bool,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    sizes, bic = numbers.sizes, numbers.bic
     loglik = float(model.lower_bound_)
-    bic = float(quiet.bic(X))
     if as_json:
         say(
             json_text(
                 {
                     "model": output,
                     "data": data,
-                    "rows": int(X.shape[0]),
+                    "rows": numbers.rows,
                     "dropped": dropped,
                     "features": [str(n) for n in model.feature_names_in_],
                     "covariance_type": model.covariance_type,
@@ -267,7 +349,10 @@ def _report(
     for note in notes:
         tell(f"note: {note}")
     gone = f", dropped {dropped:,} with missing values" if dropped else ""
-    say(f"Read {X.shape[0]:,} rows of {X.shape[1]} features from {data}{gone} ({seconds:.1f} s).")
+    say(
+        f"Read {numbers.rows:,} rows of {numbers.n_features} features from {data}{gone} "
+        f"({seconds:.1f} s)."
+    )
     state = "converged" if model.converged_ else "stopped without converging"
     say(
         f"EM {state} after {model.n_iter_} iterations (covariance {model.covariance_type}): "
