@@ -148,3 +148,51 @@ def test_evaluate_on_spark_refuses_what_it_cannot_do(files, scored):
     assert_bad_input(result, "--drop-missing is not available with --engine spark")
     result = run("evaluate", model, data, "--target", "nope", "--engine", "spark", ok=False)
     assert_bad_input(result, "target column 'nope' not found in")
+
+
+# ---------------------------------------------------------------------- cluster
+def test_cluster_on_spark_equals_the_local_cluster(spark, files):
+    data = files / "skittles.csv"
+    reports = {}
+    for engine in ("local", "spark"):
+        out = run("cluster", data, "-k", "3", "--features", "aromatic lift,elegance", "--json",
+                  "--max-iter", "8", "--engine", engine, "--master", "local[2]",
+                  "-o", files / f"mix_{engine}.json")  # fmt: skip
+        reports[engine] = json.loads(out.stdout)
+    local, ours = load(files / "mix_local.json"), load(files / "mix_spark.json")
+    assert ours.feature_names_in_.tolist() == ["aromatic lift", "elegance"]
+    assert ours.n_iter_ == local.n_iter_
+    for name in ("weights_", "means_", "covariances_"):
+        np.testing.assert_allclose(getattr(ours, name), getattr(local, name), rtol=1e-10)
+    a, b = reports["spark"], reports["local"]
+    assert a["bic"] == pytest.approx(b["bic"], rel=1e-10)
+    for key in ("seconds", "bic", "log_likelihood_per_row", "components", "model"):
+        del a[key], b[key]
+    assert a == b
+    # and the mixture predicts its components on Spark as it does in memory
+    outputs = {}
+    for engine in ("local", "spark"):
+        out = run("predict", files / "mix_spark.json", files / "m.parquet", "--proba",
+                  "--id", "id", "--engine", engine)  # fmt: skip
+        outputs[engine] = list(csv.reader(io.StringIO(out.stdout)))
+    assert outputs["spark"][0] == outputs["local"][0] == ["id", "predicted", *PROBA]
+    assert [r[:2] for r in outputs["spark"]] == [r[:2] for r in outputs["local"]]
+    p_local = np.array([r[2:] for r in outputs["local"][1:]], dtype=float)
+    p_spark = np.array([r[2:] for r in outputs["spark"][1:]], dtype=float)
+    np.testing.assert_allclose(p_spark, p_local, rtol=1e-9, atol=1e-12)
+
+
+PROBA = ["proba_0", "proba_1", "proba_2"]
+
+
+def test_cluster_on_spark_refuses_what_it_cannot_do(files):
+    data = files / "skittles.csv"
+    result = run("cluster", data, "-k", "auto", "--engine", "spark", "-o", files / "m.json",
+                 ok=False)  # fmt: skip
+    assert_bad_input(result, "--components auto is not available with --engine spark")
+    result = run("cluster", data, "-k", "2", "--engine", "spark", "--stream",
+                 "-o", files / "m.json", ok=False)  # fmt: skip
+    assert_bad_input(result, "--stream is not available with --engine spark")
+    result = run("cluster", data, "-k", "2", "--engine", "spark", "-o", files / "m.json",
+                 ok=False)  # the colour column is text  # fmt: skip
+    assert_bad_input(result, "non-numeric values (column 'colour' is string)")

@@ -1,4 +1,4 @@
-"""``--engine spark``: the helpers behind ``fit``, ``predict`` and ``evaluate`` on Spark.
+"""``--engine spark``: the helpers behind ``fit``, ``predict``, ``evaluate`` and ``cluster``.
 
 DATA (Parquet, or CSV with a header) is read by Spark; :func:`gaussmle.spark.fit`
 summarises it into per-class statistics and :func:`gaussmle.spark.predict` classifies it.
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
+import numpy as np
 
 from ..io import DataError
 
@@ -140,12 +142,43 @@ def spark_label_counts(model: Any, data: str, names: list[str], target: str, mas
     return label_counts(model, df, names, target)
 
 
+def cluster_on_spark(
+    model: Any, data: str, features: list[str] | None, master: str
+) -> tuple[list[str], list[str], tuple[Any, float, int]]:
+    """Fit ``model`` (a GaussianMixture) to DATA on Spark, one Spark job per EM pass.
+
+    Returns the feature names, the notes (warnings) of the fit, and rows per
+    component, total log-likelihood and rows under the fitted model (one more
+    job). The feature columns are persisted on Spark for the passes.
+    """
+    from ..spark import SparkRows
+    from ..spark._columns import check_columns, check_numeric
+    from ..spark._mixture import score_rows
+    from ._cluster import _fit_noting
+
+    df = read_table(session(master), data)
+    names = features if features is not None else list(df.columns)
+    check_columns(df, names)
+    check_numeric(df, names)
+    rows = SparkRows(df, names)
+
+    def fit(source: Any) -> Any:
+        with warnings.catch_warnings():  # pyspark's own (about pandas versions) are no notes
+            warnings.filterwarnings("ignore", module=r"pyspark(\.|$)")
+            return model.fit_source(source)
+
+    try:
+        notes = _fit_noting(model, rows, data, names, fit=fit)
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+        return names, notes, score_rows(model, rows)
+    finally:
+        rows.release()
+
+
 def spark_predictions(
     model: Any, data: str, names: list[str], id_column: str | None, proba: bool, master: str
 ) -> Iterator[dict[str, Any]]:
     """Predictions computed on Spark, yielded in blocks of columns in row order."""
-    import numpy as np
-
     from ..spark import predict
 
     df = read_table(session(master), data)
@@ -163,6 +196,8 @@ def spark_predictions(
 
 
 def _columns(rows: list[Any], model: Any, id_column: str | None, proba: bool, np: Any) -> dict:
+    from ..spark._predict import output_labels
+
     columns: dict[str, Any] = {}
     if id_column is not None:
         columns[id_column] = np.array([r[0] for r in rows], dtype=object)
@@ -170,7 +205,7 @@ def _columns(rows: list[Any], model: Any, id_column: str | None, proba: bool, np
     columns["predicted"] = np.array([r[at] for r in rows])
     if proba:
         p = np.array([r[at + 1] for r in rows], dtype=np.float64)
-        for j, c in enumerate(model.classes_):
+        for j, c in enumerate(output_labels(model)):
             columns[f"proba_{c}"] = p[:, j]
     return columns
 

@@ -26,7 +26,16 @@ from ._columns import check_columns, check_numeric, feature_list, quoted
 from ._summary import nan_message
 
 #: Columns of a partition's result row besides the statistics.
-_ROW_FIELDS = ("partition", "rows", "loglik", "worst", "worst_rows", "worst_values", "error")
+_ROW_FIELDS = (
+    "partition",
+    "rows",
+    "loglik",
+    "worst",
+    "worst_rows",
+    "worst_values",
+    "sizes",
+    "error",
+)
 
 
 def stats_fields(stats: GaussianStats | None) -> dict[str, Any]:
@@ -123,6 +132,7 @@ def _result_batch(fields: dict[str, Any]) -> Any:
         "worst": floats,
         "worst_rows": longs,
         "worst_values": floats,
+        "sizes": longs,
         "error": pa.string(),
         "count": floats,
         "mean": floats,
@@ -139,7 +149,7 @@ def _result_schema() -> Any:
     from pyspark.sql.types import StructType as Struct
 
     floats, longs = ArrayType(DoubleType()), ArrayType(LongType())
-    types = [LongType(), LongType(), DoubleType(), floats, longs, floats, StringType()]
+    types = [LongType(), LongType(), DoubleType(), floats, longs, floats, longs, StringType()]
     fields = [StructField(n, t) for n, t in zip(_ROW_FIELDS, types, strict=True)]
     fields += [StructField(n, floats) for n in ("count", "mean", "mean_lo", "m2")]
     return Struct(fields)
@@ -265,6 +275,35 @@ def _pick_partition(features: list[str], weighted: bool, picks: dict[int, np.nda
         )
 
     return pick
+
+
+def _score_partition(features: list[str], text: Any) -> Any:
+    """Per partition: rows per most probable component and the sum of log p(x)."""
+
+    def score(batches: Iterator[Any]) -> Iterator[Any]:
+        from gaussmle.spark._predict import model_from_text
+
+        partition = _partition_id()
+        model = model_from_text(text)
+        k = len(model.weights_)
+        sizes = np.zeros(k, dtype=np.int64)
+        loglik, rows = 0.0, 0
+        try:
+            for batch in batches:
+                if batch.num_rows == 0:
+                    continue
+                X, _ = batch_arrays(batch, features, False)
+                sizes += np.bincount(model.predict(X), minlength=k)
+                loglik += float(model.score_samples(X).sum())
+                rows += batch.num_rows
+        except ValueError as exc:
+            yield _result_batch({"partition": partition, "error": str(exc)})
+            return
+        yield _result_batch(
+            {"partition": partition, "rows": rows, "loglik": loglik, "sizes": sizes.tolist()}
+        )
+
+    return score
 
 
 class SparkRows:
@@ -409,6 +448,22 @@ class SparkRows:
             raise IndexError(f"row {index} is beyond the {self.n_rows} rows of the source")
         X, _ = self._pick(self._local(np.array([index], dtype=np.int64)))
         return X[0]
+
+
+def score_rows(model: Any, rows: SparkRows) -> tuple[np.ndarray, float, int]:
+    """Rows per most probable component, total log p(x) and rows, under ``model`` (one job).
+
+    The model travels as its model file text, broadcast once.
+    """
+    from ._predict import broadcast_model
+
+    sizes = np.zeros(len(model.weights_), dtype=np.int64)
+    loglik, n = 0.0, 0
+    for row in rows._job(_score_partition(rows.features, broadcast_model(rows.df, model))):
+        sizes += np.asarray(row["sizes"], dtype=np.int64)
+        loglik += row["loglik"]
+        n += row["rows"]
+    return sizes, loglik, n
 
 
 def fit_mixture(

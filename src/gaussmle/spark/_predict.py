@@ -25,6 +25,21 @@ def _spark_type_of(classes: np.ndarray) -> Any:
     return StringType()
 
 
+def output_labels(model: Any) -> np.ndarray:
+    """A classifier's ``classes_``, or a mixture's component numbers 0, 1, ...
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> output_labels(SimpleNamespace(weights_=np.array([0.5, 0.5]))).tolist()
+    [0, 1]
+    """
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        return np.asarray(classes)
+    return np.arange(len(model.weights_), dtype=np.int64)
+
+
 def model_from_text(text: Any) -> Any:
     """The model from its (broadcast) model file text, for columns passed by position.
 
@@ -73,18 +88,19 @@ def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
         import pyarrow as pa
 
         model = model_from_text(text)
-        k = len(model.classes_)
+        classes = output_labels(model)
+        k = len(classes)
         for columns in batches:
             columns = columns if isinstance(columns, tuple) else (columns,)
             X = np.empty((len(columns[0]), n_features))
             for j, col in enumerate(columns):
                 X[:, j] = col.to_numpy(zero_copy_only=False)
             if not proba:
-                labels = model.predict(X) if X.shape[0] else model.classes_[:0]
+                labels = model.predict(X) if X.shape[0] else classes[:0]
                 yield pa.array(labels.tolist(), type=label_type)
                 continue
             p = model.predict_proba(X) if X.shape[0] else np.empty((0, k))
-            labels = model.classes_[np.argmax(p, axis=1)]
+            labels = classes[np.argmax(p, axis=1)]
             probability = pa.ListArray.from_arrays(
                 pa.array(np.arange(0, p.size + 1, k, dtype=np.int32)), pa.array(p.ravel())
             )
@@ -106,8 +122,8 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
 
     Parameters
     ----------
-    model : GaussianClassifier
-        A fitted classifier.
+    model : GaussianClassifier or GaussianMixture
+        A fitted classifier (or mixture).
     df : pyspark.sql.DataFrame
     features : str or sequence of str, optional
         The feature columns, in the model's order; by default the model's
@@ -115,6 +131,8 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     proba : bool
         Add ``probability``: an array of the posterior class probabilities in
         the order of ``model.classes_`` (the prediction is the most probable).
+        A :class:`~gaussmle.GaussianMixture` predicts its component numbers
+        (and their posterior probabilities).
 
     Returns
     -------
@@ -135,7 +153,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
 
     from ._fit import _arrow_type
 
-    if not hasattr(model, "classes_"):
+    if not hasattr(model, "classes_") and not hasattr(model, "weights_"):
         raise ValueError("the model is not fitted; fit it first (gaussmle.spark.fit)")
     known = getattr(model, "feature_names_in_", None)
     if features is None:
@@ -160,7 +178,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
             raise ValueError(f"the DataFrame already has a {taken!r} column; rename or drop it")
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
-    label_type = _spark_type_of(np.asarray(model.classes_))
+    label_type = _spark_type_of(output_labels(model))
     out_type: Any = label_type
     if proba:
         out_type = StructType(
