@@ -116,46 +116,12 @@ def test_predict_equals_in_memory(spark, df, data):
     X = matrix(data)
     ref = GaussianClassifier(covariance_type="full").fit(X, data["y"])
     out = gs.predict(model, df, proba=True).orderBy("id").toArrow()
-    assert _runs_python(gs.predict(model, df))  # full covariances: the Arrow UDF
     assert out.column_names[-2:] == ["prediction", "probability"]
     assert out.column("prediction").to_pylist() == ref.predict(X).tolist()
     proba = np.array(out.column("probability").to_pylist())
     np.testing.assert_allclose(proba, ref.predict_proba(X), rtol=1e-9, atol=1e-12)
     labels = gs.predict(model, df.limit(5), FEATURES).select("prediction").collect()
     assert len(labels) == 5
-
-
-def _runs_python(frame) -> bool:
-    return "Python" in frame._jdf.queryExecution().executedPlan().toString()
-
-
-@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
-def test_labels_of_independent_models_in_sql_equal_in_memory(spark, covariance_type):
-    """diag and spherical labels are one SQL expression (no Python worker), equal to the
-    in-memory predict at an offset of 1e9, also marginalising NaN and null."""
-    data = make_data(seed=5, n=300)
-    x1 = data["x1"].copy()
-    x1[[4, 120, 250]] = np.nan
-    data["x1"] = x1
-    df = frame(spark, data, sizes=(150, 150))
-    X = matrix(data)
-    model = gs.fit(df, FEATURES, "y", covariance_type=covariance_type, missing="marginalize")
-    out = gs.predict(model, df.withColumn("x0", gs_null_at(df, 7)))
-    assert not _runs_python(out)
-    X[7, 0] = np.nan  # a null in Spark is a NaN in memory
-    ref = GaussianClassifier(covariance_type=covariance_type, missing="marginalize")
-    ref.fit(matrix(data), data["y"])
-    labels = [r.prediction for r in out.orderBy("id").select("prediction").collect()]
-    assert labels == ref.predict(X).tolist()
-    strict = gs.fit(df.na.drop(), FEATURES, "y", covariance_type=covariance_type)
-    with pytest.raises(Exception, match="X contains NaN .or null. in column 'x1'"):
-        gs.predict(strict, df).collect()
-
-
-def gs_null_at(df, row_id):
-    from pyspark.sql import functions as F
-
-    return F.when(F.col("id") == row_id, F.lit(None)).otherwise(F.col("x0"))
 
 
 def test_errors_say_what_is_wrong(spark, df):

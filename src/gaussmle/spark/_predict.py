@@ -118,10 +118,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     The model travels to the executors once, as a broadcast of its model file
     text (:func:`gaussmle.persist.dumps`, plain JSON, never a pickle), read once
     per task by an iterator Arrow UDF that receives only the feature columns
-    (the other columns stay in Spark). The labels of a diag or spherical
-    classifier are instead one Spark SQL expression evaluated in the JVM
-    (:mod:`gaussmle.spark._sql_predict`: the per-feature terms computed
-    directly, no rows sent to Python). Nothing runs until an action.
+    (the other columns stay in Spark). Nothing runs until an action.
 
     Parameters
     ----------
@@ -182,12 +179,6 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
     label_type = _spark_type_of(output_labels(model))
-    if not proba:  # diag and spherical classifiers: one SQL expression, no Python workers
-        from ._sql_predict import label_expression
-
-        expression = label_expression(model, names, label_type)
-        if expression is not None:
-            return df.withColumn("prediction", expression)
     out_type: Any = label_type
     if proba:
         out_type = StructType(
