@@ -97,7 +97,7 @@ def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
                 X[:, j] = col.to_numpy(zero_copy_only=False)
             if not proba:
                 labels = model.predict(X) if X.shape[0] else classes[:0]
-                yield pa.array(labels.tolist(), type=label_type)
+                yield pa.array(labels, type=label_type)
                 continue
             p = model.predict_proba(X) if X.shape[0] else np.empty((0, k))
             labels = classes[np.argmax(p, axis=1)]
@@ -105,7 +105,7 @@ def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
                 pa.array(np.arange(0, p.size + 1, k, dtype=np.int32)), pa.array(p.ravel())
             )
             yield pa.StructArray.from_arrays(
-                [pa.array(labels.tolist(), type=label_type), probability],
+                [pa.array(labels, type=label_type), probability],
                 names=["prediction", "probability"],
             )
 
