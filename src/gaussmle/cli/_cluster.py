@@ -286,9 +286,16 @@ def _cluster_on_spark(
 ) -> None:
     """``cluster --engine spark``: one Spark job per EM pass, one more for the report."""
     from ..persist import save
-    from ._spark import cluster_on_spark
+    from ..spark._mixture import score_rows
+    from ._spark import quiet_fit_source, spark_rows
 
-    names, notes, (sizes, loglik, rows) = cluster_on_spark(model, data, features, master)
+    source, names = spark_rows(data, features, master)
+    try:
+        notes = _fit_noting(model, source, data, names, fit=quiet_fit_source(model))
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+        sizes, loglik, rows = score_rows(model, source)
+    finally:
+        source.release()
     save(model, output)
     bic = -2.0 * loglik + model._n_parameters() * float(np.log(rows))
     seconds = time.perf_counter() - start

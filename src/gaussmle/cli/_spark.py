@@ -142,37 +142,30 @@ def spark_label_counts(model: Any, data: str, names: list[str], target: str, mas
     return label_counts(model, df, names, target)
 
 
-def cluster_on_spark(
-    model: Any, data: str, features: list[str] | None, master: str
-) -> tuple[list[str], list[str], tuple[Any, float, int]]:
-    """Fit ``model`` (a GaussianMixture) to DATA on Spark, one Spark job per EM pass.
+def spark_rows(data: str, features: list[str] | None, master: str) -> tuple[Any, list[str]]:
+    """DATA's feature columns on Spark as a mixture's row source, and their names.
 
-    Returns the feature names, the notes (warnings) of the fit, and rows per
-    component, total log-likelihood and rows under the fitted model (one more
-    job). The feature columns are persisted on Spark for the passes.
+    The columns are persisted on Spark for the passes (``release()`` them).
     """
     from ..spark import SparkRows
     from ..spark._columns import check_columns, check_numeric
-    from ..spark._mixture import score_rows
-    from ._cluster import _fit_noting
 
     df = read_table(session(master), data)
     names = features if features is not None else list(df.columns)
     check_columns(df, names)
     check_numeric(df, names)
-    rows = SparkRows(df, names)
+    return SparkRows(df, names), names
+
+
+def quiet_fit_source(model: Any) -> Callable[[Any], Any]:
+    """``model.fit_source`` with pyspark's own warnings (about pandas versions) ignored."""
 
     def fit(source: Any) -> Any:
-        with warnings.catch_warnings():  # pyspark's own (about pandas versions) are no notes
+        with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module=r"pyspark(\.|$)")
             return model.fit_source(source)
 
-    try:
-        notes = _fit_noting(model, rows, data, names, fit=fit)
-        model.feature_names_in_ = np.asarray(names, dtype=object)
-        return names, notes, score_rows(model, rows)
-    finally:
-        rows.release()
+    return fit
 
 
 def spark_predictions(
