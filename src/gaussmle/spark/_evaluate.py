@@ -20,6 +20,7 @@ import numpy as np
 
 from ._columns import check_columns, check_numeric, feature_list, quoted
 from ._summary import labels_of, nan_message
+from ._threads import in_one_thread
 
 #: Smallest probability in the log loss (scikit-learn's ``log_loss`` clips there too).
 EPS = float(np.finfo(np.float64).eps)
@@ -139,7 +140,7 @@ def _partition_counts(text: Any, features: list[str], label: str, label_type: An
                 names=list(_FIELDS),
             )
 
-    return count
+    return in_one_thread(count)
 
 
 _FIELDS = ("label", "partition", "first", "predicted", "neg_log", "error")

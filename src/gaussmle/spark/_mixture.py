@@ -24,6 +24,7 @@ from ..mixture import GaussianMixture
 from ..stats import GaussianStats
 from ._columns import check_columns, check_numeric, feature_list, quoted
 from ._summary import nan_message
+from ._threads import in_one_thread
 
 #: Columns of a partition's result row besides the statistics.
 _ROW_FIELDS = (
@@ -177,7 +178,7 @@ def _pooled_partition(features: list[str], kind: str, weighted: bool) -> Any:
             total = GaussianStats.stack([total])
         yield _result_batch({"partition": partition, "rows": rows, **stats_fields(total)})
 
-    return pooled
+    return in_one_thread(pooled)
 
 
 def _em_partition(
@@ -230,7 +231,7 @@ def _em_partition(
             }
         )
 
-    return em
+    return in_one_thread(em)
 
 
 def _pick_partition(features: list[str], weighted: bool, picks: dict[int, np.ndarray]) -> Any:
@@ -274,7 +275,7 @@ def _pick_partition(features: list[str], weighted: bool, picks: dict[int, np.nda
             }
         )
 
-    return pick
+    return in_one_thread(pick)
 
 
 def _score_partition(features: list[str], text: Any) -> Any:
@@ -303,7 +304,7 @@ def _score_partition(features: list[str], text: Any) -> Any:
             {"partition": partition, "rows": rows, "loglik": loglik, "sizes": sizes.tolist()}
         )
 
-    return score
+    return in_one_thread(score)
 
 
 class SparkRows:

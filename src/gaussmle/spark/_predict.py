@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._columns import check_columns, check_numeric, feature_list, quoted
+from ._threads import in_one_thread
 
 
 def _spark_type_of(classes: np.ndarray) -> Any:
@@ -109,7 +110,7 @@ def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
                 names=["prediction", "probability"],
             )
 
-    return predict_batches
+    return in_one_thread(predict_batches)
 
 
 def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> Any:
