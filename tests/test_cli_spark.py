@@ -126,7 +126,7 @@ def test_evaluate_on_spark_prints_what_the_local_evaluate_prints(spark, scored):
     assert ours == local
 
 
-def test_evaluate_on_spark_with_gaps(spark, files):
+def test_evaluate_on_spark_with_gaps(spark, files, scored):
     X = make_skittles(random_state=7).to_columns()
     y = np.asarray(X.pop("colour"))
     X = np.column_stack(list(X.values()))
@@ -136,7 +136,7 @@ def test_evaluate_on_spark_with_gaps(spark, files):
     run("fit", files / "skittles.csv", "--target", "colour", "--missing", "marginalize",
         "-o", fitted)  # fmt: skip
     assert _evaluate(fitted, data, "spark") == _evaluate(fitted, data, "local")
-    result = run("evaluate", files / "local_full.json", data, "--target", "colour",
+    result = run("evaluate", scored[0], data, "--target", "colour",
                  "--engine", "spark", ok=False)  # fmt: skip
     assert_bad_input(result, "X contains NaN (or null) in column 'aromatic lift'")
 
