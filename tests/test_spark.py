@@ -149,6 +149,9 @@ def test_nan_and_null_label_are_reported(spark):
     bad = spark.createDataFrame(pa.table({"x": [1.0, 2.0, 3.0], "y": labels}))
     with pytest.raises(ValueError, match="label column 'y' contains null"):
         gs.fit(bad, ["x"], "y")
+    nan_label = spark.createDataFrame(pa.table({"x": [1.0, 2.0, 3.0], "y": [0.0, np.nan, 1.0]}))
+    with pytest.raises(ValueError, match="label column 'y' contains null .or NaN."):
+        gs.fit(nan_label, ["x"], "y")
 
 
 # ---------------------------------------------------------------------- mixtures
