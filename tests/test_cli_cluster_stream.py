@@ -120,6 +120,10 @@ def test_large_files_stream_without_the_flag(data, tmp_path, monkeypatch):
     monkeypatch.setattr(_cluster_stream, "STREAM_ABOVE_BYTES", 1 << 40)
     _, stderr, _ = cluster(data / "all.csv", tmp_path / "m.json")
     assert "EM pass" not in stderr
+    # --missing marginalize needs the rows in memory: a large file is then not streamed
+    monkeypatch.setattr(_cluster_stream, "STREAM_ABOVE_BYTES", 100)
+    _, stderr, _ = cluster(data / "all.csv", tmp_path / "m.json", "--missing", "marginalize")
+    assert "EM pass" not in stderr
 
 
 def test_the_help_states_the_sample_size_and_the_threshold():
@@ -138,6 +142,9 @@ def test_standard_input_and_other_modes_are_refused_in_one_line(data, tmp_path):
     dask = run("cluster", data / "p0.parquet", "-k", 2, "--stream", "--scheduler", "local", *out,
                ok=False)  # fmt: skip
     assert_bad_input(dask, "--stream is not available with --scheduler")
+    gaps = run("cluster", data / "all.csv", "-k", 2, "--stream", "--missing", "marginalize",
+               *out, ok=False)  # fmt: skip
+    assert_bad_input(gaps, "--stream is not available with --missing marginalize")
     few = run("cluster", data / "p1.parquet", "-k", 2, "--stream", *out, ok=False)
     assert few.exit_code == 2 and few.stderr.splitlines()[-1].startswith("error: ")
     assert "p1.parquet' has 1 rows, and a mixture of 2 components needs at least 2" in few.stderr

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
 import shlex
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,32 +16,20 @@ pytest.importorskip("pyspark")
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
-from gaussmle import GaussianClassifier  # noqa: E402
-from gaussmle import spark as gs  # noqa: E402
+from spark_support import spark_session  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+from gaussmle import GaussianClassifier, GaussianMixture  # noqa: E402
+from gaussmle import spark as gs  # noqa: E402
+from gaussmle.persist import load  # noqa: E402
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+    pytest.mark.xdist_group("spark"),
+]
 
 FEATURES = ["x0", "x1", "x2"]
 SIZES = (1, 37, 250, 112)  # uneven partitions, one of a single row
 OFFSET = 1e9
-
-
-def spark_session():
-    """The shared local session (getOrCreate: the CLI and docs tests reuse it)."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")  # several batches
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
 
 
 @pytest.fixture(scope="module")
@@ -138,29 +124,6 @@ def test_predict_equals_in_memory(spark, df, data):
     assert len(labels) == 5
 
 
-def test_mllib_variance_is_wrong_where_ours_is_right(spark):
-    """MLlib's gaussian NaiveBayes computes E[x^2] - E[x]^2 (the docs' claim)."""
-    from pyspark.ml.classification import NaiveBayes
-    from pyspark.ml.feature import VectorAssembler
-
-    rng = np.random.default_rng(3)
-    n = 2000
-    y = rng.integers(0, 2, n).astype(np.float64)
-    x = 1e8 + y + rng.normal(size=n)  # sd 1 at an offset of 1e8
-    df = spark.createDataFrame(pa.table({"x": x, "label": y})).repartition(2).cache()
-    mllib = NaiveBayes(modelType="gaussian").fit(
-        VectorAssembler(inputCols=["x"], outputCol="features").transform(df)
-    )
-    mllib_var = mllib.sigma.toArray().ravel()
-    ours = gs.fit(df, ["x"], "label")
-    exact = np.array([np.var(x[y == c] - 1e8) for c in (0.0, 1.0)])
-    assert rel_close(ours.class_stats_.variance.ravel(), exact, rtol=1e-9)
-    assert np.max(np.abs(mllib_var - exact) / exact) > 0.5  # negative or far off
-    unnamed = GaussianClassifier.from_stats(ours.class_stats_, ours.classes_)
-    ours_acc = np.mean(unnamed.predict(x[:, None]) == y)
-    assert ours_acc > 0.65
-
-
 def test_errors_say_what_is_wrong(spark, df):
     with pytest.raises(ValueError, match="column 'nope' not found in the DataFrame"):
         gs.fit(df, ["x0", "nope"], "y")
@@ -186,6 +149,47 @@ def test_nan_and_null_label_are_reported(spark):
     bad = spark.createDataFrame(pa.table({"x": [1.0, 2.0, 3.0], "y": labels}))
     with pytest.raises(ValueError, match="label column 'y' contains null"):
         gs.fit(bad, ["x"], "y")
+    nan_label = spark.createDataFrame(pa.table({"x": [1.0, 2.0, 3.0], "y": [0.0, np.nan, 1.0]}))
+    with pytest.raises(ValueError, match="label column 'y' contains null .or NaN."):
+        gs.fit(nan_label, ["x"], "y")
+
+
+# ---------------------------------------------------------------------- mixtures
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(("covariance_type", "weighted"), [("full", False), ("diag", True)])
+def test_fit_mixture_equals_in_memory_at_offset(df, data, covariance_type, weighted):
+    """One Spark job per EM pass, merged exactly: GaussianMixture.fit's answer from the same
+    start, on uneven partitions (one of a single row) at an offset of 1e9."""
+    X = matrix(data)
+    w = data["w"] if weighted else None
+    start = GaussianMixture(3, covariance_type=covariance_type, random_state=0, max_iter=1)
+    start.fit(X, sample_weight=w)
+    params = dict(covariance_type=covariance_type, max_iter=3, tol=1e-12,
+                  weights_init=start.weights_, means_init=start.means_,
+                  precisions_init=start.precisions_)  # fmt: skip
+    ours = gs.fit_mixture(df, FEATURES, 3, sample_weight="w" if weighted else None, **params)
+    ref = GaussianMixture(3, **params).fit(X, sample_weight=w)
+    assert ours.n_iter_ == ref.n_iter_ == 3
+    assert ours.feature_names_in_.tolist() == FEATURES
+    assert rel_close(ours.means_, ref.means_)
+    assert rel_close(ours.weights_, ref.weights_)
+    assert rel_close(ours.covariances_, ref.covariances_)
+    assert rel_close(ours.lower_bound_, ref.lower_bound_)
+    # far from the origin the covariances are those of the data (about 1 to 4), not rounding
+    variances = ours.covariances_.reshape(3, -1)[:, :: 4 if covariance_type == "full" else 1]
+    assert np.all((variances > 0.1) & (variances < 10.0))
+
+
+def test_fit_mixture_errors(spark, df):
+    with pytest.raises(ValueError, match="column 'nope' not found in the DataFrame"):
+        gs.fit_mixture(df, ["x0", "nope"], 2)
+    with pytest.raises(ValueError, match="non-numeric values .column 'y' is string"):
+        gs.fit_mixture(df, ["x0", "y"], 2)
+    with pytest.raises(ValueError, match="is empty .0 samples."):
+        gs.fit_mixture(df.limit(0), FEATURES, 2)
+    bad = spark.createDataFrame(pa.table({"x": [1.0, float("nan"), 3.0]}))
+    with pytest.raises(ValueError, match="X contains NaN .or null. in column 'x'"):
+        gs.fit_mixture(bad, ["x"], 2)
 
 
 # ---------------------------------------------------------------------- the guide
@@ -203,6 +207,10 @@ def _matches(expected: str, actual: str) -> bool:
 
 
 def test_the_guide_runs_and_prints_what_it_shows(spark, tmp_path, monkeypatch):
+    """docs/spark.md runs and prints what it shows, and its claims next to MLlib hold: a
+    variance of MLlib's NaiveBayes and of its GaussianMixture off by more than half at an
+    offset of 1e8, ours equal to the in-memory fits (MLlib's own figures are not checked:
+    they are rounding noise, which differs between pyspark versions)."""
     from click.testing import CliRunner
 
     from gaussmle.cli import cli
@@ -233,5 +241,25 @@ def test_the_guide_runs_and_prints_what_it_shows(spark, tmp_path, monkeypatch):
                 result = CliRunner().invoke(cli, args)
                 assert result.exit_code == 0, (line, result.output)
             assert (tmp_path / "predictions.csv").read_text().count("\n") == 201
+            assert load(tmp_path / "mixture.json").n_components == 3
             ran += 1
-    assert ran == 5
+    assert ran == 6
+    # NaiveBayes next to ours
+    x, y, model = namespace["x"], namespace["y"], namespace["model"]
+    exact = np.array([np.var(x[y == c] - 1e8) for c in (0, 1)])
+    mllib_var = namespace["mllib"].sigma.toArray().ravel()
+    assert np.max(np.abs(mllib_var - exact) / exact) > 0.5  # negative or far off
+    assert rel_close(model.class_stats_.variance.ravel(), exact, rtol=1e-9)
+    in_memory = namespace["in_memory"].class_stats_
+    assert model.class_stats_.allclose(in_memory, rtol=1e-10)
+    assert namespace["ours_acc"] > 0.65
+    # fit_mixture next to MLlib's GaussianMixture at an offset of 1e8 (the truth: variances 1)
+    mixture, reference = namespace["mixture"], namespace["reference"]
+    assert namespace["same"] is True
+    assert rel_close(mixture.covariances_, reference.covariances_)
+    assert rel_close(mixture.means_, reference.means_)
+    ours_var = mixture.covariances_.diagonal(axis1=1, axis2=2)
+    assert np.all((ours_var > 0.7) & (ours_var < 1.4))
+    mllib_mixture = namespace["mllib_mixture"].gaussiansDF.collect()
+    mllib_mixture_var = np.array([np.diag(g.cov.toArray()) for g in mllib_mixture])
+    assert np.max(np.abs(mllib_mixture_var - 1.0)) > 0.5  # negative or far off

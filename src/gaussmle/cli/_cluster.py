@@ -27,6 +27,7 @@ from ._app import (
     tell,
 )
 from ._components import AUTO, ComponentsType, check_auto_options, fit_auto
+from ._spark import check_engine, engine_options
 
 COVARIANCE_HELP = (
     "full: a covariance matrix per component; tied: one matrix shared by all; diag: "
@@ -145,6 +146,7 @@ def _without_empty_rows(
 @no_progress_option()
 @json_option()
 @scheduler_option()
+@engine_options
 @click.option(
     "--stream",
     is_flag=True,
@@ -177,6 +179,8 @@ def cluster_command(
     as_json: bool,
     scheduler: str | None,
     stream: bool,
+    engine: str,
+    master: str,
     output: str,
 ) -> None:
     """Fit a mixture of K Gaussians to unlabelled DATA by EM and save the model.
@@ -192,6 +196,8 @@ def cluster_command(
     partitions' statistics, and the start is computed on a sample of rows.
     With --stream (automatic for files over 1 GiB) no rows are kept: the files
     are read once per EM iteration, so memory is bounded by --batch-rows.
+    With --engine spark, Spark reads DATA (Parquet, or CSV with a header) and
+    each EM iteration is one Spark job that merges the partitions' statistics.
 
     With --components auto, mixtures of 1 to --max-components components
     are fitted and the one with the lowest BIC (or ICL) is kept; the table
@@ -204,10 +210,7 @@ def cluster_command(
       gaussmle cluster data.csv --components auto --max-components 6 -o mix.json
       gaussmle cluster big.csv -k 3 --covariance diag --stream -o mix.json
       gaussmle cluster gaps.csv -k 3 --missing marginalize -o mix.json
-    if marginalize and stream:
-        raise DataError(
-            "--stream is not available with --missing marginalize yet; leave one of them out"
-        )
+      gaussmle cluster table.parquet -k 3 --engine spark --master 'local[2]' -o mix.json
     """
     from ..dask_backend import read_parquet_xy
     from ..io import table_columns
@@ -221,13 +224,30 @@ def cluster_command(
     settings = {"tol": tol, "reg_covar": reg_covar, "max_iter": max_iter, "n_init": n_init,
                 "init_params": init, "random_state": seed}  # fmt: skip
     start = time.perf_counter()
+    marginalize = missing == "marginalize"
+    if check_engine(engine, scheduler=scheduler, stream=stream, drop_missing=drop_missing):
+        if marginalize:
+            raise DataError(
+                "--missing marginalize is not available with --engine spark yet; drop the "
+                "rows with missing values first"
+            )
+        if components == AUTO:
+            raise DataError("--components auto is not available with --engine spark; give K")
+        _cluster_on_spark(
+            GaussianMixture(components, covariance_type=covariance, **settings),
+            data, parse_features(features), output, start, as_json, master,
+        )  # fmt: skip
+        return
     if stream and (scheduler is not None or components == AUTO):
         what = "--scheduler" if scheduler is not None else "--components auto"
         raise DataError(f"--stream is not available with {what}; leave one of them out")
-    marginalize = missing == "marginalize"
     if marginalize:
         _check_missing_options(components, scheduler)
         settings["missing"] = missing
+    if marginalize and stream:
+        raise DataError(
+            "--stream is not available with --missing marginalize yet; leave one of them out"
+        )
     if scheduler is not None:
         if components == AUTO:
             raise DataError(
@@ -331,6 +351,34 @@ def _cluster_streaming(
     numbers = _Numbers(rows, len(names), sizes, bic)
     seconds = time.perf_counter() - start
     _print_report(model, numbers, data, output, source.n_dropped, seconds, notes, as_json)
+
+
+def _cluster_on_spark(
+    model: Any,
+    data: str,
+    features: list[str] | None,
+    output: str,
+    start: float,
+    as_json: bool,
+    master: str,
+) -> None:
+    """``cluster --engine spark``: one Spark job per EM pass, one more for the report."""
+    from ..persist import save
+    from ..spark._mixture import score_rows
+    from ._spark import quiet_fit_source, spark_rows
+
+    source, names = spark_rows(data, features, master)
+    try:
+        notes = _fit_noting(model, source, data, names, fit=quiet_fit_source(model))
+        model.feature_names_in_ = np.asarray(names, dtype=object)
+        sizes, loglik, rows = score_rows(model, source)
+    finally:
+        source.release()
+    save(model, output)
+    bic = -2.0 * loglik + model._n_parameters() * float(np.log(rows))
+    seconds = time.perf_counter() - start
+    _print_report(model, _Numbers(rows, len(names), sizes, bic), data, output, 0, seconds,
+                  notes, as_json)  # fmt: skip
 
 
 def _fit_noting(model: Any, X: Any, data: str, names: list[str], fit: Any = None) -> list[str]:

@@ -1,4 +1,4 @@
-"""``--engine spark``: the helpers behind ``fit`` and ``predict`` on Spark.
+"""``--engine spark``: the helpers behind ``fit``, ``predict``, ``evaluate`` and ``cluster``.
 
 DATA (Parquet, or CSV with a header) is read by Spark; :func:`gaussmle.spark.fit`
 summarises it into per-class statistics and :func:`gaussmle.spark.predict` classifies it.
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
+import numpy as np
 
 from ..io import DataError
 
@@ -111,11 +113,7 @@ def fit_on_spark(
     from ..spark import class_stats
 
     df = read_table(session(master), data)
-    if target not in df.columns:
-        raise DataError(
-            f"target column '{target}' not found in '{data}'; available columns: "
-            + ", ".join(df.columns)
-        )
+    _check_target(df, target, data)
     features = names if names is not None else [c for c in df.columns if c != target]
     from ..covariance import structure_for
 
@@ -124,12 +122,58 @@ def fit_on_spark(
     return GaussianClassifier.from_stats(stats, classes, feature_names=features, **params)
 
 
+def _check_target(df: Any, target: str, data: str) -> None:
+    if target not in df.columns:
+        raise DataError(
+            f"target column '{target}' not found in '{data}'; available columns: "
+            + ", ".join(df.columns)
+        )
+
+
+def spark_label_counts(model: Any, data: str, names: list[str], target: str, master: str) -> Any:
+    """Per true label, the predictions per class and ``-log p`` sums, computed on Spark.
+
+    :func:`gaussmle.spark.label_counts`: a few numbers per label and partition
+    reach this process, never the rows; :meth:`Evaluation.add_counts` turns
+    them into the in-memory evaluation's figures.
+    """
+    from ..spark import label_counts
+
+    df = read_table(session(master), data)
+    _check_target(df, target, data)
+    return label_counts(model, df, names, target)
+
+
+def spark_rows(data: str, features: list[str] | None, master: str) -> tuple[Any, list[str]]:
+    """DATA's feature columns on Spark as a mixture's row source, and their names.
+
+    The columns are persisted on Spark for the passes (``release()`` them).
+    """
+    from ..spark import SparkRows
+    from ..spark._columns import check_columns, check_numeric
+
+    df = read_table(session(master), data)
+    names = features if features is not None else list(df.columns)
+    check_columns(df, names)
+    check_numeric(df, names)
+    return SparkRows(df, names), names
+
+
+def quiet_fit_source(model: Any) -> Callable[[Any], Any]:
+    """``model.fit_source`` with pyspark's own warnings (about pandas versions) ignored."""
+
+    def fit(source: Any) -> Any:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"pyspark(\.|$)")
+            return model.fit_source(source)
+
+    return fit
+
+
 def spark_predictions(
     model: Any, data: str, names: list[str], id_column: str | None, proba: bool, master: str
 ) -> Iterator[dict[str, Any]]:
     """Predictions computed on Spark, yielded in blocks of columns in row order."""
-    import numpy as np
-
     from ..spark import predict
 
     df = read_table(session(master), data)
@@ -147,6 +191,8 @@ def spark_predictions(
 
 
 def _columns(rows: list[Any], model: Any, id_column: str | None, proba: bool, np: Any) -> dict:
+    from ..spark._predict import output_labels
+
     columns: dict[str, Any] = {}
     if id_column is not None:
         columns[id_column] = np.array([r[0] for r in rows], dtype=object)
@@ -154,7 +200,7 @@ def _columns(rows: list[Any], model: Any, id_column: str | None, proba: bool, np
     columns["predicted"] = np.array([r[at] for r in rows])
     if proba:
         p = np.array([r[at + 1] for r in rows], dtype=np.float64)
-        for j, c in enumerate(model.classes_):
+        for j, c in enumerate(output_labels(model)):
             columns[f"proba_{c}"] = p[:, j]
     return columns
 

@@ -191,6 +191,36 @@ class Evaluation:
         self.correct += int(np.sum(known & (true_idx == pred_idx)))
         self.n += rows
 
+    def add_counts(self, y: Any, predicted: np.ndarray, neg_log: np.ndarray) -> None:
+        """Add rows summarised per distinct true label (:class:`gaussmle.spark.LabelCounts`).
+
+        ``predicted[i, j]`` rows of label ``y[i]`` were predicted as class j, and
+        ``neg_log[i, j]`` is the sum over them of ``-log(clip(p_j, eps, 1))``. Labels
+        the model has never seen join the confusion matrix in the order of ``y``.
+
+        Examples
+        --------
+        >>> ev = Evaluation(np.array(["a", "b"]))
+        >>> counts, neg_log = np.array([[1, 2], [0, 1]]), np.array([[3.0, 0.5], [1.0, 2.0]])
+        >>> ev.add_counts(["b", "c"], counts, neg_log)
+        >>> ev.n, ev.correct, ev.labels, round(ev.loss_sum, 4)
+        (4, 2, ['a', 'b', 'c'], 36.5437)
+        """
+        predicted = np.asarray(predicted, dtype=np.int64)
+        if predicted.size == 0:
+            return
+        k = len(self.classes)
+        true_idx = self._true_index(align_labels(np.asarray(y), self.classes))
+        unseen_loss = -float(np.log(np.finfo(np.float64).eps))
+        for i, t in enumerate(true_idx.tolist()):
+            for j in np.flatnonzero(predicted[i]).tolist():
+                self.pairs[(t, j)] = self.pairs.get((t, j), 0) + int(predicted[i, j])
+            rows = int(predicted[i].sum())
+            known = t < k
+            self.loss_sum += float(neg_log[i, t]) if known else rows * unseen_loss
+            self.correct += int(predicted[i, t]) if known else 0
+            self.n += rows
+
     def _true_index(self, y: np.ndarray) -> np.ndarray:
         k = len(self.classes)
         try:

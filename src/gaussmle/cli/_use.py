@@ -28,7 +28,13 @@ from ._app import (
     tell,
     unnamed,
 )
-from ._spark import check_engine, engine_options, spark_feature_names, spark_predictions
+from ._spark import (
+    check_engine,
+    engine_options,
+    spark_feature_names,
+    spark_label_counts,
+    spark_predictions,
+)
 from ._stream import Evaluation
 
 MODEL_FEATURES_HELP = (
@@ -301,6 +307,7 @@ def _dask_predictions(
 @na_values_option()
 @no_progress_option()
 @scheduler_option()
+@engine_options
 @json_option()
 def evaluate_command(
     model_path: str,
@@ -312,6 +319,8 @@ def evaluate_command(
     na_values: str | None,
     no_progress: bool,
     scheduler: str | None,
+    engine: str,
+    master: str,
     as_json: bool,
 ) -> None:
     """Score a saved model on labelled DATA: accuracy, log loss, confusion matrix.
@@ -319,19 +328,26 @@ def evaluate_command(
     DATA is streamed in batches. Labels the model has never seen count as
     errors (and as probability 0, clipped at the machine epsilon, in the
     log loss). A model fitted with --missing marginalize also scores rows
-    with missing feature values.
+    with missing feature values. With --engine spark, Spark reads DATA and
+    each partition sends only its confusion counts and log-loss sums.
 
     \b
     Examples:
       gaussmle evaluate skittles.json test.csv --target colour
       gaussmle evaluate skittles.json test.csv --target colour --json
+      gaussmle evaluate skittles.json test.parquet --target colour --engine spark
     """
     from ..io import iter_xy
     from ..mixture import GaussianMixture
     from ._cluster import evaluate_mixture, load_predictor
 
     model = load_predictor(model_path)
+    on_spark = check_engine(
+        engine, scheduler=scheduler, drop_missing=drop_missing, na_values=na_values
+    )
     if isinstance(model, GaussianMixture):
+        if on_spark:
+            raise DataError("--engine spark evaluates classifiers; leave it out for a mixture")
         if scheduler is not None:
             raise DataError("--scheduler is for classifiers; leave it out for a mixture")
         names = model_features(model, data, parse_features(features), exclude=[target or ""])
@@ -343,14 +359,20 @@ def evaluate_command(
         return
     if target is None:
         raise click.UsageError("Missing option '--target'.")
-    names = model_features(model, data, parse_features(features), exclude=[target])
+    if on_spark:
+        names = spark_feature_names(model, parse_features(features))
+    else:
+        names = model_features(model, data, parse_features(features), exclude=[target])
     if target in names:
         raise DataError(f"target column '{target}' is also a feature of the model")
     quiet = unnamed(model)
     result = Evaluation(model.classes_)
     dropped = 0
     start = time.perf_counter()
-    if scheduler is not None:
+    if on_spark:
+        counts = spark_label_counts(quiet, data, names, target, master)
+        result.add_counts(counts.labels, counts.predicted, counts.neg_log)
+    elif scheduler is not None:
         if drop_missing:
             raise DataError("--drop-missing is not available with --scheduler")
         for y, pred, proba in _dask_evaluation(quiet, data, names, target, scheduler):

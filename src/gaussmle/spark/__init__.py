@@ -7,7 +7,12 @@ partitions on the driver in a pairwise tree; rows are never collected, and
 the statistics travel as plain float arrays. The result is a normal
 :class:`~gaussmle.GaussianClassifier`, equal to the in-memory fit.
 :func:`predict` adds MLlib's ``prediction`` column (and ``probability``)
-lazily, with the model broadcast once as its JSON model file text.
+lazily, with the model broadcast once as its JSON model file text;
+:func:`label_counts` scores a classifier on labelled rows from
+per-partition confusion counts (what ``gaussmle evaluate --engine spark``
+prints); :func:`fit_mixture` fits a :class:`~gaussmle.GaussianMixture`
+with the estimator's own EM over a :class:`SparkRows` source, one Spark job
+per iteration.
 
 pyspark (``pip install gaussmle[spark]``) is imported only inside the
 functions. See docs/spark.md for a guide and the comparison with MLlib's
@@ -20,7 +25,17 @@ Examples
 True
 """
 
+from ._evaluate import LabelCounts, label_counts
 from ._fit import class_stats, fit
+from ._mixture import SparkRows, fit_mixture
 from ._predict import predict
 
-__all__ = ["class_stats", "fit", "predict"]
+__all__ = [
+    "LabelCounts",
+    "SparkRows",
+    "class_stats",
+    "fit",
+    "fit_mixture",
+    "label_counts",
+    "predict",
+]

@@ -21,6 +21,7 @@ from ._summary import (
     stats_from_rows,
     stats_to_arrow,
 )
+from ._threads import in_one_thread
 
 _MISSING = ("error", "marginalize")
 
@@ -66,7 +67,7 @@ def _partition_summaries(
         if merged:
             yield stats_to_arrow(merged, label_type)
 
-    return summarise
+    return in_one_thread(summarise)
 
 
 def fit(

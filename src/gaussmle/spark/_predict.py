@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ._columns import check_columns, check_numeric, feature_list, quoted
+from ._threads import in_one_thread
 
 
 def _spark_type_of(classes: np.ndarray) -> Any:
@@ -25,6 +26,57 @@ def _spark_type_of(classes: np.ndarray) -> Any:
     return StringType()
 
 
+def output_labels(model: Any) -> np.ndarray:
+    """A classifier's ``classes_``, or a mixture's component numbers 0, 1, ...
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> output_labels(SimpleNamespace(weights_=np.array([0.5, 0.5]))).tolist()
+    [0, 1]
+    """
+    classes = getattr(model, "classes_", None)
+    if classes is not None:
+        return np.asarray(classes)
+    return np.arange(len(model.weights_), dtype=np.int64)
+
+
+def model_from_text(text: Any) -> Any:
+    """The model from its (broadcast) model file text, for columns passed by position.
+
+    The model's feature names were checked on the driver; the executors get
+    the columns in that order, unnamed.
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> from gaussmle.persist import dumps
+    >>> m = GaussianClassifier().fit(np.array([[0.0], [1.0], [5.0], [6.0]]), [0, 0, 1, 1])
+    >>> model_from_text(dumps(m)).predict(np.array([[0.2]])).tolist()
+    [0]
+    """
+    from gaussmle.persist import loads
+
+    model = loads(text.value if hasattr(text, "value") else text)
+    if hasattr(model, "feature_names_in_"):
+        del model.feature_names_in_
+    return model
+
+
+def broadcast_model(df: Any, model: Any) -> Any:
+    """The model's file text (:func:`gaussmle.persist.dumps`) broadcast once (plain JSON).
+
+    On Spark Connect, which has no SparkContext, the text travels in the closure.
+    """
+    from ..persist import dumps
+
+    text = dumps(model)
+    try:
+        return df.sparkSession.sparkContext.broadcast(text)
+    except Exception:  # Spark Connect has no SparkContext: the closure carries the text
+        return text
+
+
 def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
     """The function the Arrow UDF runs: an iterator of feature-column batches in,
     an iterator of predictions (a struct with ``probability`` when ``proba``) out.
@@ -36,33 +88,29 @@ def _predictor(text: Any, n_features: int, proba: bool, label_type: Any) -> Any:
     def predict_batches(batches: Iterator[Any]) -> Iterator[Any]:
         import pyarrow as pa
 
-        from gaussmle.persist import loads
-
-        model = loads(text.value if hasattr(text, "value") else text)
-        # the columns arrive by position; the model's names were checked on the driver
-        if hasattr(model, "feature_names_in_"):
-            del model.feature_names_in_
-        k = len(model.classes_)
+        model = model_from_text(text)
+        classes = output_labels(model)
+        k = len(classes)
         for columns in batches:
             columns = columns if isinstance(columns, tuple) else (columns,)
             X = np.empty((len(columns[0]), n_features))
             for j, col in enumerate(columns):
                 X[:, j] = col.to_numpy(zero_copy_only=False)
             if not proba:
-                labels = model.predict(X) if X.shape[0] else model.classes_[:0]
-                yield pa.array(labels.tolist(), type=label_type)
+                labels = model.predict(X) if X.shape[0] else classes[:0]
+                yield pa.array(labels, type=label_type)
                 continue
             p = model.predict_proba(X) if X.shape[0] else np.empty((0, k))
-            labels = model.classes_[np.argmax(p, axis=1)]
+            labels = classes[np.argmax(p, axis=1)]
             probability = pa.ListArray.from_arrays(
                 pa.array(np.arange(0, p.size + 1, k, dtype=np.int32)), pa.array(p.ravel())
             )
             yield pa.StructArray.from_arrays(
-                [pa.array(labels.tolist(), type=label_type), probability],
+                [pa.array(labels, type=label_type), probability],
                 names=["prediction", "probability"],
             )
 
-    return predict_batches
+    return in_one_thread(predict_batches)
 
 
 def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> Any:
@@ -75,8 +123,8 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
 
     Parameters
     ----------
-    model : GaussianClassifier
-        A fitted classifier.
+    model : GaussianClassifier or GaussianMixture
+        A fitted classifier (or mixture).
     df : pyspark.sql.DataFrame
     features : str or sequence of str, optional
         The feature columns, in the model's order; by default the model's
@@ -84,6 +132,8 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     proba : bool
         Add ``probability``: an array of the posterior class probabilities in
         the order of ``model.classes_`` (the prediction is the most probable).
+        A :class:`~gaussmle.GaussianMixture` predicts its component numbers
+        (and their posterior probabilities).
 
     Returns
     -------
@@ -102,10 +152,9 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     from pyspark.sql import functions as F
     from pyspark.sql.types import ArrayType, DoubleType, StructField, StructType
 
-    from ..persist import dumps
     from ._fit import _arrow_type
 
-    if not hasattr(model, "classes_"):
+    if not hasattr(model, "classes_") and not hasattr(model, "weights_"):
         raise ValueError("the model is not fitted; fit it first (gaussmle.spark.fit)")
     known = getattr(model, "feature_names_in_", None)
     if features is None:
@@ -130,7 +179,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
             raise ValueError(f"the DataFrame already has a {taken!r} column; rename or drop it")
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
-    label_type = _spark_type_of(np.asarray(model.classes_))
+    label_type = _spark_type_of(output_labels(model))
     out_type: Any = label_type
     if proba:
         out_type = StructType(
@@ -139,12 +188,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
                 StructField("probability", ArrayType(DoubleType())),
             ]
         )
-    text = dumps(model)
-    try:
-        shared: Any = df.sparkSession.sparkContext.broadcast(text)
-    except Exception:  # Spark Connect has no SparkContext: the closure carries the text
-        shared = text
-    fn = _predictor(shared, len(names), proba, _arrow_type(label_type))
+    fn = _predictor(broadcast_model(df, model), len(names), proba, _arrow_type(label_type))
     with warnings.catch_warnings():  # pyspark prefers type hints to the explicit type
         warnings.filterwarnings("ignore", "It is preferred to specify type hints")
         udf = arrow_udf(fn, out_type, ArrowUDFType.SCALAR_ITER)

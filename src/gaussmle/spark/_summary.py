@@ -24,23 +24,29 @@ SUMMARY_FIELDS = ("count", "mean", "mean_lo", "m2", "feature_count", "error")
 
 
 def labels_of(column: Any, label: str) -> np.ndarray:
-    """The labels of an Arrow column as a NumPy array, refusing nulls.
+    """The labels of an Arrow column as a NumPy array, refusing nulls and NaN.
 
     Examples
     --------
     >>> import pyarrow as pa
     >>> labels_of(pa.array(["a", "b"]), "y").tolist()
     ['a', 'b']
-    >>> labels_of(pa.array([1, None]), "y")
+    >>> labels_of(pa.array([1, None]), "y")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: label column 'y' contains null; drop those rows or fill in their labels first
+    ValueError: label column 'y' contains null (or NaN); drop those rows or fill in their ...
+    >>> labels_of(pa.array([1.0, float("nan")]), "y")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: label column 'y' contains null (or NaN); drop those rows or fill in their ...
     """
-    if column.null_count:
+    labels = None if column.null_count else np.asarray(column.to_numpy(zero_copy_only=False))
+    if labels is None or (labels.dtype.kind == "f" and np.isnan(labels).any()):
         raise ValueError(
-            f"label column {label!r} contains null; drop those rows or fill in their labels first"
+            f"label column {label!r} contains null (or NaN); drop those rows or fill in their "
+            "labels first"
         )
-    return np.asarray(column.to_numpy(zero_copy_only=False))
+    return labels
 
 
 def nan_message(X: np.ndarray, features: Sequence[str]) -> str | None:
