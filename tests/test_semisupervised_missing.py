@@ -95,9 +95,19 @@ def fit(X, ys, covariance_type, **kw):
         ).fit(X, ys)
 
 
+@pytest.fixture(params=["patterns", "rows"])
+def grouping(request, monkeypatch):
+    """One factorisation per missingness pattern, or every row's system batched."""
+    from gaussmle import _mixture_missing
+
+    threshold = 0 if request.param == "patterns" else 10**9
+    monkeypatch.setattr(_mixture_missing, "GROUPED_MIN_ROWS", threshold)
+    return request.param
+
+
 @pytest.mark.parametrize("n_iter", [1, 2, 10])
 @pytest.mark.parametrize("covariance_type", ["full", "tied"])
-def test_equals_the_direct_implementation(covariance_type, n_iter):
+def test_equals_the_direct_implementation(covariance_type, n_iter, grouping):
     X, ys, *_ = gappy_classes(90, seed=40)
     labelled = ys >= 0
     assert np.isnan(X[labelled]).any(axis=1).sum() >= 5  # labelled rows with gaps
@@ -124,6 +134,22 @@ def test_only_labelled_rows_is_the_em_for_a_supervised_fit_with_gaps(covariance_
     assert clf.n_iter_ == 3
     only = fit(X[ys >= 0], ys[ys >= 0], covariance_type, max_iter=3, tol=0.0)
     assert np.max(np.abs(only.means_ - means)) < 1e-10
+
+
+def test_integer_weights_equal_repeated_rows():
+    X, ys, *_ = gappy_classes(60, seed=45)
+    w = np.random.default_rng(45).integers(1, 4, X.shape[0])
+    weighted = GaussianClassifier(
+        covariance_type="full", unlabelled=-1, missing="marginalize", max_iter=5, tol=0.0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weighted.fit(X, ys, sample_weight=w)
+    repeated = fit(np.repeat(X, w, axis=0), np.repeat(ys, w), "full", max_iter=5, tol=0.0)
+    for name in ("class_count_", "means_", "covariances_"):
+        a, b = getattr(weighted, name), getattr(repeated, name)
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
+    assert weighted.lower_bound_ == pytest.approx(repeated.lower_bound_, rel=1e-12)
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "tied"])
