@@ -65,3 +65,35 @@ def test_classifier_only_options_are_still_refused_for_a_mixture(parts, tmp_path
         "predict", fitted, parts["pattern"], "--explain", "--scheduler", "synchronous", ok=False
     )
     assert_bad_input(result, "--explain is for classifiers")
+
+
+def test_evaluate_a_mixture_on_dask_equals_in_memory(tmp_path):
+    """evaluate --scheduler takes a mixture file as evaluate does in memory (log-likelihood,
+    BIC, AIC, and the adjusted Rand index with --target); it refused it before."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(5)
+    group = rng.integers(0, 2, 90)
+    X = 1e6 + rng.normal(0.0, 1.0, (90, 2)) + 4.0 * group[:, None]
+    table = pa.table({"a": X[:, 0], "b": X[:, 1], "group": group.astype(str)})
+    for k, (start, stop) in enumerate([(0, 40), (40, 41), (41, 90)]):
+        pq.write_table(table.slice(start, stop - start), tmp_path / f"part-{k}.parquet")
+    pattern = str(tmp_path / "part-*.parquet")
+    fitted = tmp_path / "mix.json"
+    run("cluster", pattern, "--features", "a,b", "-k", "2", "-o", fitted)
+    for extra in ([], ["--target", "group"]):
+        in_memory = json.loads(run("evaluate", fitted, pattern, *extra, "--json").stdout)
+        on_dask = json.loads(
+            run("evaluate", fitted, pattern, *extra, "--json", "--scheduler", "synchronous").stdout
+        )
+        assert on_dask["rows"] == in_memory["rows"] == 90
+        for key in ("log_likelihood", "bic", "aic"):
+            assert on_dask[key] == pytest.approx(in_memory[key], rel=1e-12), key
+    assert on_dask["adjusted_rand_index"] == in_memory["adjusted_rand_index"] > 0.8
+    text = run("evaluate", fitted, pattern, "--scheduler", "synchronous").stdout
+    assert text.startswith("Evaluated the 2-component mixture on 90 rows of")
+    result = run(
+        "evaluate", fitted, pattern, "--scheduler", "synchronous", "--drop-missing", ok=False
+    )
+    assert_bad_input(result, "--drop-missing is not available with --scheduler")

@@ -461,6 +461,59 @@ def test_mixture_zero_weight_component_never_wins_and_far_rows_give_no_nan():
     np.testing.assert_allclose(out["log_likelihood"][:5], gm.score_samples(X[:5]), rtol=1e-12)
 
 
+@pytest.mark.parametrize("covariance", ["diag", "spherical"])
+def test_marginalising_mixture_integrates_missing_features_out(covariance):
+    """A mixture fitted with missing="marginalize": NaN features drop out in the graph as in
+    gaussmle (was: NaN outputs); a row with nothing observed gets the mixture weights."""
+    from gaussmle import GaussianMixture
+
+    X, _ = _data(3, n=180, d=4, seed=13)
+    gappy = np.where(np.random.default_rng(13).random(X.shape) < 0.2, np.nan, X)
+    gappy[np.isnan(gappy).all(axis=1), 0] = 0.0
+    gm = GaussianMixture(3, covariance_type=covariance, missing="marginalize", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm.fit(gappy)
+    Z = gappy[:60].copy()
+    Z[1, :-1] = np.nan
+    assert 20 < np.isnan(Z).any(axis=1).sum() < 60  # complete rows too
+    for dtype in ("float64", "float32"):
+        _assert_mixture_parity(gm, Z, dtype)
+    Z[0] = np.nan  # nothing observed: the weights alone (gaussmle refuses such a row)
+    out = _run(to_onnx(gm), Z)
+    np.testing.assert_allclose(out["probabilities"][0], gm.weights_, rtol=1e-12)
+    assert np.isfinite(out["log_likelihood"]).all() and np.isfinite(out["probabilities"]).all()
+
+
+@pytest.mark.parametrize("covariance", ["full", "tied"])
+def test_marginalising_full_mixture_is_refused_with_what_to_do(covariance):
+    from gaussmle import GaussianMixture
+
+    X, _ = _data(2, n=80, d=3, seed=14)
+    gappy = np.where(np.random.default_rng(14).random(X.shape) < 0.1, np.nan, X)
+    gappy[np.isnan(gappy).all(axis=1), 0] = 0.0
+    gm = GaussianMixture(2, covariance_type=covariance, missing="marginalize", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gm.fit(gappy)
+    message = (
+        f"to_onnx cannot export a '{covariance}' model with missing='marginalize': the "
+        "marginal of each missing-value pattern needs its own Cholesky factor"
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        to_onnx(gm)
+    np.testing.assert_array_equal(  # what the message says to do: the same on complete rows
+        _run(to_onnx(clone_params(gm, missing="error")), X)["label"], gm.predict(X)
+    )
+
+
+def clone_params(model, **params):
+    """A copy of a fitted model with other parameters (what set_params on a copy does)."""
+    import copy
+
+    return copy.deepcopy(model).set_params(**params)
+
+
 def test_mixture_metadata_lists_components_and_features(tmp_path):
     gm, _ = _mixture("tied")
     proto = to_onnx(gm, dtype="float32", path=tmp_path / "mixture.onnx")

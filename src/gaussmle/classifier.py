@@ -87,10 +87,12 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         the rows whose label is missing (None, NaN, pandas' NA). None (the
         default): every row is labelled. With ``missing="marginalize"``
         unlabelled rows may have missing values, for every covariance type
-        (exact EM: marginal densities, conditional expectations; labelled
-        rows as in the supervised fit). On Dask collections each EM iteration
-        is one map-reduce of the blocks' statistics (rows without gaps). Not
-        with ``partial_fit`` or ``fit_batches``.
+        (exact EM: marginal densities, conditional expectations), and so may
+        labelled rows (diag and spherical: as in the supervised fit; full and
+        tied: the same exact EM, one-hot on their class). On Dask
+        collections each EM iteration is one map-reduce of the blocks'
+        statistics (rows without gaps). Not with ``partial_fit`` or
+        ``fit_batches``.
     unlabelled_weight : float, default 1.0
         The weight of an unlabelled row relative to a labelled one (0 gives
         the fit on the labelled rows exactly).

@@ -16,14 +16,18 @@ It stops when the mean log-likelihood (labelled rows: log p(x, y); unlabelled
 rows: ``unlabelled_weight`` times log p(x); divided by the total weight) changes
 by less than ``tol``, or after ``max_iter`` iterations (with a warning).
 
-With ``missing="marginalize"`` a NaN in X is a missing value. Labelled rows
-are treated as in the supervised fit (available-case statistics, diag and
-spherical) and score by the density of their observed features; incomplete
+With ``missing="marginalize"`` a NaN in X is a missing value. Incomplete
 unlabelled rows take the exact EM for missing coordinates
 (:mod:`gaussmle._mixture_missing`: marginal densities in the E-step; in the
 M-step the conditional expectation of the missing coordinates given the
 observed ones, and their conditional covariance added to the scatter), for
-all four covariance types. The log-likelihood is then that of the observed
+all four covariance types. Incomplete labelled rows: under diag and
+spherical covariances they keep the supervised fit's available-case
+statistics (each feature from the rows where it is observed); under full and
+tied ones they take the same exact EM with their responsibility one-hot on
+their class, and the fit then starts from the labelled rows' available-case
+means and variances (covariances diagonal). Every row scores by the density
+of its observed features, so the log-likelihood is that of the observed
 values, which EM never decreases.
 
 Labels that are missing (None, NaN, pandas' NA) are named by the sentinel
@@ -176,8 +180,14 @@ def fit_semisupervised(
     w = check_sample_weight(sample_weight, X.shape[0])
     labelled = ~mask
     classes, codes = labels_and_codes(values[labelled])
-    clf._update(X[labelled], codes, classes, None if w is None else w[labelled], encoded=True)
-    if not mask.any() or weight == 0.0:
+    w_labelled = None if w is None else w[labelled]
+    gappy_labels = clf._allow_nan() and _exact_labelled(clf, X[labelled])
+    if gappy_labels:  # the EM runs even without unlabelled rows: it fills the labelled gaps
+        start = _start_with_gaps(X[labelled], codes, classes, w_labelled)
+        clf._absorb(start, classes)
+    else:
+        clf._update(X[labelled], codes, classes, w_labelled, encoded=True)
+    if not gappy_labels and (not mask.any() or weight == 0.0):
         _set_em_attributes(clf, 1, True, np.nan)  # as the plain fit
         return clf
     small = X.shape[1] <= _kernels.SMALL_ALGEBRA_FEATURES
@@ -194,14 +204,8 @@ def _check_missing_values(clf: GaussianClassifier, X: np.ndarray, unlabelled: np
     missing = np.isnan(X)
     if np.isinf(X).any():
         check_missing_rows(missing, X)  # says where the infinity is
-    if clf._stats_kind() == "full" and missing[~unlabelled].any():
-        row = int(np.flatnonzero(~unlabelled & missing.any(axis=1))[0])
-        raise ValueError(
-            f"labelled row {row} of X has a missing value, and covariance_type="
-            f"{clf.covariance_type!r} is fitted from complete labelled rows only (unlabelled "
-            "rows may have gaps); drop or impute the incomplete labelled rows, or use "
-            "covariance_type='diag' or 'spherical'"
-        )
+    if _exact_labelled(clf, X[~unlabelled]):
+        _check_labelled_gaps(clf, missing, ~unlabelled)
     incomplete = unlabelled & missing.any(axis=1)
     if not incomplete.any():
         return
@@ -217,6 +221,63 @@ def _check_missing_values(clf: GaussianClassifier, X: np.ndarray, unlabelled: np
             "needs the plug-in Gaussians); set predictive=False or drop the incomplete "
             "unlabelled rows"
         )
+
+
+def _exact_labelled(clf: GaussianClassifier, XL: np.ndarray) -> bool:
+    """True when labelled rows have gaps that the exact EM fills in (full and tied
+    covariances; diag and spherical keep available-case statistics)."""
+    return clf._stats_kind() == "full" and bool(np.isnan(XL).any())
+
+
+def _check_labelled_gaps(
+    clf: GaussianClassifier, missing: np.ndarray, labelled: np.ndarray
+) -> None:
+    """Incomplete labelled rows under full/tied: each needs an observed value, and plug-in
+    Gaussians (the EM fills their gaps from them)."""
+    if missing[labelled].all(axis=1).any():
+        row = int(np.flatnonzero(labelled & missing.all(axis=1))[0])
+        raise ValueError(
+            f"labelled row {row} of X has no observed value (every feature is NaN); drop "
+            "such rows first"
+        )
+    if clf.predictive:
+        raise ValueError(
+            "predictive=True cannot fill in the missing values of labelled rows (the EM "
+            "needs the plug-in Gaussians); set predictive=False or drop the incomplete "
+            "labelled rows"
+        )
+
+
+def _start_with_gaps(
+    XL: np.ndarray, codes: np.ndarray, classes: np.ndarray, w: np.ndarray | None
+) -> GaussianStats:
+    """Full statistics to start the EM from when labelled rows have gaps (full and tied).
+
+    Per class, the available-case means and variances of its labelled rows (each
+    feature from the rows where it is observed) and no correlation: the scatter
+    is ``diag(count * variance)``. A class must observe every feature at least once.
+    """
+    diag = GaussianStats.from_groups(XL, codes, len(classes), w, kind="diag", missing="ignore")
+    seen = diag.n_per_feature
+    never = (seen == 0) & (diag.count > 0)[:, None]
+    if never.any():
+        c, j = np.argwhere(never)[0]
+        raise ValueError(
+            f"class {plain(classes[c])} has no observed "
+            f"value of feature {j} in its labelled rows (all missing); its distribution cannot "
+            "be estimated: label more rows or drop the feature"
+        )
+    variance = diag.m2 / np.where(seen > 0, seen, 1.0)
+    m2 = (diag.count[:, None] * variance)[:, :, None] * np.eye(XL.shape[1])
+    return GaussianStats(diag.count, diag.mean, m2, "full")
+
+
+def _own_class(R: np.ndarray) -> np.ndarray:
+    """Normalisation of labelled rows under their own class (one column): responsibility
+    one, and log p(x_o, y) is the joint log density itself."""
+    logp = R[:, 0].copy()
+    R[:] = 1.0
+    return logp
 
 
 def _set_em_attributes(clf: GaussianClassifier, n_iter: int, converged: bool, ll: float) -> None:
@@ -237,13 +298,15 @@ def _run_em(
 ) -> None:
     """EM from the labelled-only fit in ``clf`` until the mean log-likelihood settles."""
     kind = clf.class_stats_.kind
-    fixed = clf.class_stats_  # the labelled rows' statistics: every M-step starts from them
     XL, XU = X[labelled], X[~labelled]
     wL = np.ones(XL.shape[0]) if w is None else w[labelled]
     wU = weight * (np.ones(XU.shape[0]) if w is None else w[~labelled])
     total_weight = float(wL.sum() + wU.sum())
-    gaps = _Gaps(XL, XU, wU) if clf._allow_nan() else None
-    reference = XU.mean(axis=0) if gaps is None else fixed.pooled().mean
+    gaps = _Gaps(XL, codes, wL, XU, wU, _exact_labelled(clf, XL)) if clf._allow_nan() else None
+    reference = XU.mean(axis=0) if gaps is None else clf.class_stats_.pooled().mean
+    # the labelled rows' statistics that every M-step starts from (their complete rows'
+    # when the EM fills in their gaps)
+    fixed = clf.class_stats_ if gaps is None else gaps.fixed(clf.class_stats_, len(clf.classes_))
     previous = -np.inf
     converged = False
     ll = np.nan
@@ -253,10 +316,13 @@ def _run_em(
         if gaps is None:
             unlabelled_stats, ll_unlabelled = _e_and_m(clf, XU, wU, kind, reference)
             joint = clf._densities.joint(XL)[np.arange(XL.shape[0]), codes]
+            ll_labelled = float(wL @ joint)
         else:
+            labelled_stats, ll_labelled = gaps.labelled_e_and_m(clf, kind, reference)
             unlabelled_stats, ll_unlabelled = gaps.e_and_m(clf, kind, reference)
-            joint = gaps.labelled_joint(clf)[np.arange(XL.shape[0]), codes]
-        ll = (float(wL @ joint) + ll_unlabelled) / total_weight
+            if labelled_stats is not None:
+                unlabelled_stats = labelled_stats.merge(unlabelled_stats)
+        ll = (ll_labelled + ll_unlabelled) / total_weight
         del clf.class_stats_  # _absorb merges with what is there: start from the labelled rows
         clf._absorb(fixed.merge(unlabelled_stats), clf.classes_)
         if abs(ll - previous) < tol:
@@ -307,23 +373,54 @@ def _e_and_m(
 class _Gaps:
     """The rows of a semi-supervised fit with missing values (``missing="marginalize"``).
 
-    Labelled rows keep their available-case statistics (diag and spherical;
-    the supervised fit's) and score by their marginal density. Unlabelled
-    rows: the complete ones take the usual E- and M-step; the incomplete ones
-    the exact EM for missing coordinates of :mod:`gaussmle._mixture_missing`
-    (marginal densities in the E-step, conditional expectations of the
-    missing coordinates and their conditional covariance in the M-step).
+    Labelled rows keep their class. Under diag and spherical covariances
+    (``exact=False``) they keep their available-case statistics (the
+    supervised fit's) and score by their marginal density. Under full and
+    tied ones (``exact=True``) the complete ones keep their statistics and the
+    incomplete ones take the exact EM for missing coordinates of
+    :mod:`gaussmle._mixture_missing` with their responsibility one-hot on their
+    class. Unlabelled rows: the complete ones take the usual E- and M-step; the
+    incomplete ones the exact EM (marginal densities in the E-step, conditional
+    expectations of the missing coordinates and their conditional covariance in
+    the M-step).
     """
 
-    def __init__(self, XL: np.ndarray, XU: np.ndarray, wU: np.ndarray) -> None:
+    def __init__(
+        self,
+        XL: np.ndarray,
+        codes: np.ndarray,
+        wL: np.ndarray,
+        XU: np.ndarray,
+        wU: np.ndarray,
+        exact: bool,
+    ) -> None:
         from ._mixture_missing import Patterns
 
-        self.XL, self.missing_L = XL, np.isnan(XL)
+        self.XL, self.codes, self.wL, self.missing_L = XL, codes, wL, np.isnan(XL)
+        self.exact = exact
+        gappy = self.missing_L.any(axis=1)
+        self.labelled_complete = ~gappy if exact else np.ones(XL.shape[0], dtype=bool)
+        # per class: its incomplete labelled rows (indices into XL) and their patterns
+        self.by_class = [
+            (rows, Patterns.of(self.missing_L[rows]))
+            for rows in (np.flatnonzero(gappy & (codes == c)) for c in np.unique(codes))
+        ] if exact else []  # fmt: skip
         missing = np.isnan(XU)
         incomplete = missing.any(axis=1)
         self.complete = (XU[~incomplete], wU[~incomplete])
         self.XI, self.wI, self.missing_I = XU[incomplete], wU[incomplete], missing[incomplete]
         self.patterns = Patterns.of(self.missing_I)
+
+    def fixed(self, start: GaussianStats, k: int) -> GaussianStats:
+        """The labelled rows' statistics that do not change between iterations."""
+        if not self.exact:
+            return start
+        keep = self.labelled_complete
+        if not keep.any():
+            return GaussianStats.empty(self.XL.shape[1], "full", (k,))
+        return GaussianStats.from_groups(
+            self.XL[keep], self.codes[keep], k, self.wL[keep], kind="full"
+        )
 
     def labelled_joint(self, clf: GaussianClassifier) -> np.ndarray:
         """log prior + log density of each labelled row's observed features (n_L, k)."""
@@ -335,22 +432,61 @@ class _Gaps:
             clf._densities, self.XL, self.missing_L, incomplete, DensityEvaluator.joint
         )
 
+    def labelled_e_and_m(
+        self, clf: GaussianClassifier, kind: str, reference: np.ndarray
+    ) -> tuple[GaussianStats | None, float]:
+        """The incomplete labelled rows' expected statistics (None unless ``exact``) and the
+        weighted sum of every labelled row's log p(x_o, y)."""
+        from ._mixture_missing import Components, missing_pass
+
+        if not self.exact:
+            joint = self.labelled_joint(clf)[np.arange(self.XL.shape[0]), self.codes]
+            return None, float(self.wL @ joint)
+        keep = self.labelled_complete
+        joint = clf._densities.joint(self.XL[keep])[np.arange(int(keep.sum())), self.codes[keep]]
+        loglik = float(self.wL[keep] @ joint)
+        k, d = len(clf.classes_), self.XL.shape[1]
+        comp = _components(clf, kind, reference)
+        total = GaussianStats.empty(d, kind, (k,))
+        for c, (rows, patterns) in zip(np.unique(self.codes), self.by_class, strict=True):
+            if not rows.size:
+                continue
+            own = Components(
+                comp.means[c : c + 1], comp.log_weight[c : c + 1],
+                covariances=comp.covariances[c : c + 1],
+            )  # fmt: skip
+            part = missing_pass(
+                self.XL[rows], reference, self.missing_L[rows], self.wL[rows], patterns, own,
+                kind, default_chunk_rows(d), 0, weighted_moments, _own_class,
+            )  # fmt: skip
+            total = total.merge(part.stats.regroup([c], k))
+            loglik += part.loglik
+        return total.shifted(reference), loglik
+
     def e_and_m(
         self, clf: GaussianClassifier, kind: str, reference: np.ndarray
     ) -> tuple[GaussianStats, float]:
         """Per-class statistics of the unlabelled rows, and their weighted sum of log p(x_o)."""
-        from ._mixture_missing import Components, missing_pass
+        from ._mixture_missing import missing_pass
 
         XC, wC = self.complete
         stats, loglik = _e_and_m(clf, XC, wC, kind, reference)
         if not self.XI.shape[0]:
             return stats, loglik
-        seen = clf.class_stats_.count > 0
-        with np.errstate(divide="ignore"):
-            log_prior = np.where(seen, np.log(clf.class_prior_), -np.inf)
-        comp = Components.of(clf.means_ - reference, clf.covariances_, log_prior, kind)
+        comp = _components(clf, kind, reference)
         part = missing_pass(
             self.XI, reference, self.missing_I, self.wI, self.patterns, comp, kind,
             default_chunk_rows(self.XI.shape[1]), 0, weighted_moments, normalise_rows,
         )  # fmt: skip
         return stats.merge(part.stats.shifted(reference)), loglik + part.loglik
+
+
+def _components(clf: GaussianClassifier, kind: str, reference: np.ndarray) -> Any:
+    """The classes' Gaussians in coordinates shifted by ``reference``, as the missing-value
+    steps of :mod:`gaussmle._mixture_missing` take them (priors as mixture weights)."""
+    from ._mixture_missing import Components
+
+    seen = clf.class_stats_.count > 0
+    with np.errstate(divide="ignore"):
+        log_prior = np.where(seen, np.log(clf.class_prior_), -np.inf)
+    return Components.of(clf.means_ - reference, clf.covariances_, log_prior, kind)

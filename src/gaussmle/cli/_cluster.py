@@ -532,11 +532,13 @@ def evaluate_mixture(
     drop_missing: bool,
     progress: bool,
     as_json: bool,
+    missing: str = "error",
+    scheduler: str | None = None,
 ) -> None:
-    """Log-likelihood and BIC of a mixture on DATA (streamed), and the ARI against a target."""
+    """Log-likelihood and BIC of a mixture on DATA (streamed, or block by block on Dask with
+    ``scheduler``), and the ARI against a target."""
     from sklearn.metrics import adjusted_rand_score
 
-    from ..io import iter_xy
     from ._app import unnamed
 
     if target is not None and target in names:
@@ -546,16 +548,21 @@ def evaluate_mixture(
     total, rows, dropped = 0.0, 0, 0
     truth: list[np.ndarray] = []
     found: list[np.ndarray] = []
-    with Progress("evaluating", progress) as bar:
-        for batch in iter_xy(data, names, target, batch_rows=batch_rows, drop_missing=drop_missing):
-            dropped += batch.n_dropped
-            if batch.n_rows:
-                total += float(quiet.score_samples(batch.X).sum())
-                rows += batch.n_rows
-                if target is not None:
-                    truth.append(np.asarray(batch.y).astype(str))
-                    found.append(quiet.predict(batch.X))
-            bar.update(batch.fraction_done, rows + dropped)
+    if scheduler is not None:
+        if drop_missing:
+            raise DataError("--drop-missing is not available with --scheduler")
+        batches = _dask_scored_batches(quiet, data, names, target, scheduler)
+    else:
+        batches = _scored_batches(
+            quiet, data, names, target, batch_rows, drop_missing, missing, progress
+        )
+    for logp, y, predicted, n_dropped in batches:
+        dropped += n_dropped
+        total += float(logp.sum())
+        rows += logp.shape[0]
+        if target is not None and logp.shape[0]:
+            truth.append(np.asarray(y).astype(str))
+            found.append(predicted)
     if rows == 0:
         raise DataError(f"'{data}' has no rows to evaluate; check the data")
     report: dict[str, Any] = {
@@ -585,6 +592,55 @@ def evaluate_mixture(
     if target is not None:
         lines.append([f"adjusted Rand index vs '{target}'", report["adjusted_rand_index"]])
     say(render_table(["measure", "value"], [[a, f"{b:.6g}"] for a, b in lines], align="lr"))
+
+
+def _scored_batches(
+    model: Any,
+    data: str,
+    names: list[str],
+    target: str | None,
+    batch_rows: int,
+    drop_missing: bool,
+    missing: str,
+    progress: bool,
+) -> Any:
+    """Per batch of DATA (bounded memory, a progress bar): log p(x) of its rows, their true
+    labels and components (None without a target), and the rows dropped."""
+    from ..io import iter_xy
+
+    seen = 0
+    with Progress("evaluating", progress) as bar:
+        for batch in iter_xy(
+            data, names, target, batch_rows=batch_rows, drop_missing=drop_missing,
+            missing=missing,
+        ):  # fmt: skip
+            if batch.n_rows:
+                components = model.predict(batch.X) if target is not None else None
+                yield model.score_samples(batch.X), batch.y, components, batch.n_dropped
+            else:
+                yield np.empty(0), None, None, batch.n_dropped
+            seen += batch.n_rows + batch.n_dropped
+            bar.update(batch.fraction_done, seen)
+
+
+def _dask_scored_batches(
+    model: Any, data: str, names: list[str], target: str | None, scheduler: str
+) -> Any:
+    """The mixture's scores of DATA (Parquet) on Dask: lazy per block, computed in row order."""
+    import dask
+
+    from ..dask_backend import read_parquet_xy
+    from ._app import dask_client
+
+    with dask_client(scheduler):
+        X, y, _ = read_parquet_xy(data, names, target)
+        logp = model.score_samples(X).to_delayed().ravel()
+        nothing = [None] * len(logp)
+        labels = y.to_delayed().ravel() if y is not None else nothing
+        components = model.predict(X).to_delayed().ravel() if y is not None else nothing
+        for parts in zip(logp, labels, components, strict=True):
+            lp, yb, cb = dask.compute(*parts)
+            yield lp, yb, cb, 0
 
 
 def mixture_report(model: Any, path: str) -> dict[str, Any]:

@@ -348,13 +348,11 @@ def evaluate_command(
     if isinstance(model, GaussianMixture):
         if on_spark:
             raise DataError("--engine spark evaluates classifiers; leave it out for a mixture")
-        if scheduler is not None:
-            raise DataError("--scheduler is for classifiers; leave it out for a mixture")
         names = model_features(model, data, parse_features(features), exclude=[target or ""])
         evaluate_mixture(
             model, model_path, data, names, target,
             batch_rows=batch_rows, drop_missing=drop_missing, progress=not no_progress,
-            as_json=as_json,
+            as_json=as_json, missing=missing_mode(model), scheduler=scheduler,
         )  # fmt: skip
         return
     if target is None:

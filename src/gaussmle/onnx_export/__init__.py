@@ -64,8 +64,9 @@ runs for a batch holding such a row). The graph does not raise: a row with NaN
 or infinity in ``X`` gets NaN probabilities and log-likelihoods (and an
 arbitrary label), where gaussmle raises.
 
-Diag and spherical models fitted with ``missing="marginalize"`` integrate NaN
-features out in the graph, exactly as gaussmle does (their terms drop out of
+Diag and spherical models (classifiers and mixtures) fitted with
+``missing="marginalize"`` integrate NaN features out in the graph, exactly as
+gaussmle does (their terms drop out of
 the distance and of the normaliser; a row with nothing observed gets the
 priors). Full and tied ones are refused (each missing-value pattern would
 need its own Cholesky factor), with a message that says what to do.

@@ -153,7 +153,23 @@ def graph_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
         return _student_parameters(model, reference, log_prior)
     cov = np.asarray(model.covariances_, dtype=np.float64)
     scale, log_terms = structure_for(model.covariance_type).whitening(cov, seen, d)
-    if model.missing != "marginalize":
+    return _gaussian_parameters(model, reference, shifted, scale, log_terms, log_prior, classes)
+
+
+def _gaussian_parameters(
+    model: Any,
+    reference: np.ndarray,
+    shifted: np.ndarray,
+    scale: np.ndarray,
+    log_terms: np.ndarray,
+    log_prior: np.ndarray,
+    classes: np.ndarray,
+) -> GraphParameters:
+    """The parameters of plug-in Gaussians (a classifier's or a mixture's, ``log_prior`` their
+    log priors or weights); with ``missing="marginalize"`` the per-feature normalisers that
+    integrate NaN features out (diag, spherical), or a refusal (full, tied)."""
+    d = reference.shape[0]
+    if getattr(model, "missing", "error") != "marginalize":
         log_const = log_prior - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
         linear = _linear_discriminant(scale, shifted)
         return GraphParameters(reference, shifted, scale, log_const, classes, **linear)
@@ -180,7 +196,9 @@ def mixture_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
     Only public fitted attributes are read (``weights_``, ``means_``,
     ``covariances_``, which include ``reg_covar``). The reference point is the
     weighted mean of the component means, rounded to ``dtype``; a component
-    of weight 0 never wins.
+    of weight 0 never wins. A diag or spherical mixture with
+    ``missing="marginalize"`` gets ``feature_log_norm`` (the graph integrates
+    NaN features out, as the classifier's does); a full or tied one is refused.
 
     Examples
     --------
@@ -205,9 +223,9 @@ def mixture_parameters(model: Any, dtype: Any = "float64") -> GraphParameters:
         log_weight = np.where(seen, np.log(weights), -np.inf)
     cov = np.asarray(model.covariances_, dtype=np.float64)
     scale, log_terms = structure_for(model.covariance_type).whitening(cov, seen, d)
-    log_const = log_weight - 0.5 * (d * LOG_2PI + log_terms.sum(axis=1))
-    linear = _linear_discriminant(scale, shifted)
-    return GraphParameters(reference, shifted, scale, log_const, np.arange(k), **linear)
+    return _gaussian_parameters(
+        model, reference, shifted, scale, log_terms, log_weight, np.arange(k)
+    )
 
 
 # ---------------------------------------------------------------------- Student t
