@@ -30,7 +30,9 @@ variance as in scikit-learn; a covariance still singular at rounding level
 (collinear features at a large scale, a component collapsed onto one point)
 gets a floor relative to the data's own variance; a component that loses all
 its weight is re-seeded at the row the model explains worst. Whatever was done
-is said in one :class:`DegenerateComponentWarning`.
+is said in one :class:`DegenerateComponentWarning`. A feature whose values
+differ by too little for float64 squares (not constant, variance below
+1e-304) is refused as by the classifier (:func:`refuse_tiny_spreads`).
 """
 
 from __future__ import annotations
