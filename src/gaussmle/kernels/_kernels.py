@@ -219,7 +219,8 @@ def diag_rows(
     """
     if by_rows is None:
         by_rows = diag_by_rows(*means.shape)
-    kernels = (_compiled().diag_rows, _compiled().diag_rows_serial)
+    compiled = _compiled()
+    kernels = (compiled.diag_rows, compiled.diag_rows_serial)
     return _rows_kernel(kernels, X, means, precision, const, mode, by_rows)
 
 
@@ -228,7 +229,8 @@ def full_rows(
 ) -> np.ndarray:
     """Full-covariance log densities plus ``const`` (n, k), by triangular solves."""
     no_best = np.empty(0, dtype=np.intp)
-    kernels = (_compiled().full_rows, _compiled().full_rows_serial)
+    compiled = _compiled()
+    kernels = (compiled.full_rows, compiled.full_rows_serial)
     return _rows_kernel(kernels, X, means, factors, const, mode, no_best)
 
 
