@@ -56,6 +56,44 @@ def split_rows(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     return split
 
 
+#: The row-parallel kernels (a parallel launch each), by compiled module loader.
+THREADED_KERNELS = {
+    "_compiled_stats": ("group_stats", "group_scatter"),
+    "_compiled": ("diag_rows", "diag_best", "full_rows"),
+    "_compiled_linear": ("linear_rows",),
+}
+
+
+@pytest.fixture
+def threaded_launches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the row-parallel (threaded) kernels called, in order (a spy); their
+    serial twins are not recorded."""
+    seen: list[str] = []
+
+    def spying(name: str, kernel: Callable[..., object]) -> Callable[..., object]:
+        def launch(*args: object) -> object:
+            seen.append(name)
+            return kernel(*args)
+
+        return launch
+
+    for loader, names in THREADED_KERNELS.items():
+        module = getattr(KERNELS, loader)()
+        for name in names:
+            monkeypatch.setattr(module, name, spying(name, getattr(module, name)))
+    return seen
+
+
+@pytest.fixture
+def always_threaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kernel call goes through the threaded launch, even with one range of rows."""
+
+    def threaded(kernel: Callable[..., object], serial: object, args: tuple, n: int) -> object:
+        return kernel(*args, KERNELS._parts(n))
+
+    monkeypatch.setattr(KERNELS, "_launch", threaded)
+
+
 @pytest.fixture
 def kernel_calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the calls into the compiled modules (fit statistics, predict, tied)."""

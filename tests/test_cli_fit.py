@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from cli_support import FEATURES, run
+from cli_support import FEATURES, assert_bad_input, run
 
 from gaussmle import GaussianClassifier
 from gaussmle.persist import load
@@ -101,3 +101,18 @@ def test_fit_drop_missing_says_how_many(tmp_path):
     result = run("fit", path, "--target", "label", "--drop-missing", "-o", tmp_path / "m.json")
     assert "dropped 2 with missing values" in result.output
     assert load(tmp_path / "m.json").class_count_.tolist() == [3.0, 1.0]
+
+
+def test_streamed_fit_refuses_a_feature_varying_only_between_batches(tmp_path):
+    """Constant within each batch of 10 rows, 1e-160 apart between them: refused as by
+    the in-memory fit (each batch on its own used to pass)."""
+    rows = ["tiny,other,label"]
+    for i in range(20):
+        rows.append(f"{0.0 if i < 10 else 1e-160!r},{i % 7}.5,{'ab'[i % 2]}")
+    data = tmp_path / "tiny.csv"
+    data.write_text("\n".join(rows) + "\n")
+    result = run(
+        "fit", data, "--target", "label", "--batch-rows", "10", "-o", tmp_path / "m.json", ok=False
+    )
+    assert_bad_input(result, "feature 0 of X varies by only about 1e-160")
+    assert not (tmp_path / "m.json").exists()

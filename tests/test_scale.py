@@ -50,6 +50,43 @@ def test_the_streaming_fit_refuses_a_tiny_spread_too(data):
         GaussianClassifier().fit_batches([(X * 1e-200, y)])
 
 
+@pytest.mark.parametrize("covariance_type", TYPES)
+def test_a_feature_varying_only_between_batches_is_refused_like_fit(data, covariance_type):
+    """Constant within each batch, 1e-160 apart between them: fit refuses, so must the
+    streaming fit (it used to judge each batch on its own and accept it)."""
+    X, y = data
+    X = np.column_stack([np.where(np.arange(len(y)) < len(y) // 2, 0.0, 1e-160), X])
+    half = len(y) // 2
+    batches = [(X[:half], y[:half]), (X[half:], y[half:])]
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about") as whole:
+        GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about") as streamed:
+        GaussianClassifier(covariance_type=covariance_type).fit_batches(batches)
+    assert str(streamed.value) == str(whole.value)
+
+
+def test_a_small_batch_with_spread_then_many_constant_rows_is_refused_like_fit():
+    """A feature whose variance is not tiny in a 2-row batch but is over all batches."""
+    rng = np.random.default_rng(4)
+    first = np.array([[0.0, 0.0], [1e-151, 1.0]])
+    rest = np.column_stack([np.zeros(10_000), rng.normal(size=10_000)])
+    X, y = np.vstack([first, rest]), np.arange(10_002) % 2
+    batches = [(first, y[:2]), (rest, y[2:])]
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about") as whole:
+        GaussianClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about") as streamed:
+        GaussianClassifier().fit_batches(batches)
+    assert str(streamed.value).split(",")[0] == str(whole.value).split(",")[0]
+
+
+def test_constant_batches_with_equal_values_are_fine(data):
+    X, y = data
+    X = np.column_stack([np.full(len(y), 1e-200), X])
+    half = len(y) // 2
+    streamed = GaussianClassifier().fit_batches([(X[:half], y[:half]), (X[half:], y[half:])])
+    np.testing.assert_array_equal(streamed.predict(X), GaussianClassifier().fit(X, y).predict(X))
+
+
 @pytest.mark.parametrize("scale", [1e160, 1e300])
 def test_values_too_large_to_square_are_refused(data, scale):
     X, y = data

@@ -4,7 +4,8 @@ The kernels split the rows into one contiguous range per thread from 262,144
 rows; each range gets its own statistics (merged afterwards) or writes its own
 rows of the output. Here the split is forced on small data (``split_rows``),
 including more ranges than blocks (empty ranges), and once taken on its own
-at the threshold.
+at the threshold. Below the threshold each kernel's serial twin runs (no
+parallel launch at all): it must give what the threaded launch gives.
 """
 
 import numpy as np
@@ -90,3 +91,74 @@ def test_rows_are_split_from_the_threshold(
         assert np.array_equal(labels, model.predict(X))
         np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-12)
     assert len(parts_used) == 3 * len(families)  # the numpy path never asks
+
+
+def _everything(X: np.ndarray, y: np.ndarray, probe: np.ndarray) -> dict:
+    """Statistics (diag and full) and every prediction of every family."""
+    out = {}
+    for kind in ("diag", "full"):
+        stats = GaussianStats.from_groups(X, y, 3, kind=kind)
+        out[kind] = (stats.count, stats.mean, stats.m2)
+    for covariance_type in ("diag", "spherical", "full", "tied"):
+        model = GaussianClassifier(covariance_type=covariance_type).fit(X, y)
+        for name in METHODS:
+            out[covariance_type, name] = getattr(model, name)(probe)
+    return out
+
+
+def _small_problem() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(13)
+    X = rng.normal(size=(3000, 5)) * [1, 1e-3, 10, 1, 1] + 50.0
+    X[:, 3] += 0.3 * X[:, 0]
+    y = rng.integers(0, 3, 3000)
+    X[y == 1] += 0.5
+    probe = np.vstack([X[:500], [[1e160] * 5], [[3e7] * 5]])  # overflow, tied's exact way
+    return X, y, probe
+
+
+def test_small_inputs_make_no_parallel_launch(threaded_launches, split_rows, layout):
+    """Fit and predict on small data run the serial twins; forcing a split launches."""
+    X, y, probe = _small_problem()
+    _everything(X, y, probe)
+    assert threaded_launches == []
+    split_rows(2)  # the spy sees threaded launches when there are some
+    _everything(X, y, probe)
+    assert set(threaded_launches) == {
+        "group_stats",
+        "group_scatter",
+        "diag_rows",
+        "diag_best",
+        "full_rows",
+        "linear_rows",
+    }
+
+
+def test_serial_twins_equal_the_threaded_launch(request, numpy_only):
+    """Bit for bit: the serial twin against the threaded launch with one range of rows,
+    and both against the numpy reference path."""
+    X, y, probe = _small_problem()
+    serial = _everything(X, y, probe)
+    request.getfixturevalue("always_threaded")
+    threaded = _everything(X, y, probe)
+    assert serial.keys() == threaded.keys()
+    for key, value in serial.items():
+        pairs = (
+            zip(value, threaded[key], strict=True)
+            if key in ("diag", "full")
+            else [(value, threaded[key])]
+        )
+        for a, b in pairs:
+            assert np.array_equal(a, b, equal_nan=True), key
+    numpy_only()
+    reference = _everything(X, y, probe)
+    for kind in ("diag", "full"):
+        for a, b in zip(serial[kind], reference[kind], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12 * np.abs(b).max())
+    for covariance_type in ("diag", "spherical", "full", "tied"):
+        _compare(
+            {n: serial[covariance_type, n] for n in METHODS}, _fitted(X, y, covariance_type), probe
+        )
+
+
+def _fitted(X: np.ndarray, y: np.ndarray, covariance_type: str) -> GaussianClassifier:
+    return GaussianClassifier(covariance_type=covariance_type).fit(X, y)

@@ -325,6 +325,55 @@ def tiny_spreads(X: np.ndarray, variance: np.ndarray) -> np.ndarray:
     return out
 
 
+def batch_spread(X: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """What one batch tells about each feature's spread, (3, d): lowest, highest, within.
+
+    ``mean`` and ``variance`` (d,) are the batch's pooled statistics. The
+    batch's mean is both its lowest and highest "value" (a constant batch's
+    mean is its value, exactly); ``within`` is its spread where its variance
+    is tiny (:func:`tiny_spreads`) and elsewhere twice its standard deviation,
+    a lower bound of its range. Folded over batches by
+    :func:`merge_batch_spreads`, :func:`spread_of_batches` then gives a spread
+    that is positive exactly when the values of all batches are not all equal,
+    without a second look at the data.
+
+    Examples
+    --------
+    >>> batch_spread(np.array([[0.0, 1.0], [0.0, 3.0]]), np.array([0.0, 2.0]), np.array([0.0, 1.0]))
+    array([[0., 2.],
+           [0., 2.],
+           [0., 2.]])
+    """
+    variance = np.asarray(variance, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        wide = variance >= TINY_VARIANCE
+    within = np.where(wide, 2.0 * np.sqrt(np.where(wide, variance, 0.0)), tiny_spreads(X, variance))
+    mean = np.asarray(mean, dtype=np.float64)
+    return np.stack([mean, mean, within])
+
+
+def merge_batch_spreads(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
+    """Two :func:`batch_spread` results as one (NaN, a feature without values, ignored)."""
+    if a is None:
+        return b
+    return np.stack([np.fmin(a[0], b[0]), np.fmax(a[1], b[1]), np.fmax(a[2], b[2])])
+
+
+def spread_of_batches(spreads: np.ndarray) -> np.ndarray:
+    """Per feature, a lower bound of the spread of all batches, 0 only when constant.
+
+    Examples
+    --------
+    >>> a = batch_spread(np.zeros((2, 1)), np.zeros(1), np.zeros(1))
+    >>> b = batch_spread(np.full((2, 1), 1e-160), np.full(1, 1e-160), np.zeros(1))
+    >>> spread_of_batches(merge_batch_spreads(a, b)).tolist()
+    [1e-160]
+    """
+    with np.errstate(invalid="ignore"):
+        between = np.nan_to_num(spreads[1] - spreads[0], nan=0.0)
+    return np.fmax(np.nan_to_num(spreads[2], nan=0.0), between)
+
+
 def check_spread(spread: np.ndarray, variance: np.ndarray) -> None:
     """Refuse features whose spread is too small for float64 squares (not constant, not usable).
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._labels import labels_and_codes
-from ._validation import check_spread, tiny_spreads
+from ._validation import batch_spread, check_spread, merge_batch_spreads, spread_of_batches
 from .stats import GaussianStats
 
 
@@ -223,15 +223,16 @@ def stats_of_batches(
     (['a', 'b'], [4.0, 1.0], [1.5, 1.0])
     """
     total: LabelledStats | None = None
-    spread = None
+    spreads = None
     for batch in batches:
         X, y, *rest = batch
         if len(y) == 0:
             continue
         part = LabelledStats.from_batch(X, y, rest[0] if rest else None, kind=kind, missing=missing)
-        found = tiny_spreads(np.asarray(X), part.stats.to_diag().pooled().variance)
-        spread = found if spread is None else np.maximum(spread, found)
+        pooled = part.stats.to_diag().pooled()
+        found = batch_spread(np.asarray(X), pooled.mean, pooled.variance)
+        spreads = merge_batch_spreads(spreads, found)
         total = part if total is None else total.merge(part)
-    if total is not None and spread.any():
-        check_spread(spread, total.stats.to_diag().pooled().variance)
+    if total is not None:  # judged on all batches: a feature may vary only between them
+        check_spread(spread_of_batches(spreads), total.stats.to_diag().pooled().variance)
     return total

@@ -30,7 +30,9 @@ variance as in scikit-learn; a covariance still singular at rounding level
 (collinear features at a large scale, a component collapsed onto one point)
 gets a floor relative to the data's own variance; a component that loses all
 its weight is re-seeded at the row the model explains worst. Whatever was done
-is said in one :class:`DegenerateComponentWarning`.
+is said in one :class:`DegenerateComponentWarning`. A feature whose values
+differ by too little for float64 squares (not constant, variance below
+1e-304) is refused as by the classifier (:func:`refuse_tiny_spreads`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._moments import centred_moments
-from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
+from ._validation import (
+    COVARIANCE_TYPES,
+    check_choice,
+    check_finite,
+    check_sample_weight,
+    check_spread,
+    tiny_spreads,
+)
 from .covariance import Structure, covariances_from_stats, structure_for
 from .densities import ClassDensities, DensityEvaluator
 from .kernels import _kernels
@@ -359,6 +368,27 @@ class _Log:
         if not parts:
             return None
         return "GaussianMixture: " + "; ".join(parts) + "."
+
+
+def refuse_tiny_spreads(X: np.ndarray, data: GaussianStats) -> None:
+    """The classifier's rule: a feature whose values differ by too little to square is refused.
+
+    ``data`` holds the pooled statistics of X. A feature whose variance is
+    below ``TINY_VARIANCE`` is usable only when constant; otherwise its
+    squared deviations underflow and no ``reg_covar`` or floor can give it a
+    meaningful variance (:func:`gaussmle._validation.check_spread`). Only such
+    columns are read again.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0, 1.0], [1e-160, 2.0]])
+    >>> refuse_tiny_spreads(X, GaussianStats.from_data(X))
+    Traceback (most recent call last):
+    ...
+    ValueError: feature 0 of X varies by only about 1e-160, too little for float64 arithmetic on its squares (variances below 1e-304 underflow); rescale X first, e.g. multiply it by 1e+160
+    """  # noqa: E501
+    variance = data.to_diag().variance
+    check_spread(tiny_spreads(X, variance), variance)
 
 
 def _data_scale(data: GaussianStats) -> np.ndarray:
@@ -789,6 +819,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             return _MissingFit.of(self, X, w)
         check_finite(X)
         data = GaussianStats.from_data(X, w, structure_for(self.covariance_type).stats_kind)
+        refuse_tiny_spreads(X, data)
         return _Fit(X, w, data, self, _Log())
 
     def partial_fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> GaussianMixture:
@@ -855,7 +886,8 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         w = check_sample_weight(sample_weight, n)
         kind = structure_for(self.covariance_type).stats_kind
         ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
-        if first:
+        if first:  # later batches only update parameters that this one started
+            refuse_tiny_spreads(X, ctx.data)
             params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
             previous, t = None, 1
         else:
@@ -1247,6 +1279,7 @@ class _MissingFit(_Fit):
         complete = np.flatnonzero(~missing.any(axis=1))
         full = filled(X, missing, w)
         data = GaussianStats.from_data(full, w, structure_for(model.covariance_type).stats_kind)
+        refuse_tiny_spreads(X, data)  # the observed values (NaN are skipped)
         return cls(full, w, data, model, _Log(), {}, missing, complete, Patterns.of(missing))
 
     @cached_property

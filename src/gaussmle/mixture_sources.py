@@ -38,7 +38,14 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ._validation import as_float_array, check_sample_weight
+from ._validation import (
+    as_float_array,
+    batch_spread,
+    check_sample_weight,
+    check_spread,
+    merge_batch_spreads,
+    spread_of_batches,
+)
 from .mixture import batch_em_pass
 from .stats import GaussianStats
 
@@ -147,10 +154,20 @@ class BatchSource(ABC):
         self._n_rows = start
 
     def pooled_stats(self, kind: str) -> GaussianStats:
-        """Statistics of all rows, batch by batch, merged exactly."""
+        """Statistics of all rows, batch by batch, merged exactly.
+
+        A feature whose values differ (within a batch or between batches) by
+        too little for float64 squares is refused, as by the in-memory fit.
+        """
         total = GaussianStats.empty(self.n_features, kind)
+        spreads = None
         for _, X, w in self._numbered():
-            total = total.merge(GaussianStats.from_data(X, w, kind))
+            part = GaussianStats.from_data(X, w, kind)
+            diag = part.to_diag()
+            spreads = merge_batch_spreads(spreads, batch_spread(X, diag.mean, diag.variance))
+            total = total.merge(part)
+        if spreads is not None:
+            check_spread(spread_of_batches(spreads), total.to_diag().variance)
         return total
 
     def em_pass(self, densities: Any, kind: str, reference: np.ndarray, n_worst: int) -> PassResult:

@@ -62,8 +62,8 @@ class DaskRows:
         return int(self.X.shape[0])
 
     def pooled_stats(self, kind: str) -> GaussianStats:
-        """Statistics of all rows (one map-reduce)."""
-        return stats_from_dask(self.X, self.w, kind)
+        """Statistics of all rows (one map-reduce); a tiny spread is refused as in memory."""
+        return stats_from_dask(self.X, self.w, kind, refuse_tiny_spread=True)
 
     def em_pass(
         self, densities: Any, kind: str, reference: np.ndarray, n_worst: int

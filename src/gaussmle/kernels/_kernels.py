@@ -17,14 +17,19 @@ where variances are tiny; full densities whiten by forward substitution; the
 tied linear discriminant is used only where its rounding bound passes the same
 guard as in the numpy path (other rows are handed back).
 
-Threads: rows are split into one contiguous range per thread (numba's
-``prange``); each range gets its own statistics, merged afterwards. BLAS is
-not involved, so there is no oversubscription.
+Threads: from :data:`PARALLEL_MIN_ROWS` rows, rows are split into one
+contiguous range per thread (numba's ``prange``); each range gets its own
+statistics, merged afterwards. Below it each kernel's ``_serial`` twin runs on
+the calling thread: a parallel launch with one range still wakes numba's
+thread team, whose waiting threads compete with other processes and threads
+(small batches of a streaming fit, Dask blocks, Spark tasks; figures in
+``docs/kernels.md``). BLAS is not involved, so there is no oversubscription.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -122,16 +127,17 @@ def group_stats(
     the caller merges the parts (exactly, with the Chan update).
     """
     kernels = _compiled_stats()
-    kernel = kernels.group_stats if kind == "diag" else kernels.group_scatter
+    diag = kind == "diag"
+    threaded = kernels.group_stats if diag else kernels.group_scatter
+    serial = kernels.group_stats_serial if diag else kernels.group_scatter_serial
     weights = np.empty(0) if w is None else np.ascontiguousarray(w, dtype=np.float64)
-    parts = _parts(X.shape[0])
-    return kernel(
+    args = (
         np.ascontiguousarray(X),
         np.ascontiguousarray(codes, dtype=np.intp),
         weights,
         np.ascontiguousarray(ref, dtype=np.float64),
-        parts,
     )
+    return _launch(threaded, serial, args, X.shape[0])
 
 
 #: Below this many rows a kernel runs on one thread: waiting for a second thread
@@ -146,8 +152,23 @@ def _parts(n_rows: int) -> int:
     return max(1, min(n_threads(), n_rows // (PARALLEL_MIN_ROWS // 2)))
 
 
+def _launch(
+    threaded: Callable[..., Any], serial: Callable[..., Any], args: tuple, n_rows: int
+) -> Any:
+    """``serial(*args)`` for one range of rows, else ``threaded(*args, parts)``.
+
+    Every row-parallel kernel has a serial twin taking the same arguments
+    but ``parts``: a parallel launch costs even with one range (numba's
+    threads wake and wait), so small inputs never make one.
+    """
+    parts = _parts(n_rows)
+    if parts == 1:
+        return serial(*args)
+    return threaded(*args, parts)
+
+
 def _rows_kernel(
-    kernel: Any,
+    kernels: tuple[Any, Any],
     X: np.ndarray,
     means: np.ndarray,
     params: np.ndarray,
@@ -155,14 +176,14 @@ def _rows_kernel(
     mode: int,
     extra: Any,
 ) -> np.ndarray:
-    """Run the compiled row-parallel prediction ``kernel`` into a new (n, k) array.
+    """Run a compiled prediction kernel (threaded, serial) into a new (n, k) array.
 
     ``extra`` is the kernel's own argument after ``out`` (diag: the layout;
     full: the unused array of best classes).
     """
     out = np.empty((X.shape[0], means.shape[0]))
     args = (*_contiguous(X, means, params, const), mode, out, extra)
-    kernel(*args, _parts(X.shape[0]))
+    _launch(*kernels, args, X.shape[0])
     return out
 
 
@@ -198,7 +219,9 @@ def diag_rows(
     """
     if by_rows is None:
         by_rows = diag_by_rows(*means.shape)
-    return _rows_kernel(_compiled().diag_rows, X, means, precision, const, mode, by_rows)
+    compiled = _compiled()
+    kernels = (compiled.diag_rows, compiled.diag_rows_serial)
+    return _rows_kernel(kernels, X, means, precision, const, mode, by_rows)
 
 
 def full_rows(
@@ -206,7 +229,9 @@ def full_rows(
 ) -> np.ndarray:
     """Full-covariance log densities plus ``const`` (n, k), by triangular solves."""
     no_best = np.empty(0, dtype=np.intp)
-    return _rows_kernel(_compiled().full_rows, X, means, factors, const, mode, no_best)
+    compiled = _compiled()
+    kernels = (compiled.full_rows, compiled.full_rows_serial)
+    return _rows_kernel(kernels, X, means, factors, const, mode, no_best)
 
 
 def _contiguous(
@@ -233,7 +258,8 @@ def diag_best(
         by_rows = diag_by_rows(*means.shape)
     best = np.empty(X.shape[0], dtype=np.intp)
     args = _contiguous(X, means, precision, const)
-    _compiled().diag_best(*args, best, by_rows, _parts(X.shape[0]))
+    kernels = _compiled()
+    _launch(kernels.diag_best, kernels.diag_best_serial, (*args, best, by_rows), X.shape[0])
     return best
 
 
@@ -244,7 +270,8 @@ def full_best(
     best = np.empty(X.shape[0], dtype=np.intp)
     args = _contiguous(X, means, factors, const)
     no_output = np.empty((0, means.shape[0]))
-    _compiled().full_rows(*args, BEST, no_output, best, _parts(X.shape[0]))
+    kernels = _compiled()
+    _launch(kernels.full_rows, kernels.full_rows_serial, (*args, BEST, no_output, best), X.shape[0])
     return best
 
 
@@ -266,7 +293,8 @@ def linear_rows(
     guard_W, guard_b, tol = guard
     out = np.empty((0 if mode == BEST else n, k))
     best = np.empty(n if mode == BEST else 0, dtype=np.intp)
-    _compiled_linear().linear_rows(
+    kernels = _compiled_linear()
+    args = (
         np.ascontiguousarray(X),
         np.ascontiguousarray(ref, dtype=np.float64),
         np.ascontiguousarray(W, dtype=np.float64),
@@ -277,6 +305,6 @@ def linear_rows(
         mode,
         out,
         best,
-        _parts(n),
     )
+    _launch(kernels.linear_rows, kernels.linear_rows_serial, args, n)
     return best if mode == BEST else out

@@ -87,8 +87,53 @@ def shifted_rows(X, start, m, ref, ZB, zmax, poison):  # pragma: no cover - comp
         r += 1
 
 
+@numba.njit(cache=True, fastmath={"contract"}, nogil=True, inline="always")
+def linear_rows_part(
+    X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts, t
+):  # pragma: no cover - compiled
+    """Part t of ``parts`` of :func:`linear_rows` (inlined into both launches)."""
+    n, d = X.shape
+    k = W.shape[1]
+    block = ROWS
+    ZB = np.zeros((block, d))
+    WT = np.ascontiguousarray(W.T)
+    zmax = np.empty(d)
+    poison = np.empty(d)
+    J = np.empty((block, k))
+    tops, shifted, expd, bits = normalise_space(block, k)
+    first, last = block_range(n, block, parts, t)
+    for b in range(first, last):
+        start = b * block
+        m = min(n, start + block) - start
+        zmax[:] = 0.0
+        poison[:] = 0.0
+        shifted_rows(X, start, m, ref, ZB, zmax, poison)
+        for j in range(d):
+            if poison[j] != 0.0:
+                zmax[j] = np.inf
+        safe = True
+        for c in range(k):
+            bound = guard_b[c]
+            for j in range(d):
+                bound += zmax[j] * guard_W[j, c]
+            if not bound <= tol:
+                safe = False
+        if not safe:
+            for r in range(m):
+                if mode == BEST:
+                    best[start + r] = -2
+                else:
+                    for c in range(k):
+                        out[start + r, c] = np.nan
+            continue
+        linear_scores(ZB, m, WT, bias, J)
+        finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits)
+
+
 @numba.njit(cache=True, fastmath={"contract"}, nogil=True, parallel=True)
-def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):  # pragma: no cover
+def linear_rows(
+    X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts
+):  # pragma: no cover - compiled
     """Tied covariances: class scores z @ W + bias per row (z = x - ref), normalised.
 
     The scores differ from the joint log densities by a term shared by all
@@ -102,40 +147,13 @@ def linear_rows(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts):
     the features, two rows at a time (faster than transposed blocks for
     nearly every shape measured; docs/kernels.md).
     """
-    n, d = X.shape
-    k = W.shape[1]
-    block = ROWS
     for t in numba.prange(parts):
-        ZB = np.zeros((block, d))
-        WT = np.ascontiguousarray(W.T)
-        zmax = np.empty(d)
-        poison = np.empty(d)
-        J = np.empty((block, k))
-        tops, shifted, expd, bits = normalise_space(block, k)
-        first, last = block_range(n, block, parts, t)
-        for b in range(first, last):
-            start = b * block
-            m = min(n, start + block) - start
-            zmax[:] = 0.0
-            poison[:] = 0.0
-            shifted_rows(X, start, m, ref, ZB, zmax, poison)
-            for j in range(d):
-                if poison[j] != 0.0:
-                    zmax[j] = np.inf
-            safe = True
-            for c in range(k):
-                bound = guard_b[c]
-                for j in range(d):
-                    bound += zmax[j] * guard_W[j, c]
-                if not bound <= tol:
-                    safe = False
-            if not safe:
-                for r in range(m):
-                    if mode == BEST:
-                        best[start + r] = -2
-                    else:
-                        for c in range(k):
-                            out[start + r, c] = np.nan
-                continue
-            linear_scores(ZB, m, WT, bias, J)
-            finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits)
+        linear_rows_part(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, parts, t)
+
+
+@numba.njit(cache=True, fastmath={"contract"}, nogil=True)
+def linear_rows_serial(
+    X, ref, W, bias, guard_W, guard_b, tol, mode, out, best
+):  # pragma: no cover - compiled
+    """:func:`linear_rows` as one part on the calling thread (no parallel launch)."""
+    linear_rows_part(X, ref, W, bias, guard_W, guard_b, tol, mode, out, best, 1, 0)

@@ -144,8 +144,32 @@ def block_range(n, block, parts, t):  # pragma: no cover - compiled
     return t * per, min(n_blocks, (t + 1) * per)
 
 
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
+def diag_rows_part(
+    X, means, precision, const, mode, out, by_rows, parts, t
+):  # pragma: no cover - compiled
+    """Part t of ``parts`` of :func:`diag_rows` (inlined into both launches)."""
+    n, d = X.shape
+    k = means.shape[0]
+    block = ROWS
+    XT = np.zeros((d, block))
+    acc = np.empty(block)
+    tops, shifted, expd, bits = normalise_space(block, k)
+    first, last = block_range(n, block, parts, t)
+    for b in range(first, last):
+        start = b * block
+        m = min(n, start + block) - start
+        J = out[start : start + m]
+        if by_rows:
+            diag_block_by_rows(X, start, m, means, precision, const, J)
+        else:
+            diag_block(X, start, m, means, precision, const, XT, acc, J)
+        if mode != JOINT:
+            normalise_block(J, mode, tops, shifted, expd, bits)
+
+
 @numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, parallel=True)
-def diag_rows(X, means, precision, const, mode, out, by_rows, parts):  # pragma: no cover
+def diag_rows(X, means, precision, const, mode, out, by_rows, parts):  # pragma: no cover - compiled
     """Direct diag log densities per row, optionally normalised in the same pass.
 
     out[i, c] = const[c] - 0.5 * sum_j (x_ij - mu_cj)^2 * p_cj (mode JOINT),
@@ -154,28 +178,56 @@ def diag_rows(X, means, precision, const, mode, out, by_rows, parts):  # pragma:
     contiguous range of 64-row blocks and its own work space. ``by_rows``
     evaluates each block row by row instead of transposed (faster for few classes).
     """
+    for t in numba.prange(parts):
+        diag_rows_part(X, means, precision, const, mode, out, by_rows, parts, t)
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+def diag_rows_serial(X, means, precision, const, mode, out, by_rows):  # pragma: no cover - compiled
+    """:func:`diag_rows` as one part on the calling thread (no parallel launch)."""
+    diag_rows_part(X, means, precision, const, mode, out, by_rows, 1, 0)
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, inline="always")
+def diag_best_part(
+    X, means, precision, const, best, by_rows, parts, t
+):  # pragma: no cover - compiled
+    """Part t of ``parts`` of :func:`diag_best` (inlined into both launches)."""
     n, d = X.shape
     k = means.shape[0]
     block = ROWS
-    for t in numba.prange(parts):
-        XT = np.zeros((d, block))
-        acc = np.empty(block)
-        tops, shifted, expd, bits = normalise_space(block, k)
-        first, last = block_range(n, block, parts, t)
-        for b in range(first, last):
-            start = b * block
-            m = min(n, start + block) - start
-            J = out[start : start + m]
-            if by_rows:
-                diag_block_by_rows(X, start, m, means, precision, const, J)
-            else:
-                diag_block(X, start, m, means, precision, const, XT, acc, J)
-            if mode != JOINT:
-                normalise_block(J, mode, tops, shifted, expd, bits)
+    XT = np.zeros((d, block))
+    acc = np.empty(block)
+    top = np.empty(block)
+    arg = np.empty(block, dtype=np.intp)
+    J = np.empty((block, k))
+    out = np.empty((0, k))
+    first, last = block_range(n, block, parts, t)
+    for b in range(first, last):
+        start = b * block
+        m = min(n, start + block) - start
+        if by_rows:
+            diag_block_by_rows(X, start, m, means, precision, const, J)
+            # BEST needs no output table or normalising work space
+            finish_block(J, m, start, BEST, out, best, top, top, top, arg)
+            continue
+        transpose_block(X, start, m, XT)
+        top[:] = -np.inf
+        arg[:] = -1
+        for c in range(k):
+            diag_distances(XT, means[c], precision[c], acc)
+            cc = const[c]
+            for r in range(ROWS):
+                v = cc - 0.5 * acc[r]
+                better = v > top[r]
+                top[r] = v if better else top[r]
+                arg[r] = c if better else arg[r]
+        for r in range(m):
+            best[start + r] = arg[r]
 
 
 @numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True, parallel=True)
-def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no cover
+def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no cover - compiled
     """Index of the largest joint log density per row (-1 where all underflow).
 
     The best class so far is kept per row as the classes go by (no table of
@@ -183,38 +235,14 @@ def diag_best(X, means, precision, const, best, by_rows, parts):  # pragma: no c
     ``by_rows`` evaluates the block row by row instead (into a table of
     densities, reduced by :func:`finish_block`, the argmax every kernel shares).
     """
-    n, d = X.shape
-    k = means.shape[0]
-    block = ROWS
     for t in numba.prange(parts):
-        XT = np.zeros((d, block))
-        acc = np.empty(block)
-        top = np.empty(block)
-        arg = np.empty(block, dtype=np.intp)
-        J = np.empty((block, k))
-        out = np.empty((0, k))
-        first, last = block_range(n, block, parts, t)
-        for b in range(first, last):
-            start = b * block
-            m = min(n, start + block) - start
-            if by_rows:
-                diag_block_by_rows(X, start, m, means, precision, const, J)
-                # BEST needs no output table or normalising work space
-                finish_block(J, m, start, BEST, out, best, top, top, top, arg)
-                continue
-            transpose_block(X, start, m, XT)
-            top[:] = -np.inf
-            arg[:] = -1
-            for c in range(k):
-                diag_distances(XT, means[c], precision[c], acc)
-                cc = const[c]
-                for r in range(ROWS):
-                    v = cc - 0.5 * acc[r]
-                    better = v > top[r]
-                    top[r] = v if better else top[r]
-                    arg[r] = c if better else arg[r]
-            for r in range(m):
-                best[start + r] = arg[r]
+        diag_best_part(X, means, precision, const, best, by_rows, parts, t)
+
+
+@numba.njit(cache=True, fastmath={"reassoc", "contract"}, nogil=True)
+def diag_best_serial(X, means, precision, const, best, by_rows):  # pragma: no cover - compiled
+    """:func:`diag_best` as one part on the calling thread (no parallel launch)."""
+    diag_best_part(X, means, precision, const, best, by_rows, 1, 0)
 
 
 # Forward substitution may contract a - l * z into one fused multiply-add (one
@@ -291,8 +319,33 @@ def whitened_norms(XT, mu, L, Z, acc):  # pragma: no cover - compiled
             acc[r] += ya * ya
 
 
+@numba.njit(cache=True, fastmath={"contract"}, nogil=True, inline="always")
+def full_rows_part(
+    X, means, factors, const, mode, out, best, parts, t
+):  # pragma: no cover - compiled
+    """Part t of ``parts`` of :func:`full_rows` (inlined into both launches)."""
+    n, d = X.shape
+    k = means.shape[0]
+    block = ROWS
+    Z = np.empty((d, block))
+    XT = np.zeros((d, block))
+    acc = np.empty(block)
+    J = np.empty((block, k))
+    tops, shifted, expd, bits = normalise_space(block, k)
+    first, last = block_range(n, block, parts, t)
+    for b in range(first, last):
+        start = b * block
+        m = min(n, start + block) - start
+        transpose_block(X, start, m, XT)
+        for c in range(k):
+            whitened_norms(XT, means[c], factors[c], Z, acc)
+            for r in range(m):
+                J[r, c] = const[c] - 0.5 * acc[r]
+        finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits)
+
+
 @numba.njit(cache=True, fastmath={"contract"}, nogil=True, parallel=True)
-def full_rows(X, means, factors, const, mode, out, best, parts):  # pragma: no cover
+def full_rows(X, means, factors, const, mode, out, best, parts):  # pragma: no cover - compiled
     """Full-covariance log densities: whitening by forward substitution per block.
 
     For a block of rows and each class c, the deviations D = x - mu_c are
@@ -301,22 +354,11 @@ def full_rows(X, means, factors, const, mode, out, best, parts):  # pragma: no c
     1 and 2). Mode 3 writes only the index of the largest entry of each row to
     ``best`` (-1 where none is finite) and leaves ``out`` alone.
     """
-    n, d = X.shape
-    k = means.shape[0]
-    block = ROWS
     for t in numba.prange(parts):
-        Z = np.empty((d, block))
-        XT = np.zeros((d, block))
-        acc = np.empty(block)
-        J = np.empty((block, k))
-        tops, shifted, expd, bits = normalise_space(block, k)
-        first, last = block_range(n, block, parts, t)
-        for b in range(first, last):
-            start = b * block
-            m = min(n, start + block) - start
-            transpose_block(X, start, m, XT)
-            for c in range(k):
-                whitened_norms(XT, means[c], factors[c], Z, acc)
-                for r in range(m):
-                    J[r, c] = const[c] - 0.5 * acc[r]
-            finish_block(J, m, start, mode, out, best, tops, shifted, expd, bits)
+        full_rows_part(X, means, factors, const, mode, out, best, parts, t)
+
+
+@numba.njit(cache=True, fastmath={"contract"}, nogil=True)
+def full_rows_serial(X, means, factors, const, mode, out, best):  # pragma: no cover - compiled
+    """:func:`full_rows` as one part on the calling thread (no parallel launch)."""
+    full_rows_part(X, means, factors, const, mode, out, best, 1, 0)

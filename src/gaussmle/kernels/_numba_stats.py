@@ -3,8 +3,10 @@
 Per group: two passes over each block of rows (the block mean of the rows
 shifted by a reference row, then the squared deviations from it), in float64,
 and the Chan et al. update between blocks; one contiguous range of rows per
-thread. Defined at module level so numba can cache the compiled code on disk
-(``cache=True``): only the first run on a machine pays for compilation.
+thread. Each threaded kernel has a ``_serial`` twin that runs on the calling
+thread without a parallel launch (for small inputs). Defined at module level
+so numba can cache the compiled code on disk (``cache=True``): only the first
+run on a machine pays for compilation.
 """
 
 import numba
@@ -109,6 +111,17 @@ def group_stats(X, codes, w, ref, n_parts):  # pragma: no cover - compiled
         stop = min(n, start + step)
         if start < stop:
             range_stats(X, codes, w, ref, start, stop, counts[p], means[p], m2s[p])
+    return counts, means, m2s
+
+
+@jit
+def group_stats_serial(X, codes, w, ref):  # pragma: no cover - compiled
+    """:func:`group_stats` with one part, on the calling thread (no parallel launch)."""
+    k, d = ref.shape
+    counts = np.zeros((1, k))
+    means = np.zeros((1, k, d))
+    m2s = np.zeros((1, k, d))
+    range_stats(X, codes, w, ref, 0, X.shape[0], counts[0], means[0], m2s[0])
     return counts, means, m2s
 
 
@@ -362,4 +375,15 @@ def group_scatter(X, codes, w, ref, n_parts):  # pragma: no cover - compiled
         stop = min(n, start + step)
         if start < stop:
             range_scatter(X, codes, w, ref, start, stop, counts[p], means[p], m2s[p])
+    return counts, means, m2s
+
+
+@jit
+def group_scatter_serial(X, codes, w, ref):  # pragma: no cover - compiled
+    """:func:`group_scatter` with one part, on the calling thread (no parallel launch)."""
+    k, d = ref.shape
+    counts = np.zeros((1, k))
+    means = np.zeros((1, k, d))
+    m2s = np.zeros((1, k, d, d))
+    range_scatter(X, codes, w, ref, 0, X.shape[0], counts[0], means[0], m2s[0])
     return counts, means, m2s
