@@ -180,6 +180,12 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
     label_type = _spark_type_of(output_labels(model))
+    if not proba:  # diag, spherical and tied classifiers: in the JVM, no Python workers
+        from ._sql_predict import with_labels
+
+        labelled = with_labels(df, model, names, label_type)
+        if labelled is not None:
+            return labelled
     out_type: Any = label_type
     if proba:
         out_type = StructType(

@@ -1,0 +1,295 @@
+"""The labels of diag, spherical and tied classifiers computed in the JVM (no Python workers).
+
+Moving the rows from the JVM to Python (an Arrow UDF) costs more than the whole
+evaluation of these models, so their labels never leave the JVM. The score of
+class c (its joint log-likelihood, up to terms common to every class) is, with
+``z = x - r`` and ``r`` the mean of all training data:
+
+- independent features (diag, spherical): ``b_c + sum_j (a_cj z_j^2 + w_cj z_j)``
+  with ``a = -0.5 / var`` and ``w = (mu - r) / var``: the expanded square of
+  the in-memory evaluator, centred at ``r`` so nothing cancels far from the
+  origin;
+- one shared covariance (tied): the linear discriminant ``b_c + w_c . z``
+  with ``w_c = Sigma^-1 (mu_c - r)`` (a Cholesky solve, no inverse); the
+  quadratic term common to every class drops out.
+
+The coefficients are computed in float64 on the driver. The scores are linear
+in ``z``, ``z^2`` (and, when marginalising, in which features are observed),
+so an MLlib multinomial logistic model with these coefficients computes them
+in the JVM and picks the first class with the largest score, as NumPy's
+``argmax`` does on ties. NaN, null and infinity give the fit's messages
+(``raise_error``), unless the model marginalises missing values: a NaN or null
+feature then drops out of every class's score (independent features only).
+Everything else (probabilities, full covariances, Student-t predictive
+models, mixtures, tied models that marginalise, one class) uses the Arrow UDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._columns import quoted
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+#: Prefix of the helper columns (dropped again); a name of the DataFrame's is never reused.
+HELPER = "_gaussmle_"
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per class ``const + sum_j (quad_cj z_j^2 + lin_cj z_j)`` on ``z = x - shift``.
+
+    ``quad`` is None for a linear score; ``lognorm`` (k, d) is the
+    per-feature part of ``const`` that drops out with a missing feature (None:
+    the model does not marginalise here). A class whose ``const`` is -inf
+    never wins (an unseen class, or a prior of zero).
+    """
+
+    const: np.ndarray
+    shift: np.ndarray
+    lin: np.ndarray
+    quad: np.ndarray | None = None
+    lognorm: np.ndarray | None = None
+
+
+def _log_prior(model: Any) -> np.ndarray:
+    seen = np.asarray(model.class_stats_.count) > 0
+    with np.errstate(divide="ignore"):
+        return np.where(seen, np.log(np.asarray(model.class_prior_, dtype=np.float64)), -np.inf)
+
+
+def independent_scores(model: Any, marginalize: bool) -> Scores:
+    """The quadratic scores of a diag or spherical classifier, centred at the training mean.
+
+    The expanded square of the in-memory evaluator, on ``z = x - r`` with ``r``
+    the mean of all training data (so nothing cancels far from the origin).
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> X = np.array([[0.0, 1.0], [1.0, 3.0], [5.0, 6.0], [6.0, 8.0]])
+    >>> s = independent_scores(GaussianClassifier().fit(X, [0, 0, 1, 1]), False)
+    >>> s.shift.tolist(), s.quad.round(3).tolist(), s.lin.round(3).tolist()
+    ([3.0, 4.5], [[-2.0, -0.5], [-2.0, -0.5]], [[-10.0, -2.5], [10.0, 2.5]])
+    """
+    from ..covariance import structure_for
+
+    reference = np.asarray(model.class_stats_.pooled().mean, dtype=np.float64)
+    seen = np.asarray(model.class_stats_.count) > 0
+    means = np.where(seen[:, None], np.asarray(model.means_, dtype=np.float64), reference)
+    var = structure_for(model.covariance_type).variances(np.asarray(model.covariances_))
+    var = np.broadcast_to(np.asarray(var, dtype=np.float64), means.shape)
+    var = np.where(seen[:, None], var, 1.0)
+    delta = means - reference
+    # the part of each feature's term that does not depend on x
+    per_feature = -0.5 * (LOG_2PI + np.log(var)) - 0.5 * delta**2 / var
+    const = _log_prior(model) + (0.0 if marginalize else per_feature.sum(axis=1))
+    return Scores(
+        const=const,
+        shift=reference,
+        lin=delta / var,
+        quad=-0.5 / var,
+        lognorm=per_feature if marginalize else None,
+    )
+
+
+def tied_scores(model: Any) -> Scores:
+    """The linear discriminant of a tied classifier, centred at the mean of all training data.
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> X = np.array([[0.0, 1.0], [1.0, 3.0], [5.0, 6.0], [6.0, 8.0]])
+    >>> s = tied_scores(GaussianClassifier(covariance_type="tied").fit(X, [0, 0, 1, 1]))
+    >>> s.shift.tolist(), (s.lin[0] + s.lin[1]).round(12).tolist()
+    ([3.0, 4.5], [0.0, 0.0])
+    """
+    from scipy.linalg import cho_solve
+
+    from ..covariance import cholesky
+
+    reference = np.asarray(model.class_stats_.pooled().mean, dtype=np.float64)
+    seen = np.asarray(model.class_stats_.count) > 0
+    means = np.where(seen[:, None], np.asarray(model.means_, dtype=np.float64), reference)
+    delta = means - reference
+    factor = cholesky(np.asarray(model.covariances_, dtype=np.float64))
+    lin = cho_solve((factor, True), delta.T).T  # Sigma^-1 (mu_c - r), no inverse
+    const = _log_prior(model) - 0.5 * np.einsum("cj,cj->c", lin, delta)
+    return Scores(const=const, shift=reference, lin=lin)
+
+
+def scores_of(model: Any) -> Scores | None:
+    """The model's JVM scores, or None where the Arrow UDF is needed.
+
+    Chosen by the model's covariance structure (:func:`gaussmle.covariance.structure_for`).
+
+    Examples
+    --------
+    >>> from gaussmle import GaussianClassifier
+    >>> X = np.array([[0.0, 1.0], [1.0, 3.0], [5.0, 6.0], [6.0, 8.0]])
+    >>> scores_of(GaussianClassifier(covariance_type="full").fit(X, [0, 0, 1, 1])) is None
+    True
+    """
+    from ..classifier import GaussianClassifier
+    from ..covariance import structure_for
+
+    if not isinstance(model, GaussianClassifier) or getattr(model, "predictive", False):
+        return None
+    structure = structure_for(model.covariance_type)
+    marginalize = getattr(model, "missing", "error") == "marginalize"
+    if structure.independent_features:
+        return independent_scores(model, marginalize)
+    if not structure.per_component and not marginalize:
+        return tied_scores(model)
+    return None
+
+
+def _lit(value: float) -> Any:
+    from pyspark.sql import functions as F
+
+    return F.lit(float(value))
+
+
+def _java_number(value: float) -> str:
+    """A float as Java's ``Double.parseDouble`` reads it back exactly.
+
+    Examples
+    --------
+    >>> _java_number(0.1), _java_number(-np.inf)
+    ('0.1', '-Infinity')
+    """
+    value = float(value)
+    if np.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return repr(value)
+
+
+def linear_model(session: Any, coefficients: np.ndarray, intercepts: np.ndarray) -> Any:
+    """An MLlib multinomial ``LogisticRegressionModel`` (in the JVM) whose margins are our scores.
+
+    Its prediction is the index of the largest margin, the first on ties
+    (MLlib's ``argmax``). The numbers travel as text (``Vectors.parse``),
+    exactly. Raises where there is no JVM to reach (Spark Connect).
+    """
+    jvm = session.sparkContext._jvm
+    parse = jvm.org.apache.spark.mllib.linalg.Vectors.parse
+
+    def vector(values: np.ndarray) -> Any:
+        return parse("[" + ",".join(_java_number(v) for v in values.ravel()) + "]").asML()
+
+    k, m = coefficients.shape
+    matrix = jvm.org.apache.spark.ml.linalg.DenseMatrix(k, m, vector(coefficients).toArray(), True)
+    return jvm.org.apache.spark.ml.classification.LogisticRegressionModel(
+        "gaussmle_scores", matrix, vector(intercepts), k, True
+    )
+
+
+def bad_value_error(xs: list[Any], names: Sequence[str], marginalize: bool, values: Any) -> Any:
+    """The fit's message for the first NaN, null or infinite feature of a row (``raise_error``).
+
+    ``values`` where the row has none (a sum of finite features that
+    overflowed). Evaluated only for rows whose sum of features is not finite,
+    with higher-order functions (small generated code).
+    """
+    from pyspark.sql import functions as F
+
+    from ._summary import nan_message
+
+    messages = []
+    for j in range(len(names)):
+        for bad in (np.nan, np.inf):
+            row = np.zeros((1, len(names)))
+            row[0, j] = bad
+            messages.append(nan_message(row, names))
+
+    def kind(v: Any) -> Any:
+        infinite = F.when(F.abs(v) == _lit(np.inf), F.lit(2)).otherwise(F.lit(0))
+        if marginalize:  # NaN and null are allowed
+            return F.when(v.isNull() | F.isnan(v), F.lit(0)).otherwise(infinite)
+        return F.when(v.isNull() | F.isnan(v), F.lit(1)).otherwise(infinite)
+
+    kinds = F.transform(F.array(*xs), kind)
+    first = F.array_position(F.transform(kinds, lambda c: c > 0), True).cast("int")
+    message = F.element_at(
+        F.array(*[F.lit(m) for m in messages]), (first - 1) * 2 + F.element_at(kinds, first)
+    )
+    return F.when(first > 0, F.raise_error(message).cast("array<double>")).otherwise(values)
+
+
+def free_name(columns: Sequence[str], stem: str) -> str:
+    """``HELPER + stem``, with more underscores until no column of ``columns`` has the name.
+
+    Examples
+    --------
+    >>> free_name(["a", "_gaussmle_s"], "s")
+    '__gaussmle_s'
+    """
+    name = HELPER + stem
+    while name in columns:
+        name = "_" + name
+    return name
+
+
+def with_labels(df: Any, model: Any, names: Sequence[str], label_type: Any) -> Any | None:
+    """``df`` with the ``prediction`` column computed in the JVM, or None (use the Arrow UDF).
+
+    The shifted features ``z`` (and their squares, and which are observed,
+    where the model needs them) become one vector (``array_to_vector``); an
+    MLlib multinomial logistic model whose
+    coefficients and intercepts are our scores' (:func:`linear_model`) picks
+    the class in the JVM: one matrix-vector product per row, MLlib's own
+    prediction path. (Spark SQL expressions for the k scores, 2 k d terms,
+    compiled to a method too large for the JVM's compiler and ran 20 to 50
+    times slower.) A sum of the features finds NaN, null and infinity; the
+    row's error is then the fit's message (:func:`bad_value_error`).
+    """
+    from pyspark.ml.functions import array_to_vector
+    from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
+
+    scores = scores_of(model)
+    if scores is None or len(scores.const) < 2:
+        return None
+    parts = [scores.lin] + [p for p in (scores.quad, scores.lognorm) if p is not None]
+    try:
+        classifier = linear_model(df.sparkSession, np.hstack(parts), scores.const)
+    except Exception:  # no JVM to reach (Spark Connect): the Arrow UDF
+        return None
+    marginalize = scores.lognorm is not None
+    d = len(names)
+    keep = [F.col(quoted(c)) for c in df.columns]
+    xs = [F.col(quoted(n)).cast("double") for n in names]
+    z_names = [free_name(df.columns, f"z{j}") for j in range(d)]
+    q_names = z_names if scores.quad is not None else []
+    o_names = [free_name(df.columns, f"o{j}") for j in range(d)] if marginalize else []
+    check, vector, index = (free_name(df.columns, n) for n in ("check", "vector", "index"))
+    shifted, extra, total = [], [], None
+    for j, x in enumerate(xs):
+        z = x - _lit(scores.shift[j])
+        if marginalize:  # a NaN or null feature: z = 0 and not observed
+            missing = x.isNull() | F.isnan(x)
+            z = F.when(missing, _lit(0.0)).otherwise(z)
+            extra.append(F.when(missing, _lit(0.0)).otherwise(_lit(1.0)).alias(o_names[j]))
+        # not finite where a feature is NaN, null or infinite (only infinite, marginalising)
+        total = (z if marginalize else x) if total is None else total + (z if marginalize else x)
+        shifted.append(F.coalesce(z, _lit(0.0)).alias(z_names[j]))
+    staged = df.select(*keep, *shifted, *extra, total.alias(check))
+    squares = [F.col(n) * F.col(n) for n in z_names[: len(q_names)]]
+    columns = [F.col(n) for n in z_names] + squares + [F.col(n) for n in o_names]
+    t = F.col(check)
+    fine = t.isNotNull() & ~F.isnan(t) & (F.abs(t) != _lit(np.inf))
+    values = F.array(*columns)
+    error = bad_value_error(xs, names, marginalize, values)
+    features = array_to_vector(F.when(fine, values).otherwise(error)).alias(vector)
+    staged = staged.select(*keep, features)
+    classifier.setFeaturesCol(vector).setPredictionCol(index)
+    classifier.setProbabilityCol("").setRawPredictionCol("")
+    scored = DataFrame(classifier.transform(staged._jdf), df.sparkSession)
+    labels = F.array(*[F.lit(v).cast(label_type) for v in np.asarray(model.classes_).tolist()])
+    label = F.element_at(labels, F.col(index).cast("int") + 1)
+    return scored.select(*keep, label.alias("prediction"))
