@@ -189,15 +189,35 @@ def linear_model(session: Any, coefficients: np.ndarray, intercepts: np.ndarray)
     )
 
 
-def bad_value_error(xs: list[Any], names: Sequence[str], marginalize: bool, values: Any) -> Any:
+def _sql_number(value: float) -> str:
+    """A float as an exact Spark SQL double literal.
+
+    Examples
+    --------
+    >>> _sql_number(0.1), _sql_number(-np.inf)
+    ("CAST('0.1' AS DOUBLE)", "CAST('-Infinity' AS DOUBLE)")
+    """
+    return f"CAST('{_java_number(value)}' AS DOUBLE)"
+
+
+def _sql_string(text: str) -> str:
+    """A Spark SQL string literal.
+
+    Examples
+    --------
+    >>> print(_sql_string("column 'a'"))
+    'column \\'a\\''
+    """
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def bad_value_error(xs: list[str], names: Sequence[str], marginalize: bool, values: str) -> str:
     """The fit's message for the first NaN, null or infinite feature of a row (``raise_error``).
 
     ``values`` where the row has none (a sum of finite features that
     overflowed). Evaluated only for rows whose sum of features is not finite,
-    with higher-order functions (small generated code).
+    with higher-order functions (small generated code). SQL text.
     """
-    from pyspark.sql import functions as F
-
     from ._summary import nan_message
 
     messages = []
@@ -205,20 +225,20 @@ def bad_value_error(xs: list[Any], names: Sequence[str], marginalize: bool, valu
         for bad in (np.nan, np.inf):
             row = np.zeros((1, len(names)))
             row[0, j] = bad
-            messages.append(nan_message(row, names))
-
-    def kind(v: Any) -> Any:
-        infinite = F.when(F.abs(v) == _lit(np.inf), F.lit(2)).otherwise(F.lit(0))
-        if marginalize:  # NaN and null are allowed
-            return F.when(v.isNull() | F.isnan(v), F.lit(0)).otherwise(infinite)
-        return F.when(v.isNull() | F.isnan(v), F.lit(1)).otherwise(infinite)
-
-    kinds = F.transform(F.array(*xs), kind)
-    first = F.array_position(F.transform(kinds, lambda c: c > 0), True).cast("int")
-    message = F.element_at(
-        F.array(*[F.lit(m) for m in messages]), (first - 1) * 2 + F.element_at(kinds, first)
+            messages.append(_sql_string(nan_message(row, names)))
+    nan = "0" if marginalize else "1"  # marginalising: NaN and null are allowed
+    inf = _sql_number(np.inf)
+    kinds = (
+        f"transform(array({', '.join(xs)}), v -> CASE WHEN v IS NULL OR isnan(v) THEN {nan} "
+        f"WHEN abs(v) = {inf} THEN 2 ELSE 0 END)"
     )
-    return F.when(first > 0, F.raise_error(message).cast("array<double>")).otherwise(values)
+    first = f"array_position(transform({kinds}, c -> c > 0), true)"
+    position = f"CAST(({first} - 1) * 2 AS INT) + element_at({kinds}, CAST({first} AS INT))"
+    message = f"element_at(array({', '.join(messages)}), {position})"
+    return (
+        f"CASE WHEN {first} > 0 THEN CAST(raise_error({message}) AS ARRAY<DOUBLE>) "
+        f"ELSE {values} END"
+    )
 
 
 def free_name(columns: Sequence[str], stem: str) -> str:
@@ -262,34 +282,35 @@ def with_labels(df: Any, model: Any, names: Sequence[str], label_type: Any) -> A
         return None
     marginalize = scores.lognorm is not None
     d = len(names)
-    keep = [F.col(quoted(c)) for c in df.columns]
-    xs = [F.col(quoted(n)).cast("double") for n in names]
-    z_names = [free_name(df.columns, f"z{j}") for j in range(d)]
-    q_names = z_names if scores.quad is not None else []
-    o_names = [free_name(df.columns, f"o{j}") for j in range(d)] if marginalize else []
+    keep = [quoted(c) for c in df.columns]
+    xs = [f"CAST({quoted(n)} AS DOUBLE)" for n in names]
+    z_names = [quoted(free_name(df.columns, f"z{j}")) for j in range(d)]
+    o_names = [quoted(free_name(df.columns, f"o{j}")) for j in range(d)] if marginalize else []
     check, vector, index = (free_name(df.columns, n) for n in ("check", "vector", "index"))
-    shifted, extra, total = [], [], None
+    first, totals = [], []
     for j, x in enumerate(xs):
-        z = x - _lit(scores.shift[j])
+        z = f"{x} - {_sql_number(scores.shift[j])}"
         if marginalize:  # a NaN or null feature: z = 0 and not observed
-            missing = x.isNull() | F.isnan(x)
-            z = F.when(missing, _lit(0.0)).otherwise(z)
-            extra.append(F.when(missing, _lit(0.0)).otherwise(_lit(1.0)).alias(o_names[j]))
-        # not finite where a feature is NaN, null or infinite (only infinite, marginalising)
-        total = (z if marginalize else x) if total is None else total + (z if marginalize else x)
-        shifted.append(F.coalesce(z, _lit(0.0)).alias(z_names[j]))
-    staged = df.select(*keep, *shifted, *extra, total.alias(check))
-    squares = [F.col(n) * F.col(n) for n in z_names[: len(q_names)]]
-    columns = [F.col(n) for n in z_names] + squares + [F.col(n) for n in o_names]
-    t = F.col(check)
-    fine = t.isNotNull() & ~F.isnan(t) & (F.abs(t) != _lit(np.inf))
-    values = F.array(*columns)
+            missing = f"({x} IS NULL OR isnan({x}))"
+            z = f"CASE WHEN {missing} THEN 0.0D ELSE {z} END"
+            first.append(f"CASE WHEN {missing} THEN 0.0D ELSE 1.0D END AS {o_names[j]}")
+        # the sum is not finite where a feature is NaN, null or infinite (only infinite,
+        # marginalising)
+        totals.append(f"({z})" if marginalize else x)
+        first.append(f"coalesce({z}, 0.0D) AS {z_names[j]}")
+    staged = df.selectExpr(*keep, *first, f"{' + '.join(totals)} AS {quoted(check)}")
+    squares = [f"{z} * {z}" for z in z_names] if scores.quad is not None else []
+    values = f"array({', '.join([*z_names, *squares, *o_names])})"
+    t = quoted(check)
+    fine = f"{t} IS NOT NULL AND NOT isnan({t}) AND abs({t}) != {_sql_number(np.inf)}"
     error = bad_value_error(xs, names, marginalize, values)
-    features = array_to_vector(F.when(fine, values).otherwise(error)).alias(vector)
-    staged = staged.select(*keep, features)
+    features = f"CASE WHEN {fine} THEN {values} ELSE {error} END"
+    staged = staged.select(
+        *[F.col(c) for c in keep], array_to_vector(F.expr(features)).alias(vector)
+    )
     classifier.setFeaturesCol(vector).setPredictionCol(index)
     classifier.setProbabilityCol("").setRawPredictionCol("")
     scored = DataFrame(classifier.transform(staged._jdf), df.sparkSession)
     labels = F.array(*[F.lit(v).cast(label_type) for v in np.asarray(model.classes_).tolist()])
     label = F.element_at(labels, F.col(index).cast("int") + 1)
-    return scored.select(*keep, label.alias("prediction"))
+    return scored.select(*[F.col(c) for c in keep], label.alias("prediction"))
