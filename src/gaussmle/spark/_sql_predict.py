@@ -149,12 +149,6 @@ def scores_of(model: Any) -> Scores | None:
     return None
 
 
-def _lit(value: float) -> Any:
-    from pyspark.sql import functions as F
-
-    return F.lit(float(value))
-
-
 def _java_number(value: float) -> str:
     """A float as Java's ``Double.parseDouble`` reads it back exactly.
 
@@ -259,14 +253,16 @@ def with_labels(df: Any, model: Any, names: Sequence[str], label_type: Any) -> A
     """``df`` with the ``prediction`` column computed in the JVM, or None (use the Arrow UDF).
 
     The shifted features ``z`` (and their squares, and which are observed,
-    where the model needs them) become one vector (``array_to_vector``); an
+    where the model needs them) become one vector (``array_to_vector``), built
+    as SQL text (one call to the JVM, not one per column operation); an
     MLlib multinomial logistic model whose
     coefficients and intercepts are our scores' (:func:`linear_model`) picks
     the class in the JVM: one matrix-vector product per row, MLlib's own
     prediction path. (Spark SQL expressions for the k scores, 2 k d terms,
     compiled to a method too large for the JVM's compiler and ran 20 to 50
     times slower.) A sum of the features finds NaN, null and infinity; the
-    row's error is then the fit's message (:func:`bad_value_error`).
+    row's error is then the fit's message (:func:`bad_value_error`), raised
+    while the vector is built, so a filter on the prediction stays small.
     """
     from pyspark.ml.functions import array_to_vector
     from pyspark.sql import DataFrame
