@@ -6,20 +6,23 @@ class c (its joint log-likelihood, up to terms common to every class) is, with
 ``z = x - r`` and ``r`` the mean of all training data:
 
 - independent features (diag, spherical): ``b_c + sum_j (a_cj z_j^2 + w_cj z_j)``
-  with ``a = -0.5 / var`` and ``w = (mu - r) / var``: the expanded square of
+  with ``a = -0.5 / var`` and ``w = (mu - r) / var`` (the expanded square of
   the in-memory evaluator, centred at ``r`` so nothing cancels far from the
-  origin;
+  origin), or its direct form;
 - one shared covariance (tied): the linear discriminant ``b_c + w_c . z``
   with ``w_c = Sigma^-1 (mu_c - r)`` (a Cholesky solve, no inverse); the
   quadratic term common to every class drops out.
 
-The coefficients are computed in float64 on the driver. The scores are linear
-in ``z``, ``z^2`` (and, when marginalising, in which features are observed),
-so an MLlib multinomial logistic model with these coefficients computes them
-in the JVM and picks the first class with the largest score, as NumPy's
-``argmax`` does on ties. NaN, null and infinity give the fit's messages
-(``raise_error``), unless the model marginalises missing values: a NaN or null
-feature then drops out of every class's score (independent features only).
+The parameters are computed in float64 on the driver, and MLlib's own
+prediction code evaluates them in the JVM, picking the first class with the
+largest score as NumPy's ``argmax`` does on ties: for diag and spherical, a
+gaussian ``NaiveBayesModel`` with our log priors, centred means and variances
+on ``z`` (the direct form ``(z_j - (mu_cj - r_j))^2 / var_cj``, exact);
+otherwise (tied, or marginalising) a multinomial ``LogisticRegressionModel``,
+as the scores are linear in ``z``, ``z^2`` and which features are observed.
+NaN, null and infinity give the fit's messages (``raise_error``), unless the
+model marginalises missing values: a NaN or null feature then drops out of
+every class's score (independent features only).
 Everything else (probabilities, full covariances, Student-t predictive
 models, mixtures, tied models that marginalise, one class) uses the Arrow UDF.
 """
@@ -183,6 +186,35 @@ def linear_model(session: Any, coefficients: np.ndarray, intercepts: np.ndarray)
     )
 
 
+def naive_bayes_model(session: Any, model: Any, shift: np.ndarray) -> Any:
+    """MLlib's gaussian ``NaiveBayesModel`` (in the JVM) with our parameters, centred at ``shift``.
+
+    Its scores are ``log prior_c - sum_j ((z_j - (mu_cj - r_j))^2 / var_cj + log var_cj) / 2``,
+    each square of the difference itself: the direct form, exact far from the
+    origin, and MLlib's own prediction path (one vector of d values per row).
+    """
+    from ..covariance import structure_for
+
+    jvm = session.sparkContext._jvm
+    parse = jvm.org.apache.spark.mllib.linalg.Vectors.parse
+
+    def vector(values: np.ndarray) -> Any:
+        return parse("[" + ",".join(_java_number(v) for v in values.ravel()) + "]").asML()
+
+    seen = np.asarray(model.class_stats_.count) > 0
+    means = np.where(seen[:, None], np.asarray(model.means_, dtype=np.float64), shift)
+    var = structure_for(model.covariance_type).variances(np.asarray(model.covariances_))
+    var = np.where(seen[:, None], np.broadcast_to(np.asarray(var, np.float64), means.shape), 1.0)
+    k, d = means.shape
+    linalg = jvm.org.apache.spark.ml.linalg
+    theta = linalg.DenseMatrix(k, d, vector(means - shift).toArray(), True)
+    sigma = linalg.DenseMatrix(k, d, vector(var).toArray(), True)
+    nb = jvm.org.apache.spark.ml.classification.NaiveBayesModel(
+        "gaussmle_scores", vector(_log_prior(model)), theta, sigma
+    )
+    return nb.set(nb.modelType(), "gaussian")
+
+
 def _sql_number(value: float) -> str:
     """A float as an exact Spark SQL double literal.
 
@@ -254,11 +286,11 @@ def with_labels(df: Any, model: Any, names: Sequence[str], label_type: Any) -> A
 
     The shifted features ``z`` (and their squares, and which are observed,
     where the model needs them) become one vector (``array_to_vector``), built
-    as SQL text (one call to the JVM, not one per column operation); an
-    MLlib multinomial logistic model whose
-    coefficients and intercepts are our scores' (:func:`linear_model`) picks
-    the class in the JVM: one matrix-vector product per row, MLlib's own
-    prediction path. (Spark SQL expressions for the k scores, 2 k d terms,
+    as SQL text (one call to the JVM, not one per column operation); MLlib's
+    naive Bayes with our parameters (:func:`naive_bayes_model`) or a
+    multinomial logistic model with our scores' coefficients
+    (:func:`linear_model`) picks the class in the JVM, MLlib's own prediction
+    path. (Spark SQL expressions for the k scores, 2 k d terms,
     compiled to a method too large for the JVM's compiler and ran 20 to 50
     times slower.) A sum of the features finds NaN, null and infinity; the
     row's error is then the fit's message (:func:`bad_value_error`), raised
@@ -272,11 +304,15 @@ def with_labels(df: Any, model: Any, names: Sequence[str], label_type: Any) -> A
     if scores is None or len(scores.const) < 2:
         return None
     parts = [scores.lin] + [p for p in (scores.quad, scores.lognorm) if p is not None]
+    marginalize = scores.lognorm is not None
+    direct = scores.quad is not None and not marginalize
     try:
-        classifier = linear_model(df.sparkSession, np.hstack(parts), scores.const)
+        if direct:  # independent features: MLlib's naive Bayes with our parameters
+            classifier = naive_bayes_model(df.sparkSession, model, scores.shift)
+        else:
+            classifier = linear_model(df.sparkSession, np.hstack(parts), scores.const)
     except Exception:  # no JVM to reach (Spark Connect): the Arrow UDF
         return None
-    marginalize = scores.lognorm is not None
     d = len(names)
     keep = [quoted(c) for c in df.columns]
     xs = [f"CAST({quoted(n)} AS DOUBLE)" for n in names]
@@ -295,7 +331,7 @@ def with_labels(df: Any, model: Any, names: Sequence[str], label_type: Any) -> A
         totals.append(f"({z})" if marginalize else x)
         first.append(f"coalesce({z}, 0.0D) AS {z_names[j]}")
     staged = df.selectExpr(*keep, *first, f"{' + '.join(totals)} AS {quoted(check)}")
-    squares = [f"{z} * {z}" for z in z_names] if scores.quad is not None else []
+    squares = [f"{z} * {z}" for z in z_names] if scores.quad is not None and not direct else []
     values = f"array({', '.join([*z_names, *squares, *o_names])})"
     t = quoted(check)
     fine = f"{t} IS NOT NULL AND NOT isnan({t}) AND abs({t}) != {_sql_number(np.inf)}"
