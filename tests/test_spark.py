@@ -124,6 +124,56 @@ def test_predict_equals_in_memory(spark, df, data):
     assert len(labels) == 5
 
 
+def _plan(frame) -> str:
+    return frame._jdf.queryExecution().executedPlan().toString()
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical", "tied"])
+def test_labels_in_the_jvm_equal_in_memory(df, data, covariance_type):
+    """Labels of diag, spherical and tied models never leave the JVM (no Python in the plan)
+    and equal the in-memory predict on uneven partitions at an offset of 1e9."""
+    model = gs.fit(df, FEATURES, "y", covariance_type=covariance_type)
+    X = matrix(data)
+    out = gs.predict(model, df)
+    assert out.columns == [*df.columns, "prediction"]
+    assert "Python" not in _plan(out) and "Arrow" not in _plan(out)
+    labels = out.orderBy("id").select("prediction").toArrow().column(0).to_pylist()
+    expected = model.predict(X)
+    assert labels == expected.tolist()
+    assert len(set(labels)) == 3  # all classes predicted: the comparison is not trivial
+    # the Arrow UDF still serves probabilities, with the same labels
+    arrow = gs.predict(model, df, proba=True)
+    assert "Arrow" in _plan(arrow) or "Python" in _plan(arrow)
+    assert arrow.orderBy("id").select("prediction").toArrow().column(0).to_pylist() == labels
+
+
+def test_labels_in_the_jvm_ties_unseen_classes_and_bad_values(spark):
+    """Equal scores go to the first class (argmax); NaN, null and infinity are errors with
+    the fit's messages, unless the model marginalises (diag: the feature drops out)."""
+    X = np.array([[0.0, 1.0], [2.0, 3.0], [0.0, 1.0], [2.0, 3.0], [9.0, 9.0], [10.0, 8.0]])
+    y = np.array(["b", "b", "a", "a", "c", "c"])  # a and b identical: every row a tie
+    frame_ = spark.createDataFrame(pa.table({"u": X[:, 0], "v": X[:, 1]})).coalesce(2)
+    model = GaussianClassifier().fit(X, y)
+    got = gs.predict(model, frame_, ["u", "v"]).toArrow().column("prediction").to_pylist()
+    assert got == model.predict(X).tolist() == ["a", "a", "a", "a", "c", "c"]
+    for bad, what in ((float("nan"), "NaN .or null."), (None, "NaN .or null."),
+                      (float("inf"), "infinity .inf.")):  # fmt: skip
+        table = pa.table({"u": [1.0, 2.0, 3.0], "v": pa.array([1.0, bad, 2.0], pa.float64())})
+        broken = gs.predict(model, spark.createDataFrame(table), ["u", "v"])
+        with pytest.raises(Exception, match=f"X contains {what} in column 'v'"):
+            broken.collect()
+    marginal = GaussianClassifier(missing="marginalize").fit(X, y)
+    rows = np.array([[np.nan, 8.5], [1.0, np.nan], [9.5, 9.0], [np.nan, np.nan]])
+    table = pa.table({"u": rows[:, 0], "v": pa.array([8.5, None, 9.0, None], pa.float64())})
+    out = gs.predict(marginal, spark.createDataFrame(table), ["u", "v"])
+    assert "Python" not in _plan(out)
+    assert out.toArrow().column("prediction").to_pylist() == marginal.predict(rows).tolist()
+    table = pa.table({"u": [1.0, float("inf")], "v": [float("nan"), 2.0]})
+    with pytest.raises(Exception, match="X contains infinity .inf. in column 'u'"):
+        gs.predict(marginal, spark.createDataFrame(table), ["u", "v"]).collect()
+
+
 def test_errors_say_what_is_wrong(spark, df):
     with pytest.raises(ValueError, match="column 'nope' not found in the DataFrame"):
         gs.fit(df, ["x0", "nope"], "y")

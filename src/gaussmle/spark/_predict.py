@@ -119,7 +119,12 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     The model travels to the executors once, as a broadcast of its model file
     text (:func:`gaussmle.persist.dumps`, plain JSON, never a pickle), read once
     per task by an iterator Arrow UDF that receives only the feature columns
-    (the other columns stay in Spark). Nothing runs until an action.
+    (the other columns stay in Spark). The labels of diag, spherical and tied
+    classifiers (``proba=False``) are computed in the JVM instead, with no
+    rows sent to Python (:mod:`gaussmle.spark._sql_predict`: their class
+    scores are linear in the centred features and their squares, picked by an
+    MLlib multinomial logistic model with those coefficients); a model that
+    cannot be written so uses the Arrow UDF. Nothing runs until an action.
 
     Parameters
     ----------
@@ -180,6 +185,12 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     from pyspark.sql.functions import ArrowUDFType, arrow_udf
 
     label_type = _spark_type_of(output_labels(model))
+    if not proba:  # diag, spherical and tied classifiers: in the JVM, no Python workers
+        from ._sql_predict import with_labels
+
+        labelled = with_labels(df, model, names, label_type)
+        if labelled is not None:
+            return labelled
     out_type: Any = label_type
     if proba:
         out_type = StructType(
