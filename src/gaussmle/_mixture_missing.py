@@ -424,44 +424,26 @@ def missing_pass(
     Row indices in the result are rows of ``X``.
     """
     with _kernels.one_blas_thread():  # small factorisations and solves: no BLAS threads
-        return _missing_pass(
-            X, ref, missing, w, patterns, comp, kind, chunk_rows, n_worst, moments, normalise
-        )
-
-
-def _missing_pass(
-    X: np.ndarray,
-    ref: np.ndarray,
-    missing: np.ndarray,
-    w: np.ndarray | None,
-    patterns: Patterns,
-    comp: Components,
-    kind: str,
-    chunk_rows: int,
-    n_worst: int,
-    moments: Moments,
-    normalise: Normalise,
-) -> MissingPass:
-    k, d = comp.means.shape
-    total = GaussianStats.empty(d, kind, (k,))
-    loglik = 0.0
-    worst_logp, worst_rows = np.empty(0), np.empty(0, dtype=np.intp)
-    for rows, step, size in _steps(patterns, kind, d, chunk_rows):
-        for start in range(0, rows.shape[0], size):
-            these = rows[start : start + size]
-            wc = None if w is None else w[these]
-            Z = np.subtract(X[these], ref, dtype=np.float64)
-            stats, logp = step(Z, missing[these], wc, comp, moments, normalise)
-            if not np.isfinite(logp).all():
-                raise ValueError(
-                    "X has values too large for the mixture's densities (about 1e154 or "
-                    "more); rescale the data first"
+        k, d = comp.means.shape
+        total = GaussianStats.empty(d, kind, (k,))
+        loglik = 0.0
+        worst_logp, worst_rows = np.empty(0), np.empty(0, dtype=np.intp)
+        for rows, step, size in _steps(patterns, kind, d, chunk_rows):
+            for start in range(0, rows.shape[0], size):
+                these = rows[start : start + size]
+                wc = None if w is None else w[these]
+                Z = np.subtract(X[these], ref, dtype=np.float64)
+                stats, logp = step(Z, missing[these], wc, comp, moments, normalise)
+                if not np.isfinite(logp).all():
+                    raise ValueError(
+                        "X has values too large for the mixture's densities (about 1e154 or "
+                        "more); rescale the data first"
+                    )
+                total = total.merge(stats)
+                loglik += float(np.add.reduce(logp) if wc is None else wc @ logp)
+                if wc is not None:
+                    logp, these = logp[wc > 0], these[wc > 0]
+                worst_logp, worst_rows = _top(
+                    np.concatenate([worst_logp, logp]), np.concatenate([worst_rows, these]), n_worst
                 )
-            total = total.merge(stats)
-            loglik += float(np.add.reduce(logp) if wc is None else wc @ logp)
-            if wc is not None:
-                logp, these = logp[wc > 0], these[wc > 0]
-            worst_logp, worst_rows = _top(
-                np.concatenate([worst_logp, logp]), np.concatenate([worst_rows, these]), n_worst
-            )
-    return MissingPass(total, loglik, worst_logp, worst_rows)
+        return MissingPass(total, loglik, worst_logp, worst_rows)

@@ -23,18 +23,21 @@ Examples
 
 from __future__ import annotations
 
-import warnings
 from contextlib import nullcontext
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 
 from ._labels import encode_labels
-from ._validation import plain
 from .kernels import _kernels
-from .semisupervised import _e_and_m, _set_em_attributes, check_em_parameters, unlabelled_mask
+from .semisupervised import (
+    _e_and_m,
+    _set_em_attributes,
+    check_em_parameters,
+    iterate_em,
+    unlabelled_mask,
+)
 from .stats import GaussianStats
 
 if TYPE_CHECKING:
@@ -126,29 +129,13 @@ def _run_em(
     from .dask_backend._semisupervised import labelled_pass_dask
 
     fixed = clf.class_stats_  # the labelled rows' statistics: every M-step starts from them
-    previous = -np.inf
-    converged = False
-    ll = np.nan
-    n_iter = 0
-    while n_iter < max_iter:
-        n_iter += 1
-        block = partial(block_pass, model=clf, split=split, weight=weight, reference=reference)
+    block = partial(block_pass, model=clf, split=split, weight=weight, reference=reference)
+
+    def one_pass() -> tuple[Any, float]:
         unlabelled_stats, loglik = labelled_pass_dask(*data, block)
-        ll = loglik / total_weight
-        del clf.class_stats_  # _absorb merges with what is there: start from the labelled rows
-        clf._absorb(fixed.merge(unlabelled_stats), clf.classes_)
-        if abs(ll - previous) < tol:
-            converged = True
-            break
-        previous = ll
-    _set_em_attributes(clf, n_iter, converged, ll)
-    if not converged:
-        warnings.warn(
-            f"semi-supervised EM did not converge in max_iter={max_iter} iterations (the mean "
-            f"log-likelihood last changed by {plain(abs(ll - previous))}); raise max_iter or tol",
-            ConvergenceWarning,
-            stacklevel=4,
-        )
+        return unlabelled_stats, loglik / total_weight
+
+    iterate_em(clf, fixed, one_pass, max_iter, tol, stacklevel=5)
 
 
 def block_pass(

@@ -47,6 +47,7 @@ Examples
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
@@ -307,12 +308,8 @@ def _run_em(
     # the labelled rows' statistics that every M-step starts from (their complete rows'
     # when the EM fills in their gaps)
     fixed = clf.class_stats_ if gaps is None else gaps.fixed(clf.class_stats_, len(clf.classes_))
-    previous = -np.inf
-    converged = False
-    ll = np.nan
-    n_iter = 0
-    while n_iter < max_iter:
-        n_iter += 1
+
+    def one_pass() -> tuple[GaussianStats, float]:
         if gaps is None:
             unlabelled_stats, ll_unlabelled = _e_and_m(clf, XU, wU, kind, reference)
             joint = clf._densities.joint(XL)[np.arange(XL.shape[0]), codes]
@@ -322,9 +319,38 @@ def _run_em(
             unlabelled_stats, ll_unlabelled = gaps.e_and_m(clf, kind, reference)
             if labelled_stats is not None:
                 unlabelled_stats = labelled_stats.merge(unlabelled_stats)
-        ll = (ll_labelled + ll_unlabelled) / total_weight
+        return unlabelled_stats, (ll_labelled + ll_unlabelled) / total_weight
+
+    iterate_em(clf, fixed, one_pass, max_iter, tol, stacklevel=4)
+
+
+def iterate_em(
+    clf: GaussianClassifier,
+    fixed: GaussianStats,
+    one_pass: Callable[[], tuple[GaussianStats, float]],
+    max_iter: int,
+    tol: float,
+    *,
+    stacklevel: int,
+) -> None:
+    """The EM loop every semi-supervised fit shares (in memory, on Dask).
+
+    Each iteration, ``one_pass()`` returns the weighted statistics the current
+    model gives the rows that are not fixed and the mean log-likelihood; the
+    model becomes the fit to ``fixed`` (the labelled rows' statistics) merged
+    with them. Stops when the mean log-likelihood changes by less than
+    ``tol`` or after ``max_iter`` iterations (a ConvergenceWarning), and sets
+    ``n_iter_``, ``converged_`` and the log-likelihood on ``clf``.
+    """
+    previous = -np.inf
+    converged = False
+    ll = np.nan
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        added, ll = one_pass()
         del clf.class_stats_  # _absorb merges with what is there: start from the labelled rows
-        clf._absorb(fixed.merge(unlabelled_stats), clf.classes_)
+        clf._absorb(fixed.merge(added), clf.classes_)
         if abs(ll - previous) < tol:
             converged = True
             break
@@ -335,7 +361,7 @@ def _run_em(
             f"semi-supervised EM did not converge in max_iter={max_iter} iterations (the mean "
             f"log-likelihood last changed by {plain(abs(ll - previous))}); raise max_iter or tol",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
 
 
