@@ -264,7 +264,8 @@ def cluster_command(
             notes = _fit_noting(model, X, data, names)
             model.feature_names_in_ = np.asarray(names, dtype=object)
             save(model, output)
-            _report(model, X, data, output, 0, time.perf_counter() - start, notes, as_json)
+            seconds = time.perf_counter() - start
+            _print_report(model, _numbers_of(model, X), data, output, 0, seconds, notes, as_json)
         return
     names = parse_features(features) or table_columns(data)
     if components != AUTO and not marginalize and should_stream(data, stream):
@@ -294,7 +295,8 @@ def cluster_command(
     model.feature_names_in_ = np.asarray(names, dtype=object)
     save(model, output)
     seconds = time.perf_counter() - start
-    _report(model, X, data, output, dropped, seconds, notes, as_json, extra)
+    numbers = _numbers_of(model, X)
+    _print_report(model, numbers, data, output, dropped, seconds, notes, as_json, extra)
 
 
 def _check_missing_options(components: int | str, scheduler: str | None) -> None:
@@ -409,24 +411,14 @@ class _Numbers:
     incomplete: int = 0  # rows kept with missing values (--missing marginalize)
 
 
-def _report(
-    model: Any,
-    X: np.ndarray,
-    data: str,
-    output: str,
-    dropped: int,
-    seconds: float,
-    notes: list[str],
-    as_json: bool,
-    extra: dict[str, Any] | None = None,
-) -> None:
+def _numbers_of(model: Any, X: np.ndarray) -> _Numbers:
+    """What the report says about the rows ``X`` in memory under the fitted ``model``."""
     from ._app import unnamed
 
     quiet = unnamed(model)  # X here is a plain array: no feature-name warnings
     sizes = np.bincount(np.asarray(quiet.predict(X)), minlength=len(model.weights_))
     incomplete = int(np.isnan(X).any(axis=1).sum())
-    numbers = _Numbers(int(X.shape[0]), int(X.shape[1]), sizes, float(quiet.bic(X)), incomplete)
-    _print_report(model, numbers, data, output, dropped, seconds, notes, as_json, extra)
+    return _Numbers(int(X.shape[0]), int(X.shape[1]), sizes, float(quiet.bic(X)), incomplete)
 
 
 def _print_report(
