@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 from cli_support import SCRIPT, assert_bad_input, run
-from click.testing import CliRunner
 
 import gaussmle
-from gaussmle.cli import cli
 from gaussmle.cli._app import Progress, error_message
 from gaussmle.io import write_table
 
@@ -156,41 +154,9 @@ GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide-bayes-missing.md"
 
 def test_guide_bayes_missing_runs_as_written(tmp_path, monkeypatch):
     """docs/guide-bayes-missing.md, run as tests/test_tutorial.py runs the tutorial."""
-    import contextlib
-    import io
-    import shlex
-
-    from test_tutorial import blocks, console_steps, matches
+    from guide_support import run_guide
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GAUSSMLE_DEBUG", "")
-    found = blocks(GUIDE.read_text(encoding="utf-8"))
-    namespace: dict[str, object] = {"__name__": "guide"}
-    n_commands = n_outputs = 0
-    for index, (lang, body) in enumerate(found):
-        if lang == "console":
-            for command, expected in console_steps(body):
-                words = shlex.split(command)
-                assert words[0] == "gaussmle", command
-                result = CliRunner().invoke(cli, words[1:])
-                code = 2 if any(line.startswith("error: ") for line in expected) else 0
-                assert result.exit_code == code, f"$ {command}\n{result.output}"
-                assert matches(expected, result.output.splitlines()), (
-                    f"$ {command}\n--- the guide shows:\n"
-                    + "\n".join(expected)
-                    + "\n--- the command printed:\n"
-                    + result.output
-                )
-                n_commands += 1
-        elif lang == "python":
-            captured = io.StringIO()
-            with contextlib.redirect_stdout(captured):
-                exec(compile(body, f"{GUIDE.name}[block {index}]", "exec"), namespace)
-            following = found[index + 1] if index + 1 < len(found) else ("", "")
-            if following[0] == "text":
-                assert matches(following[1].splitlines(), captured.getvalue().splitlines()), (
-                    f"python block {index} printed:\n{captured.getvalue()}\n"
-                    "--- the guide shows:\n" + following[1]
-                )
-                n_outputs += 1
+    n_commands, n_outputs = run_guide(GUIDE)
     assert n_commands >= 8 and n_outputs >= 5

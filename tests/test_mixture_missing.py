@@ -635,44 +635,11 @@ GUIDE = Path(__file__).resolve().parents[1] / "docs" / "mixtures-missing.md"
 def test_guide_runs_as_written(tmp_path, monkeypatch):
     """docs/mixtures-missing.md: its snippets and commands run and print what it shows
     (the accuracy figures included); a command shown with an error exits with code 2."""
-    import contextlib
-    import io
-    import shlex
-
-    from click.testing import CliRunner
-    from test_tutorial import blocks, console_steps, matches
-
-    from gaussmle.cli import cli
+    from guide_support import run_guide
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GAUSSMLE_DEBUG", "")
-    found = blocks(GUIDE.read_text(encoding="utf-8"))
-    namespace: dict[str, object] = {"__name__": "guide"}
-    n_commands = n_outputs = 0
-    for index, (lang, body) in enumerate(found):
-        if lang == "console":
-            for command, expected in console_steps(body):
-                words = shlex.split(command)
-                assert words[0] == "gaussmle", command
-                result = CliRunner().invoke(cli, words[1:])
-                failing = bool(expected) and expected[0].startswith("error:")
-                assert result.exit_code == (2 if failing else 0), f"$ {command}\n{result.output}"
-                assert matches(expected, result.output.splitlines()), (
-                    f"$ {command}\n--- the guide shows:\n" + "\n".join(expected)
-                    + "\n--- the command printed:\n" + result.output
-                )  # fmt: skip
-                n_commands += 1
-        elif lang == "python":
-            captured = io.StringIO()
-            with contextlib.redirect_stdout(captured):
-                exec(compile(body, f"{GUIDE.name}[block {index}]", "exec"), namespace)
-            following = found[index + 1] if index + 1 < len(found) else ("", "")
-            if following[0] == "text":
-                assert matches(following[1].splitlines(), captured.getvalue().splitlines()), (
-                    f"python block {index} printed:\n{captured.getvalue()}\n"
-                    "--- the guide shows:\n" + following[1]
-                )
-                n_outputs += 1
+    n_commands, n_outputs = run_guide(GUIDE)
     assert n_commands == 3 and n_outputs == 2
     assert load_model_missing(tmp_path / "gaps.json") == "marginalize"
 

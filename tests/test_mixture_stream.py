@@ -1,7 +1,5 @@
 """GaussianMixture.partial_fit: stepwise online EM over running averages of exact statistics."""
 
-import contextlib
-import io
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -214,43 +212,11 @@ GUIDE = Path(__file__).resolve().parents[1] / "docs" / "mixtures-streaming.md"
 def test_streaming_guide_runs_as_written(tmp_path, monkeypatch):
     """docs/mixtures-streaming.md: its python blocks and commands run (in a temporary
     folder), and print what the guide shows after them."""
-    import shlex
-
-    from click.testing import CliRunner
-    from test_tutorial import blocks, console_steps, matches
-
-    from gaussmle.cli import cli
+    from guide_support import run_guide
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GAUSSMLE_DEBUG", "")
-    found = blocks(GUIDE.read_text(encoding="utf-8"))
-    namespace: dict[str, object] = {"__name__": "guide"}
-    n_checked = n_commands = 0
-    for index, (lang, body) in enumerate(found):
-        if lang == "console":
-            for command, expected in console_steps(body):
-                words = shlex.split(command)
-                assert words[0] == "gaussmle", command
-                result = CliRunner().invoke(cli, words[1:])
-                assert result.exit_code == 0, f"$ {command}\n{result.output}"
-                assert matches(expected, result.output.splitlines()), (
-                    f"$ {command}\n--- the guide shows:\n" + "\n".join(expected)
-                    + "\n--- the command printed:\n" + result.output
-                )  # fmt: skip
-                n_commands += 1
-            continue
-        if lang != "python":
-            continue
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
-            exec(compile(body, f"{GUIDE.name}[block {index}]", "exec"), namespace)
-        following = found[index + 1] if index + 1 < len(found) else ("", "")
-        assert following[0] == "text", f"python block {index} shows no output"
-        assert matches(following[1].splitlines(), captured.getvalue().splitlines()), (
-            f"python block {index} printed:\n{captured.getvalue()}\n--- the guide shows:\n"
-            + following[1]
-        )
-        n_checked += 1
+    n_commands, n_checked = run_guide(GUIDE, every_block_shows_output=True)
     assert n_checked == 4 and n_commands == 1
 
 
