@@ -13,6 +13,8 @@ distributed = pytest.importorskip("distributed")
 pd = pytest.importorskip("pandas")
 dd = pytest.importorskip("dask.dataframe")
 
+from dask_support import in_process_client  # noqa: E402
+
 import gaussmle  # noqa: E402
 from gaussmle import GaussianClassifier, GaussianStats  # noqa: E402
 from gaussmle.dask_backend import (  # noqa: E402
@@ -38,14 +40,7 @@ CHUNKINGS = {
 def client():
     """An in-process cluster (no worker processes); its HTTP endpoints on loopback only."""
     with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=2,
-            processes=False,
-            dashboard_address="127.0.0.1:0",
-            worker_dashboard_address="127.0.0.1:0",
-        ) as cluster,
-        distributed.Client(cluster) as c,
+        in_process_client() as c,
     ):
         yield c
 

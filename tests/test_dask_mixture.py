@@ -6,11 +6,11 @@ import warnings
 import dask
 import dask.array as da
 import dask.dataframe as dd
-import distributed
 import numpy as np
 import pandas as pd
 import pytest
 from dask.callbacks import Callback
+from dask_support import in_process_client
 from sklearn.exceptions import ConvergenceWarning
 
 import gaussmle.mixture
@@ -181,14 +181,7 @@ def test_on_an_in_process_cluster():
     X = make_data()
     a, _ = fit_both(X, 2, covariance_type="tied", **user_start("tied"))
     with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=2,
-            processes=False,
-            dashboard_address="127.0.0.1:0",
-            worker_dashboard_address="127.0.0.1:0",
-        ) as cluster,
-        distributed.Client(cluster),
+        in_process_client(),
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -15,6 +15,9 @@ dd = pytest.importorskip("dask.dataframe")
 pd = pytest.importorskip("pandas")
 distributed = pytest.importorskip("distributed")
 
+
+from dask_support import in_process_client  # noqa: E402
+
 import gaussmle  # noqa: E402
 from gaussmle import GaussianClassifier  # noqa: E402
 
@@ -172,14 +175,7 @@ def test_refusals():
 def test_on_an_in_process_cluster_predict_stays_lazy():
     X, y = make_data(seed=8)
     with (
-        distributed.LocalCluster(
-            n_workers=1,
-            threads_per_worker=2,
-            processes=False,
-            dashboard_address="127.0.0.1:0",
-            worker_dashboard_address="127.0.0.1:0",
-        ) as cluster,
-        distributed.Client(cluster),
+        in_process_client(),
         dask.config.set(scheduler=None),
     ):
         a, b = fit_both(X, y, 3, covariance_type="diag")
