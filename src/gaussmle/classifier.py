@@ -17,19 +17,18 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
+from ._spread import check_spread, tiny_spreads
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
     check_finite,
     check_labels_present,
     check_sample_weight,
-    check_spread,
     check_var_smoothing,
     has_missing_label,
     plain,
     priors_for_classes,
     shown_labels,
-    tiny_spreads,
 )
 from .covariance import covariances_from_stats, variance_floor
 from .densities import DensityEvaluator, Family, family_for

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import TINY_VARIANCE, check_choice, check_spread, tiny_spreads
+from ._spread import TINY_VARIANCE, check_spread, tiny_spreads
+from ._validation import check_choice
 from .covariance import structure_for, variance_floor
 from .gaussian import GAUSSIAN_TYPES, Gaussian
 from .prior import map_estimate

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ._labels import labels_and_codes
-from ._validation import batch_spread, check_spread, merge_batch_spreads, spread_of_batches
+from ._spread import batch_spread, check_spread, merge_batch_spreads, spread_of_batches
 from .stats import GaussianStats
 
 

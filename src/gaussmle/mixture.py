@@ -53,14 +53,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._moments import centred_moments
-from ._validation import (
-    COVARIANCE_TYPES,
-    check_choice,
-    check_finite,
-    check_sample_weight,
-    check_spread,
-    tiny_spreads,
-)
+from ._spread import check_spread, tiny_spreads
+from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
 from .covariance import Structure, covariances_from_stats, structure_for
 from .densities import ClassDensities, DensityEvaluator
 from .kernels import _kernels
@@ -376,7 +370,7 @@ def refuse_tiny_spreads(X: np.ndarray, data: GaussianStats) -> None:
     ``data`` holds the pooled statistics of X. A feature whose variance is
     below ``TINY_VARIANCE`` is usable only when constant; otherwise its
     squared deviations underflow and no ``reg_covar`` or floor can give it a
-    meaningful variance (:func:`gaussmle._validation.check_spread`). Only such
+    meaningful variance (:func:`gaussmle._spread.check_spread`). Only such
     columns are read again.
 
     Examples

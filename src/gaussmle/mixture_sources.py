@@ -38,14 +38,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ._validation import (
-    as_float_array,
-    batch_spread,
-    check_sample_weight,
-    check_spread,
-    merge_batch_spreads,
-    spread_of_batches,
-)
+from ._spread import batch_spread, check_spread, merge_batch_spreads, spread_of_batches
+from ._validation import as_float_array, check_sample_weight
 from .mixture import batch_em_pass
 from .stats import GaussianStats
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import TINY_VARIANCE, check_choice, check_spread
+from .._spread import TINY_VARIANCE, check_spread
+from .._validation import check_choice
 from ..stats import GaussianStats
 from ._blocks import (
     _block_numbers,
@@ -185,7 +186,7 @@ def refuse_tiny_spreads(
 ) -> None:
     """Refuse a feature of a Dask array whose values differ but whose variance is tiny.
 
-    The rule of the in-memory fits (:func:`gaussmle._validation.check_spread`):
+    The rule of the in-memory fits (:func:`gaussmle._spread.check_spread`):
     a feature whose variance is below ``TINY_VARIANCE`` (its squared deviations
     underflow) is only usable when it is constant. ``variance`` is that of
     ``X``; the spread (max - min of the finite values) of the features where it
