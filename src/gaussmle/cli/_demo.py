@@ -91,7 +91,7 @@ def demo_command(
     proba = quiet.predict_proba(story["X_new"])
     predicted = quiet.predict(story["X_new"])
     files = _write_files(out, story, model, quiet, pair, no_plots)
-    from ._cluster import demo_mixture
+    from ._mixtures import demo_mixture
 
     mixture = demo_mixture(story["X"], story["y"], len(model.classes_))
     results = DemoResults(

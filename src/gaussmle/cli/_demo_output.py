@@ -151,7 +151,7 @@ def story_text(results: DemoResults, out: str) -> str:
 
     # 5. EM without the labels
     if results.mixture is not None:
-        from ._cluster import demo_mixture_lines
+        from ._mixtures import demo_mixture_lines
 
         lines += demo_mixture_lines(results.mixture, items, title)
 

@@ -74,7 +74,7 @@ def describe_command(
     from ..mixture import GaussianMixture
 
     if isinstance(model, GaussianMixture):
-        from ._cluster import describe_mixture
+        from ._mixtures import describe_mixture
 
         describe_mixture(model, model_path, as_json)
         return

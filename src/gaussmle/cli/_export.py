@@ -8,7 +8,7 @@ import click
 
 from ..io import DataError
 from ._app import check_output_path, say
-from ._cluster import load_predictor
+from ._mixtures import load_predictor
 
 #: The formats ``export`` writes.
 EXPORT_FORMATS = ("onnx",)

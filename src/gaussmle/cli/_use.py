@@ -129,7 +129,7 @@ def predict_command(
       gaussmle predict skittles.json mystery.csv --explain --ood-threshold -8
     """
     from ..io import TableWriter, iter_xy
-    from ._cluster import check_mixture_options, load_predictor
+    from ._mixtures import check_mixture_options, load_predictor
 
     model = load_predictor(model_path)
     check_mixture_options(model, explain=explain, ood=ood_threshold)
@@ -339,7 +339,7 @@ def evaluate_command(
     """
     from ..io import iter_xy
     from ..mixture import GaussianMixture
-    from ._cluster import evaluate_mixture, load_predictor
+    from ._mixtures import evaluate_mixture, load_predictor
 
     model = load_predictor(model_path)
     on_spark = check_engine(
