@@ -174,6 +174,86 @@ def test_labels_in_the_jvm_ties_unseen_classes_and_bad_values(spark):
         gs.predict(marginal, spark.createDataFrame(table), ["u", "v"]).collect()
 
 
+def _assembled(df):
+    from pyspark.ml.feature import VectorAssembler
+
+    return VectorAssembler(inputCols=FEATURES, outputCol="features").transform(df)
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+@pytest.mark.parametrize("covariance_type", ["diag", "tied", "full"])
+def test_a_vector_column_is_read_like_its_columns(df, data, covariance_type):
+    """MLlib's assembled vector column (what NaiveBayes reads) in place of the columns: the
+    same fit (names from the vector's metadata), labels and probabilities; a naive Bayes
+    model reads the vector as it is (no Python, no conversion of the vector in the plan)."""
+    assembled = _assembled(df)
+    ours = gs.fit(assembled, "features", "y", covariance_type=covariance_type)
+    ref = gs.fit(df, FEATURES, "y", covariance_type=covariance_type)
+    assert ours.feature_names_in_.tolist() == FEATURES
+    assert ours.class_stats_.allclose(ref.class_stats_, rtol=1e-12)
+    out = gs.predict(ours, assembled, "features")
+    assert out.columns == [*assembled.columns, "prediction"]
+    labels = out.orderBy("id").select("prediction").toArrow().column(0).to_pylist()
+    assert labels == ref.predict(matrix(data)).tolist()
+    plan = _plan(out)
+    assert "Python" not in plan and "Arrow" not in plan or covariance_type == "full"
+    if covariance_type == "diag":
+        assert "vector_to_array" not in plan and "VectorAssembler" not in plan
+    proba = gs.predict(ours, assembled, "features", proba=True).orderBy("id").toArrow()
+    p = np.array(proba.column("probability").to_pylist())
+    np.testing.assert_allclose(p, ref.predict_proba(matrix(data)), rtol=1e-9, atol=1e-12)
+    counts = gs.label_counts(ours, assembled, "features", "y")
+    truth = np.asarray(data["y"])
+    for i, label in enumerate(counts.labels):  # rows of each true label per predicted class
+        predicted = np.asarray(labels)[truth == label]
+        expected = [np.sum(predicted == c) for c in ours.classes_]
+        assert counts.predicted[i].tolist() == expected
+
+
+def test_a_vector_column_with_bad_rows_or_no_metadata(spark):
+    """NaN and infinity in a vector are errors; a vector without MLlib's metadata gets
+    positional names; a row of the wrong length is an error."""
+    from pyspark.ml.linalg import Vectors
+
+    X = np.array([[0.0, 1.0], [2.0, 3.0], [9.0, 9.0], [10.0, 8.0]])
+    y = ["a", "a", "c", "c"]
+    rows = [(Vectors.dense(x.tolist()), v) for x, v in zip(X, y, strict=True)]
+    frame_ = spark.createDataFrame(rows, ["v", "y"])
+    model = gs.fit(frame_, "v", "y")
+    assert model.feature_names_in_.tolist() == ["v[0]", "v[1]"]
+    assert gs.predict(model, frame_, "v").toArrow().column("prediction").to_pylist() == y
+    for bad in (float("nan"), float("inf"), -float("inf")):
+        broken = spark.createDataFrame([(Vectors.dense([1.0, bad]), "a")], ["v", "y"])
+        with pytest.raises(Exception, match="vector column 'v' holds NaN or infinity"):
+            gs.predict(model, broken, "v").collect()
+        with pytest.raises(ValueError, match="X contains .* in column 'v.1.'"):
+            gs.fit(broken.union(frame_), "v", "y")
+    short = spark.createDataFrame([(Vectors.dense([1.0]), "a")], ["v", "y"])
+    with pytest.raises(Exception, match="does not hold 2 values"):
+        gs.fit(frame_.union(short), "v", "y", covariance_type="full")
+
+
+def test_labels_in_the_jvm_reuse_the_jvm_model_and_refuse_huge_values(spark):
+    """The JVM model is built once per model (a refit builds a new one); finite values whose
+    squares overflow float64 (every class scores -inf) are an error, not a guess."""
+    from gaussmle.spark import _sql_predict
+
+    X = np.array([[0.0, 1.0], [2.0, 3.0], [9.0, 9.0], [10.0, 8.0]])
+    frame_ = spark.createDataFrame(pa.table({"u": X[:, 0], "v": X[:, 1]}))
+    model = GaussianClassifier().fit(X, ["a", "a", "c", "c"])
+    _sql_predict._JVM_OBJECTS.clear()
+    gs.predict(model, frame_, ["u", "v"])
+    built = dict(_sql_predict._JVM_OBJECTS)
+    gs.predict(model, frame_, ["u", "v"])
+    assert _sql_predict._JVM_OBJECTS == built and len(built) == 2  # naive Bayes, assembler
+    model.fit(X + 1.0, ["a", "a", "c", "c"])
+    gs.predict(model, frame_, ["u", "v"])
+    assert len(_sql_predict._JVM_OBJECTS) == 3
+    huge = spark.createDataFrame(pa.table({"u": [1e200], "v": [1.0]}))
+    with pytest.raises(Exception, match="too large for float64 squares"):
+        gs.predict(model, huge, ["u", "v"]).collect()
+
+
 def test_errors_say_what_is_wrong(spark, df):
     with pytest.raises(ValueError, match="column 'nope' not found in the DataFrame"):
         gs.fit(df, ["x0", "nope"], "y")

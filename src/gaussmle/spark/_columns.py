@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 
@@ -57,3 +59,129 @@ def quoted(name: str) -> str:
     '`a.b`'
     """
     return "`" + name.replace("`", "``") + "`"
+
+
+#: Prefix of helper columns (dropped again); a name of the DataFrame's is never reused.
+HELPER = "_gaussmle_"
+
+
+def free_name(columns: Sequence[str], stem: str) -> str:
+    """``HELPER + stem``, with more underscores until no column of ``columns`` has the name.
+
+    Examples
+    --------
+    >>> free_name(["a", "_gaussmle_s"], "s")
+    '__gaussmle_s'
+    """
+    name = HELPER + stem
+    while name in columns:
+        name = "_" + name
+    return name
+
+
+@dataclass
+class FeatureInput:
+    """Where a DataFrame's features are: numeric columns, or one MLlib vector column.
+
+    ``names`` holds one name per feature, ``columns`` each feature as Spark SQL
+    text of type DOUBLE (on :attr:`frame`), ``vector`` the vector column's name
+    (None for plain columns) and ``array`` the helper column of :attr:`frame`
+    holding its values (``values``: that column's expression, which checks the
+    length of each row's vector).
+    """
+
+    df: Any
+    names: list[str]
+    columns: list[str]
+    vector: str | None = None
+    array: str | None = None
+    values: Any = None
+
+    @cached_property
+    def frame(self) -> Any:
+        """The DataFrame to select ``columns`` from: ``df``, with the helper array column
+        of a vector's values (built on first use: a naive Bayes model reads the vector)."""
+        if self.array is None:
+            return self.df
+        return self.df.select("*", self.values.alias(self.array))
+
+
+def vector_column(df: Any, features: Any) -> str | None:
+    """The MLlib vector column ``features`` names alone, or None (plain numeric columns)."""
+    from pyspark.ml.linalg import VectorUDT
+
+    names = [features] if isinstance(features, str) else list(features)
+    if len(names) != 1 or names[0] not in df.columns:
+        return None
+    return names[0] if isinstance(df.schema[names[0]].dataType, VectorUDT) else None
+
+
+def _vector_size(df: Any, vector: str) -> int:
+    """The vector column's length: from MLlib's metadata (VectorAssembler writes it), else row 1."""
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    size = df.schema[vector].metadata.get("ml_attr", {}).get("num_attrs")
+    if size is not None:
+        return int(size)
+    first = df.select(F.size(vector_to_array(F.col(quoted(vector))))).first()
+    if first is None:
+        raise ValueError("the DataFrame is empty (0 samples); fit needs at least one row")
+    return int(first[0])
+
+
+def vector_names(metadata: dict[str, Any], vector: str, size: int) -> list[str]:
+    """The features' names MLlib's metadata gives (VectorAssembler's input columns), else
+    ``vector[0]``, ``vector[1]``, ...
+
+    Examples
+    --------
+    >>> attrs = {"numeric": [{"idx": 1, "name": "b"}, {"idx": 0, "name": "a"}]}
+    >>> vector_names({"ml_attr": {"attrs": attrs, "num_attrs": 2}}, "v", 2)
+    ['a', 'b']
+    >>> vector_names({}, "v", 2)
+    ['v[0]', 'v[1]']
+    """
+    found: dict[int, str] = {}
+    for group in metadata.get("ml_attr", {}).get("attrs", {}).values():
+        for attr in group:
+            if "idx" in attr and "name" in attr:
+                found[int(attr["idx"])] = str(attr["name"])
+    names = [found.get(j) for j in range(size)]
+    if None in names or len(set(names)) != size:
+        return [f"{vector}[{j}]" for j in range(size)]
+    return [str(n) for n in names]
+
+
+def feature_input(df: Any, features: Any, n_features: int | None = None) -> FeatureInput:
+    """The features of ``df``: numeric columns (checked) or one MLlib vector column.
+
+    A vector column (``VectorAssembler``'s output, say) is read through a
+    helper array column; a row whose vector does not hold ``n_features``
+    values (by default, as many as the metadata or the first row says) is an
+    error when it is read. The features' names are the metadata's (the
+    assembled columns), else ``vector[j]``.
+    """
+    from pyspark.sql import functions as F
+
+    vector = vector_column(df, features)
+    if vector is None:
+        names = feature_list(features)
+        check_columns(df, names)
+        check_numeric(df, names)
+        return FeatureInput(df, names, [f"CAST({quoted(n)} AS DOUBLE)" for n in names])
+    from pyspark.ml.functions import vector_to_array
+
+    size = _vector_size(df, vector) if n_features is None else int(n_features)
+    array = free_name(df.columns, "values")
+    message = (
+        f"a row of the vector column {vector!r} does not hold {size} values; assemble "
+        f"every row from the same {size} features"
+    ).replace("'", "\\'")
+    values = vector_to_array(F.col(quoted(vector)))
+    checked = F.when(F.size(values) == size, values).otherwise(
+        F.expr(f"CAST(raise_error('{message}') AS ARRAY<DOUBLE>)")
+    )
+    columns = [f"{quoted(array)}[{j}]" for j in range(size)]
+    names = vector_names(df.schema[vector].metadata, vector, size)
+    return FeatureInput(df, names, columns, vector, array, checked)

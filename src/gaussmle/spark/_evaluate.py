@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._columns import check_columns, check_numeric, feature_list, quoted
+from ._columns import check_columns, feature_input, quoted
 from ._summary import labels_of, nan_message
 from ._threads import in_one_thread
 
@@ -236,7 +236,7 @@ def label_counts(model: Any, df: Any, features: Any, label: str) -> LabelCounts:
         A fitted classifier.
     df : pyspark.sql.DataFrame
     features : str or sequence of str
-        The feature columns, in the model's order.
+        The feature columns, in the model's order, or one MLlib vector column.
     label : str
         The column of true labels (no nulls).
 
@@ -267,21 +267,21 @@ def label_counts(model: Any, df: Any, features: Any, label: str) -> LabelCounts:
 
     if not hasattr(model, "classes_"):
         raise ValueError("the model is not fitted; fit it first (gaussmle.spark.fit)")
-    names = feature_list(features)
+    check_columns(df, [label])
+    inputs = feature_input(df, features, n_features=model.n_features_in_)
+    names = inputs.names
     if len(names) != model.n_features_in_:
         raise ValueError(
             f"X has {len(names)} features, but {type(model).__name__} is expecting "
             f"{model.n_features_in_} features as input"
         )
-    check_columns(df, [*names, label])
-    check_numeric(df, names)
-    if label in names:
+    if label in names or label == inputs.vector:
         raise ValueError(f"the label column {label!r} is also a feature; leave it out of features")
     label_field = df.schema[label]
-    columns = [F.col(quoted(n)).cast("double").alias(f"f{j}") for j, n in enumerate(names)]
+    columns = [F.expr(c).alias(f"f{j}") for j, c in enumerate(inputs.columns)]
     columns.append(F.col(quoted(label)).alias("label"))
     fn = _partition_counts(
         broadcast_model(df, model), names, label, _arrow_type(label_field.dataType)
     )
-    rows = df.select(*columns).mapInArrow(fn, _schema(label_field.dataType)).collect()
+    rows = inputs.frame.select(*columns).mapInArrow(fn, _schema(label_field.dataType)).collect()
     return merge_counts((r.asDict() for r in rows), len(model.classes_))

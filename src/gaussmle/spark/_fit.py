@@ -11,10 +11,11 @@ from .._validation import COVARIANCE_TYPES, STATS_KINDS, check_choice, check_sam
 from ..classifier import GaussianClassifier
 from ..covariance import structure_for
 from ..stats import GaussianStats
-from ._columns import check_columns, check_numeric, feature_list, quoted
+from ._columns import check_columns, check_numeric, feature_input, quoted
 from ._summary import (
     batch_stats,
     error_batch,
+    features_of,
     labels_of,
     merge_by_label,
     nan_message,
@@ -37,9 +38,14 @@ def _partition_summaries(
     allow_nan: bool,
     weighted: bool,
     label_type: Any,
+    packed: bool = False,
 ) -> Any:
-    """The function ``mapInArrow`` runs on each partition (plain values in its closure)."""
+    """The function ``mapInArrow`` runs on each partition (plain values in its closure).
+
+    ``packed``: the features arrive as one array column (a vector's values).
+    """
     d = len(features)
+    at = 1 if packed else d  # the label's column
 
     def summarise(batches: Iterator[Any]) -> Iterator[Any]:
         merged: dict[Any, Any] = {}
@@ -47,13 +53,11 @@ def _partition_summaries(
             if batch.num_rows == 0:
                 continue
             try:
-                X = np.column_stack(
-                    [batch.column(j).to_numpy(zero_copy_only=False) for j in range(d)]
-                ).astype(np.float64, copy=False)
-                labels = labels_of(batch.column(d), label)
+                X = features_of(batch, d, packed)
+                labels = labels_of(batch.column(at), label)
                 w = None
                 if weighted:
-                    w = batch.column(d + 1).to_numpy(zero_copy_only=False).astype(np.float64)
+                    w = batch.column(at + 1).to_numpy(zero_copy_only=False).astype(np.float64)
                     if np.any(w != 0):  # a batch of zero weights is fine; all zero is not
                         w = check_sample_weight(w, batch.num_rows)
                 if not allow_nan:
@@ -93,8 +97,9 @@ def fit(
     ----------
     df : pyspark.sql.DataFrame
     features : str or sequence of str
-        Numeric feature columns (they become ``feature_names_in_``). A null is
-        a missing value (NaN).
+        Numeric feature columns (they become ``feature_names_in_``; a null is
+        a missing value, NaN), or one MLlib vector column (``VectorAssembler``'s
+        output: the names are its input columns, from the column's metadata).
     label : str
         The class label column (numbers, strings or booleans; no nulls).
     covariance_type, priors, var_smoothing, missing
@@ -158,23 +163,28 @@ def class_stats(
 
     check_choice(kind, STATS_KINDS, name="kind")
     check_choice(missing, _MISSING, name="missing")
-    names = feature_list(features)
     extra = [sample_weight] if sample_weight is not None else []
-    check_columns(df, [*names, label, *extra])
-    check_numeric(df, names)
+    check_columns(df, [label, *extra])
+    inputs = feature_input(df, features)
+    names = inputs.names
     check_numeric(df, extra, what="sample_weight")
-    if label in names:
+    if label in names or label == inputs.vector:
         raise ValueError(f"the label column {label!r} is also a feature; leave it out of features")
     label_field = df.schema[label]
-    columns = [F.col(quoted(n)).cast("double").alias(f"f{j}") for j, n in enumerate(names)]
+    packed = inputs.array is not None  # a vector: its values travel as one array column
+    columns = (
+        [F.col(quoted(inputs.array)).alias("f")]
+        if packed
+        else [F.expr(c).alias(f"f{j}") for j, c in enumerate(inputs.columns)]
+    )
     columns.append(F.col(quoted(label)).alias("label"))
     if sample_weight is not None:
         columns.append(F.col(quoted(sample_weight)).cast("double").alias("w"))
     label_type = _arrow_type(label_field.dataType)
     fn = _partition_summaries(
-        names, label, kind, missing != "error", sample_weight is not None, label_type
+        names, label, kind, missing != "error", sample_weight is not None, label_type, packed
     )
-    summaries = df.select(*columns).mapInArrow(fn, _summary_schema(label_field.dataType))
+    summaries = inputs.frame.select(*columns).mapInArrow(fn, _summary_schema(label_field.dataType))
     labels, stats = stats_from_rows((r.asDict() for r in summaries.collect()), kind)
     if float(stats.count.sum()) <= 0:
         raise ValueError("sample_weight is all zero; at least one sample needs a positive weight")

@@ -22,7 +22,7 @@ import numpy as np
 from .._validation import check_sample_weight
 from ..mixture import GaussianMixture
 from ..stats import GaussianStats
-from ._columns import check_columns, check_numeric, feature_list, quoted
+from ._columns import check_columns, check_numeric, feature_input, quoted
 from ._summary import nan_message
 from ._threads import in_one_thread
 
@@ -318,21 +318,22 @@ class SparkRows:
     Parameters
     ----------
     df : pyspark.sql.DataFrame
-    features : sequence of str
-        The numeric feature columns.
+    features : str or sequence of str
+        The numeric feature columns, or one MLlib vector column.
     sample_weight : str, optional
         A numeric column of non-negative weights.
     """
 
-    def __init__(self, df: Any, features: list[str], sample_weight: str | None = None) -> None:
+    def __init__(self, df: Any, features: Any, sample_weight: str | None = None) -> None:
         from pyspark.sql import functions as F
 
-        self.features = list(features)
+        inputs = feature_input(df, features)
+        self.features = inputs.names
         self.weighted = sample_weight is not None
-        columns = [F.col(quoted(n)).cast("double").alias(f"f{j}") for j, n in enumerate(features)]
+        columns = [F.expr(c).alias(f"f{j}") for j, c in enumerate(inputs.columns)]
         if sample_weight is not None:
             columns.append(F.col(quoted(sample_weight)).cast("double").alias("w"))
-        self.df = df.select(*columns).persist()
+        self.df = inputs.frame.select(*columns).persist()
         self._sizes: np.ndarray | None = None
         self._worst_values: dict[int, np.ndarray] = {}
 
@@ -489,7 +490,8 @@ def fit_mixture(
     ----------
     df : pyspark.sql.DataFrame
     features : str or sequence of str
-        Numeric feature columns (they become ``feature_names_in_``); no nulls.
+        Numeric feature columns (they become ``feature_names_in_``; no nulls), or
+        one MLlib vector column (the names are its metadata's).
     n_components : int
     covariance_type : {"full", "diag", "spherical", "tied"}
     sample_weight : str, optional
@@ -517,13 +519,12 @@ def fit_mixture(
     >>> stats_fields(GaussianStats.from_data([[1.0, 2.0]]))["mean"]
     [1.0, 2.0]
     """
-    names = feature_list(features)
     extra = [sample_weight] if sample_weight is not None else []
-    check_columns(df, [*names, *extra])
-    check_numeric(df, names)
+    check_columns(df, extra)
     check_numeric(df, extra, what="sample_weight")
     model = GaussianMixture(n_components, covariance_type=covariance_type, **params)
-    rows = SparkRows(df, names, sample_weight)
+    rows = SparkRows(df, features, sample_weight)
+    names = rows.features
     try:
         model.fit_source(rows)
     finally:

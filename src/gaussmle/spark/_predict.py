@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ._columns import check_columns, check_numeric, feature_list, quoted
+from ._columns import feature_input, feature_list, free_name, quoted, vector_column
 from ._threads import in_one_thread
 
 
@@ -132,8 +132,9 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
         A fitted classifier (or mixture).
     df : pyspark.sql.DataFrame
     features : str or sequence of str, optional
-        The feature columns, in the model's order; by default the model's
-        ``feature_names_in_``.
+        The feature columns, in the model's order, or one MLlib vector column
+        holding them (``VectorAssembler``'s output; a naive Bayes model then
+        reads it as it is); by default the model's ``feature_names_in_``.
     proba : bool
         Add ``probability``: an array of the posterior class probabilities in
         the order of ``model.classes_`` (the prediction is the most probable).
@@ -166,19 +167,21 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
         if known is None:
             raise ValueError("the model has no feature names; pass features=[column names]")
         features = [str(n) for n in known]
-    names = feature_list(features)
-    if len(names) != model.n_features_in_:
-        raise ValueError(
-            f"X has {len(names)} features, but {type(model).__name__} is expecting "
-            f"{model.n_features_in_} features as input"
-        )
-    if known is not None and [str(n) for n in known] != names:
-        raise ValueError(
-            f"features {names} differ from the model's feature names {list(known)}; pass "
-            "the columns the model was fitted on, in that order"
-        )
-    check_columns(df, names)
-    check_numeric(df, names)
+    vector = vector_column(df, features)
+    n_features = model.n_features_in_
+    if vector is None:
+        names = feature_list(features)
+        if len(names) != n_features:
+            raise ValueError(
+                f"X has {len(names)} features, but {type(model).__name__} is expecting "
+                f"{n_features} features as input"
+            )
+        if known is not None and [str(n) for n in known] != names:
+            raise ValueError(
+                f"features {names} differ from the model's feature names {list(known)}; pass "
+                "the columns the model was fitted on, in that order"
+            )
+    inputs = feature_input(df, features, n_features=n_features)
     for taken in ("prediction", "probability"):
         if taken in df.columns:
             raise ValueError(f"the DataFrame already has a {taken!r} column; rename or drop it")
@@ -188,7 +191,7 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     if not proba:  # diag, spherical and tied classifiers: in the JVM, no Python workers
         from ._sql_predict import with_labels
 
-        labelled = with_labels(df, model, names, label_type)
+        labelled = with_labels(df, model, inputs, label_type)
         if labelled is not None:
             return labelled
     out_type: Any = label_type
@@ -199,16 +202,17 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
                 StructField("probability", ArrayType(DoubleType())),
             ]
         )
-    fn = _predictor(broadcast_model(df, model), len(names), proba, _arrow_type(label_type))
+    fn = _predictor(broadcast_model(df, model), n_features, proba, _arrow_type(label_type))
     with warnings.catch_warnings():  # pyspark prefers type hints to the explicit type
         warnings.filterwarnings("ignore", "It is preferred to specify type hints")
         udf = arrow_udf(fn, out_type, ArrowUDFType.SCALAR_ITER)
-    inputs = [F.col(quoted(n)).cast("double") for n in names]
+    keep = [F.col(quoted(c)) for c in df.columns]
+    out = free_name(inputs.frame.columns, "out")
+    result = inputs.frame.withColumn(out, udf(*[F.expr(c) for c in inputs.columns]))
     if not proba:
-        return df.withColumn("prediction", udf(*inputs))
-    result = df.withColumn("_gaussmle", udf(*inputs))
+        return result.select(*keep, F.col(quoted(out)).alias("prediction"))
     return result.select(
-        *[F.col(quoted(c)) for c in df.columns],
-        F.col("_gaussmle.prediction").alias("prediction"),
-        F.col("_gaussmle.probability").alias("probability"),
+        *keep,
+        F.col(f"{quoted(out)}.prediction").alias("prediction"),
+        F.col(f"{quoted(out)}.probability").alias("probability"),
     )

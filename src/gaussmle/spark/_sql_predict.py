@@ -29,18 +29,23 @@ models, mixtures, tied models that marginalise, one class) uses the Arrow UDF.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ._columns import quoted
+from ._columns import FeatureInput, free_name, quoted
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
-#: Prefix of the helper columns (dropped again); a name of the DataFrame's is never reused.
-HELPER = "_gaussmle_"
+#: A row whose features are finite yet no class can score it (squares beyond float64).
+TOO_LARGE = (
+    "X holds values too large for float64 squares (every class scores -inf); rescale the "
+    "features first"
+)
 
 
 @dataclass(frozen=True)
@@ -186,12 +191,16 @@ def linear_model(session: Any, coefficients: np.ndarray, intercepts: np.ndarray)
     )
 
 
-def naive_bayes_model(session: Any, model: Any, shift: np.ndarray) -> Any:
-    """MLlib's gaussian ``NaiveBayesModel`` (in the JVM) with our parameters, centred at ``shift``.
+def naive_bayes_model(session: Any, model: Any) -> Any:
+    """MLlib's gaussian ``NaiveBayesModel`` (in the JVM) with our parameters and a sentinel.
 
-    Its scores are ``log prior_c - sum_j ((z_j - (mu_cj - r_j))^2 / var_cj + log var_cj) / 2``,
+    Its scores are ``log prior_c - sum_j ((x_j - mu_cj)^2 / var_cj + log var_cj) / 2``,
     each square of the difference itself: the direct form, exact far from the
     origin, and MLlib's own prediction path (one vector of d values per row).
+    Class 0 is a sentinel with a log prior of -inf, our classes follow: it
+    never wins on finite features, and it is MLlib's answer when every score
+    is NaN or -inf (a NaN, null or infinite feature), so the prediction 0
+    marks a bad row at no cost per row.
     """
     from ..covariance import structure_for
 
@@ -202,15 +211,18 @@ def naive_bayes_model(session: Any, model: Any, shift: np.ndarray) -> Any:
         return parse("[" + ",".join(_java_number(v) for v in values.ravel()) + "]").asML()
 
     seen = np.asarray(model.class_stats_.count) > 0
-    means = np.where(seen[:, None], np.asarray(model.means_, dtype=np.float64), shift)
+    means = np.where(seen[:, None], np.asarray(model.means_, dtype=np.float64), 0.0)
     var = structure_for(model.covariance_type).variances(np.asarray(model.covariances_))
     var = np.where(seen[:, None], np.broadcast_to(np.asarray(var, np.float64), means.shape), 1.0)
     k, d = means.shape
+    means = np.vstack([np.zeros(d), means])
+    var = np.vstack([np.ones(d), var])
+    log_prior = np.concatenate([[-np.inf], _log_prior(model)])
     linalg = jvm.org.apache.spark.ml.linalg
-    theta = linalg.DenseMatrix(k, d, vector(means - shift).toArray(), True)
-    sigma = linalg.DenseMatrix(k, d, vector(var).toArray(), True)
+    theta = linalg.DenseMatrix(k + 1, d, vector(means).toArray(), True)
+    sigma = linalg.DenseMatrix(k + 1, d, vector(var).toArray(), True)
     nb = jvm.org.apache.spark.ml.classification.NaiveBayesModel(
-        "gaussmle_scores", vector(_log_prior(model)), theta, sigma
+        "gaussmle_scores", vector(log_prior), theta, sigma
     )
     return nb.set(nb.modelType(), "gaussian")
 
@@ -237,12 +249,15 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def bad_value_error(xs: list[str], names: Sequence[str], marginalize: bool, values: str) -> str:
+def bad_value_error(xs: list[str], names: Sequence[str], marginalize: bool, sql_type: str) -> str:
     """The fit's message for the first NaN, null or infinite feature of a row (``raise_error``).
 
-    ``values`` where the row has none (a sum of finite features that
-    overflowed). Evaluated only for rows whose sum of features is not finite,
-    with higher-order functions (small generated code). SQL text.
+    SQL text of an expression of ``sql_type`` that raises, for a row that has
+    such a feature. One pass over the features (a higher-order function,
+    evaluated only for such a row) finds ``2 j`` for a NaN or null feature j
+    (not when marginalising) and ``2 j + 1`` for an infinite one; the smallest
+    picks the message. Small on purpose: Spark analyses the whole expression
+    on every call.
     """
     from ._summary import nan_message
 
@@ -252,97 +267,216 @@ def bad_value_error(xs: list[str], names: Sequence[str], marginalize: bool, valu
             row = np.zeros((1, len(names)))
             row[0, j] = bad
             messages.append(_sql_string(nan_message(row, names)))
-    nan = "0" if marginalize else "1"  # marginalising: NaN and null are allowed
-    inf = _sql_number(np.inf)
-    kinds = (
-        f"transform(array({', '.join(xs)}), v -> CASE WHEN v IS NULL OR isnan(v) THEN {nan} "
-        f"WHEN abs(v) = {inf} THEN 2 ELSE 0 END)"
+    messages.append(_sql_string(TOO_LARGE))
+    none = 2 * len(names)  # no such feature (never the smallest when one is bad)
+    nan = str(none) if marginalize else "2 * i"
+    code = (
+        f"array_min(transform(array({', '.join(xs)}), (v, i) -> CASE WHEN v IS NULL OR "
+        f"isnan(v) THEN {nan} WHEN abs(v) = {_sql_number(np.inf)} THEN 2 * i + 1 "
+        f"ELSE {none} END))"
     )
-    first = f"array_position(transform({kinds}, c -> c > 0), true)"
-    position = f"CAST(({first} - 1) * 2 AS INT) + element_at({kinds}, CAST({first} AS INT))"
-    message = f"element_at(array({', '.join(messages)}), {position})"
-    return (
-        f"CASE WHEN {first} > 0 THEN CAST(raise_error({message}) AS ARRAY<DOUBLE>) "
-        f"ELSE {values} END"
-    )
+    return f"CAST(raise_error(element_at(array({', '.join(messages)}), {code} + 1)) AS {sql_type})"
 
 
-def free_name(columns: Sequence[str], stem: str) -> str:
-    """``HELPER + stem``, with more underscores until no column of ``columns`` has the name.
+def row_is_fine(xs: Sequence[str], marginalize: bool) -> str:
+    """SQL text: the row's features are all finite (marginalising: none is infinite).
+
+    A NaN compares false and a null compares null: the one ``coalesce``
+    counts both as bad (marginalising, as fine).
 
     Examples
     --------
-    >>> free_name(["a", "_gaussmle_s"], "s")
-    '__gaussmle_s'
+    >>> print(row_is_fine(["a", "b"], False))
+    coalesce(abs(a) < CAST('Infinity' AS DOUBLE) AND abs(b) < CAST('Infinity' AS DOUBLE), false)
     """
-    name = HELPER + stem
-    while name in columns:
-        name = "_" + name
-    return name
+    inf = _sql_number(np.inf)
+    if marginalize:
+        return f"NOT coalesce({' OR '.join(f'abs({x}) = {inf}' for x in xs)}, false)"
+    return f"coalesce({' AND '.join(f'abs({x}) < {inf}' for x in xs)}, false)"
 
 
-def with_labels(df: Any, model: Any, names: Sequence[str], label_type: Any) -> Any | None:
+def _label_literal(value: Any, label_type: Any) -> str:
+    """One class label as an exact Spark SQL literal of ``label_type``.
+
+    Examples
+    --------
+    >>> from pyspark.sql.types import BooleanType, DoubleType, LongType, StringType
+    >>> [_label_literal(v, t) for v, t in ((3, LongType()), (0.1, DoubleType()),
+    ...                                    ("it's", StringType()), (True, BooleanType()))]
+    ['CAST(3 AS BIGINT)', "CAST('0.1' AS DOUBLE)", "'it\\\\'s'", 'true']
+    """
+    from pyspark.sql.types import BooleanType, DoubleType, LongType
+
+    if isinstance(label_type, BooleanType):
+        return "true" if bool(value) else "false"
+    if isinstance(label_type, LongType):
+        return f"CAST({int(value)} AS BIGINT)"
+    if isinstance(label_type, DoubleType):
+        return _sql_number(value)
+    return _sql_string(str(value))
+
+
+def _fingerprint(*arrays: Any) -> bytes:
+    """A digest of arrays (their shapes and float64 bytes, or text): a JVM cache key."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        if isinstance(array, str):
+            digest.update(array.encode() + b"\0")
+            continue
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        digest.update(repr(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.digest()
+
+
+#: JVM objects (MLlib models, assemblers) built for earlier calls, by (gateway, key):
+#: built once (dozens of calls to the JVM each), reused. Small: one entry per model in use.
+_JVM_OBJECTS: dict[tuple[int, bytes], tuple[Any, Any]] = {}
+_JVM_OBJECTS_KEPT = 32
+
+
+def _cached(session: Any, key: bytes, build: Any) -> Any:
+    """The JVM object for ``key``, built with ``build()`` the first time on this JVM."""
+    gateway = session.sparkContext._gateway
+    entry = _JVM_OBJECTS.get((id(gateway), key))
+    if entry is not None and entry[0] is gateway:
+        return entry[1]
+    built = build()
+    if len(_JVM_OBJECTS) >= _JVM_OBJECTS_KEPT:
+        _JVM_OBJECTS.pop(next(iter(_JVM_OBJECTS)))
+    _JVM_OBJECTS[(id(gateway), key)] = (gateway, built)
+    return built
+
+
+def _jvm_classifier(session: Any, model: Any, scores: Scores, direct: bool) -> Any:
+    """MLlib's naive Bayes (``direct``, on the raw features) or logistic model carrying
+    ``scores`` (on their centred form), built once per model."""
+    if direct:
+        key = _fingerprint("naive bayes", np.asarray(model.means_),
+                           np.asarray(model.covariances_), _log_prior(model))  # fmt: skip
+        return _cached(session, key, lambda: naive_bayes_model(session, model))
+    parts = [scores.lin] + [p for p in (scores.quad, scores.lognorm) if p is not None]
+    coefficients = np.hstack(parts)
+    key = _fingerprint("linear", coefficients, scores.const)
+    return _cached(session, key, lambda: linear_model(session, coefficients, scores.const))
+
+
+def _assembler(session: Any, inputs: Sequence[str], output: str) -> Any:
+    """MLlib's ``VectorAssembler`` (in the JVM) of ``inputs`` into ``output``, NaN kept.
+
+    NaN and null pass through as NaN: the rows with bad values raise the fit's
+    message in the final projection instead (:func:`bad_value_error`).
+    """
+
+    def build() -> Any:
+        jvm = session.sparkContext._jvm
+        names = session.sparkContext._gateway.new_array(jvm.java.lang.String, len(inputs))
+        for j, name in enumerate(inputs):
+            names[j] = name
+        assembler = jvm.org.apache.spark.ml.feature.VectorAssembler()
+        return assembler.setInputCols(names).setOutputCol(output).setHandleInvalid("keep")
+
+    return _cached(session, _fingerprint("assembler", output, *inputs), build)
+
+
+def _plain(name: str) -> bool:
+    """A column name MLlib's transformers read as it is (no dots, quotes or spaces)."""
+    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
+
+
+def vector_entries(scores: Scores, xs: Sequence[str], direct: bool) -> list[str]:
+    """SQL text of each entry of the vector the linear model reads (or naive Bayes, ``direct``).
+
+    ``direct``: the features. Otherwise the centred features ``z = x - r``,
+    their squares (a quadratic score) and which features are observed (a
+    model that marginalises: a NaN or null feature has ``z = 0``).
+
+    Examples
+    --------
+    >>> s = Scores(const=np.zeros(2), shift=np.array([1.0]), lin=np.ones((2, 1)))
+    >>> vector_entries(s, ["a"], direct=False)
+    ["(a - CAST('1.0' AS DOUBLE))"]
+    """
+    if direct:
+        return list(xs)
+    marginalize = scores.lognorm is not None
+    centred, observed = [], []
+    for j, x in enumerate(xs):
+        z = f"({x} - {_sql_number(scores.shift[j])})"
+        if marginalize:
+            missing = f"({x} IS NULL OR isnan({x}))"
+            z = f"(CASE WHEN {missing} THEN 0.0D ELSE {z} END)"
+            observed.append(f"CASE WHEN {missing} THEN 0.0D ELSE 1.0D END")
+        centred.append(z)
+    squares = [f"{z} * {z}" for z in centred] if scores.quad is not None else []
+    return [*centred, *squares, *observed]
+
+
+def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) -> Any | None:
     """``df`` with the ``prediction`` column computed in the JVM, or None (use the Arrow UDF).
 
-    The shifted features ``z`` (and their squares, and which are observed,
-    where the model needs them) become one vector (``array_to_vector``), built
-    as SQL text (one call to the JVM, not one per column operation); MLlib's
-    naive Bayes with our parameters (:func:`naive_bayes_model`) or a
-    multinomial logistic model with our scores' coefficients
-    (:func:`linear_model`) picks the class in the JVM, MLlib's own prediction
-    path. (Spark SQL expressions for the k scores, 2 k d terms,
-    compiled to a method too large for the JVM's compiler and ran 20 to 50
-    times slower.) A sum of the features finds NaN, null and infinity; the
-    row's error is then the fit's message (:func:`bad_value_error`), raised
-    while the vector is built, so a filter on the prediction stays small.
+    MLlib's ``VectorAssembler`` gathers the features (or their centred form,
+    squares and which are observed) into one vector, unless they are one
+    already; MLlib's naive Bayes with our parameters (:func:`naive_bayes_model`)
+    or a multinomial logistic model with our scores' coefficients
+    (:func:`linear_model`) picks the class, MLlib's own prediction path. (Spark
+    SQL expressions for the k scores, 2 k d terms, compile to methods too large
+    for the JVM's compiler and ran 10 to 50 times slower.) A row with a NaN,
+    null or infinite feature raises the fit's message in the last projection.
+    The JVM objects are built once per model, and every step is SQL text or
+    one call: calls from Python to the JVM cost more than the rows of a
+    million-row table.
     """
-    from pyspark.ml.functions import array_to_vector
     from pyspark.sql import DataFrame
-    from pyspark.sql import functions as F
 
     scores = scores_of(model)
     if scores is None or len(scores.const) < 2:
         return None
-    parts = [scores.lin] + [p for p in (scores.quad, scores.lognorm) if p is not None]
+    session = df.sparkSession
+    direct = scores.quad is not None and scores.lognorm is None
     marginalize = scores.lognorm is not None
-    direct = scores.quad is not None and not marginalize
-    try:
-        if direct:  # independent features: MLlib's naive Bayes with our parameters
-            classifier = naive_bayes_model(df.sparkSession, model, scores.shift)
-        else:
-            classifier = linear_model(df.sparkSession, np.hstack(parts), scores.const)
+    try:  # the JVM objects
+        classifier = _jvm_classifier(session, model, scores, direct)
     except Exception:  # no JVM to reach (Spark Connect): the Arrow UDF
         return None
-    d = len(names)
-    keep = [quoted(c) for c in df.columns]
-    xs = [f"CAST({quoted(n)} AS DOUBLE)" for n in names]
-    z_names = [quoted(free_name(df.columns, f"z{j}")) for j in range(d)]
-    o_names = [quoted(free_name(df.columns, f"o{j}")) for j in range(d)] if marginalize else []
-    check, vector, index = (free_name(df.columns, n) for n in ("check", "vector", "index"))
-    first, totals = [], []
-    for j, x in enumerate(xs):
-        z = f"{x} - {_sql_number(scores.shift[j])}"
-        if marginalize:  # a NaN or null feature: z = 0 and not observed
-            missing = f"({x} IS NULL OR isnan({x}))"
-            z = f"CASE WHEN {missing} THEN 0.0D ELSE {z} END"
-            first.append(f"CASE WHEN {missing} THEN 0.0D ELSE 1.0D END AS {o_names[j]}")
-        # the sum is not finite where a feature is NaN, null or infinite (only infinite,
-        # marginalising)
-        totals.append(f"({z})" if marginalize else x)
-        first.append(f"coalesce({z}, 0.0D) AS {z_names[j]}")
-    staged = df.selectExpr(*keep, *first, f"{' + '.join(totals)} AS {quoted(check)}")
-    squares = [f"{z} * {z}" for z in z_names] if scores.quad is not None and not direct else []
-    values = f"array({', '.join([*z_names, *squares, *o_names])})"
-    t = quoted(check)
-    fine = f"{t} IS NOT NULL AND NOT isnan({t}) AND abs({t}) != {_sql_number(np.inf)}"
-    error = bad_value_error(xs, names, marginalize, values)
-    features = f"CASE WHEN {fine} THEN {values} ELSE {error} END"
-    staged = staged.select(
-        *[F.col(c) for c in keep], array_to_vector(F.expr(features)).alias(vector)
-    )
+    xs = features.columns
+    taken = [*df.columns, *([features.array] if features.array is not None else [])]
+    vector, index = free_name(taken, "vector"), free_name(taken, "index")
+    helpers: list[str] = [vector]
+    if direct and features.vector is not None:  # the features are a vector already
+        staged, vector, helpers = df._jdf, features.vector, []
+    elif direct and all(_plain(n) for n in features.names):
+        staged = _assembler(session, features.names, vector).transform(df._jdf)
+    else:
+        entries = vector_entries(scores, xs, direct)
+        inputs = [free_name(taken, f"v{j}") for j in range(len(entries))]
+        columns = [f"{e} AS {quoted(n)}" for e, n in zip(entries, inputs, strict=True)]
+        frame = features.frame.selectExpr("*", *columns)
+        staged = _assembler(session, inputs, vector).transform(frame._jdf)
+        helpers += inputs
     classifier.setFeaturesCol(vector).setPredictionCol(index)
     classifier.setProbabilityCol("").setRawPredictionCol("")
-    scored = DataFrame(classifier.transform(staged._jdf), df.sparkSession)
-    labels = F.array(*[F.lit(v).cast(label_type) for v in np.asarray(model.classes_).tolist()])
-    label = F.element_at(labels, F.col(index).cast("int") + 1)
-    return scored.select(*[F.col(c) for c in keep], label.alias("prediction"))
+    scored = DataFrame(classifier.transform(staged), session)
+    helpers += [index] + ([features.array] if features.array is not None and not direct else [])
+    sql_type = label_type.simpleString()
+    classes = np.asarray(model.classes_).tolist()
+    labels = ", ".join(_label_literal(v, label_type) for v in classes)
+    if direct:  # class 0 is naive Bayes's sentinel: a row with a bad feature
+        fine = f"{quoted(index)} > 0"
+        label = f"element_at(array({labels}), CAST({quoted(index)} AS INT))"
+        if features.vector is not None:
+            error = _sql_string(
+                f"a row of the vector column {features.vector!r} holds NaN or infinity; "
+                "remove or impute those values first"
+            )
+            error = f"CAST(raise_error({error}) AS {sql_type})"
+        else:
+            error = bad_value_error(xs, features.names, False, sql_type)
+    else:
+        fine = row_is_fine(xs, marginalize)
+        label = f"element_at(array({labels}), CAST({quoted(index)} AS INT) + 1)"
+        error = bad_value_error(xs, features.names, marginalize, sql_type)
+    return scored.selectExpr(
+        f"* EXCEPT ({', '.join(quoted(h) for h in helpers)})",
+        f"CASE WHEN {fine} THEN {label} ELSE {error} END AS prediction",
+    )

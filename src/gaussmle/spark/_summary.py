@@ -49,6 +49,24 @@ def labels_of(column: Any, label: str) -> np.ndarray:
     return labels
 
 
+def features_of(batch: Any, d: int, packed: bool = False) -> np.ndarray:
+    """An Arrow batch's features as an (n, d) float64 array: its first d columns, or
+    (``packed``) its first column of arrays of d values each.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> batch = pa.record_batch({"f": [[1.0, 2.0], [3.0, 4.0]]})
+    >>> features_of(batch, 2, packed=True).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
+    if packed:
+        values = batch.column(0).flatten().to_numpy(zero_copy_only=False)
+        return values.astype(np.float64, copy=False).reshape(-1, d)
+    columns = [batch.column(j).to_numpy(zero_copy_only=False) for j in range(d)]
+    return np.column_stack(columns).astype(np.float64, copy=False)
+
+
 def nan_message(X: np.ndarray, features: Sequence[str]) -> str | None:
     """The in-memory path's message for NaN or infinity, naming the column; None if finite.
 
