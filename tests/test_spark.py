@@ -245,10 +245,10 @@ def test_labels_in_the_jvm_reuse_the_jvm_model_and_refuse_huge_values(spark):
     gs.predict(model, frame_, ["u", "v"])
     built = dict(_sql_predict._JVM_OBJECTS)
     gs.predict(model, frame_, ["u", "v"])
-    assert _sql_predict._JVM_OBJECTS == built and len(built) == 2  # naive Bayes, assembler
+    assert _sql_predict._JVM_OBJECTS == built and len(built) == 1
     model.fit(X + 1.0, ["a", "a", "c", "c"])
     gs.predict(model, frame_, ["u", "v"])
-    assert len(_sql_predict._JVM_OBJECTS) == 3
+    assert len(_sql_predict._JVM_OBJECTS) == 2
     huge = spark.createDataFrame(pa.table({"u": [1e200], "v": [1.0]}))
     with pytest.raises(Exception, match="too large for float64 squares"):
         gs.predict(model, huge, ["u", "v"]).collect()

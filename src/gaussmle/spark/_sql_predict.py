@@ -30,7 +30,6 @@ models, mixtures, tied models that marginalise, one class) uses the Arrow UDF.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -162,10 +161,12 @@ def _java_number(value: float) -> str:
 
     Examples
     --------
-    >>> _java_number(0.1), _java_number(-np.inf)
-    ('0.1', '-Infinity')
+    >>> _java_number(0.1), _java_number(-np.inf), _java_number(np.nan)
+    ('0.1', '-Infinity', 'NaN')
     """
     value = float(value)
+    if np.isnan(value):
+        return "NaN"
     if np.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
     return repr(value)
@@ -329,7 +330,7 @@ def _fingerprint(*arrays: Any) -> bytes:
     return digest.digest()
 
 
-#: JVM objects (MLlib models, assemblers) built for earlier calls, by (gateway, key):
+#: JVM objects (MLlib models) built for earlier calls, by (gateway, key):
 #: built once (dozens of calls to the JVM each), reused. Small: one entry per model in use.
 _JVM_OBJECTS: dict[tuple[int, bytes], tuple[Any, Any]] = {}
 _JVM_OBJECTS_KEPT = 32
@@ -359,29 +360,6 @@ def _jvm_classifier(session: Any, model: Any, scores: Scores, direct: bool) -> A
     coefficients = np.hstack(parts)
     key = _fingerprint("linear", coefficients, scores.const)
     return _cached(session, key, lambda: linear_model(session, coefficients, scores.const))
-
-
-def _assembler(session: Any, inputs: Sequence[str], output: str) -> Any:
-    """MLlib's ``VectorAssembler`` (in the JVM) of ``inputs`` into ``output``, NaN kept.
-
-    NaN and null pass through as NaN: the rows with bad values raise the fit's
-    message in the final projection instead (:func:`bad_value_error`).
-    """
-
-    def build() -> Any:
-        jvm = session.sparkContext._jvm
-        names = session.sparkContext._gateway.new_array(jvm.java.lang.String, len(inputs))
-        for j, name in enumerate(inputs):
-            names[j] = name
-        assembler = jvm.org.apache.spark.ml.feature.VectorAssembler()
-        return assembler.setInputCols(names).setOutputCol(output).setHandleInvalid("keep")
-
-    return _cached(session, _fingerprint("assembler", output, *inputs), build)
-
-
-def _plain(name: str) -> bool:
-    """A column name MLlib's transformers read as it is (no dots, quotes or spaces)."""
-    return re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) is not None
 
 
 def vector_entries(scores: Scores, xs: Sequence[str], direct: bool) -> list[str]:
@@ -415,9 +393,9 @@ def vector_entries(scores: Scores, xs: Sequence[str], direct: bool) -> list[str]
 def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) -> Any | None:
     """``df`` with the ``prediction`` column computed in the JVM, or None (use the Arrow UDF).
 
-    MLlib's ``VectorAssembler`` gathers the features (or their centred form,
-    squares and which are observed) into one vector, unless they are one
-    already; MLlib's naive Bayes with our parameters (:func:`naive_bayes_model`)
+    The features (or their centred form, squares and which are observed)
+    become one vector (``array_to_vector`` of one SQL array), unless they are
+    one already; MLlib's naive Bayes with our parameters (:func:`naive_bayes_model`)
     or a multinomial logistic model with our scores' coefficients
     (:func:`linear_model`) picks the class, MLlib's own prediction path. (Spark
     SQL expressions for the k scores, 2 k d terms, compile to methods too large
@@ -427,7 +405,9 @@ def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) ->
     one call: calls from Python to the JVM cost more than the rows of a
     million-row table.
     """
+    from pyspark.ml.functions import array_to_vector
     from pyspark.sql import DataFrame
+    from pyspark.sql import functions as F
 
     scores = scores_of(model)
     if scores is None or len(scores.const) < 2:
@@ -445,15 +425,11 @@ def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) ->
     helpers: list[str] = [vector]
     if direct and features.vector is not None:  # the features are a vector already
         staged, vector, helpers = df._jdf, features.vector, []
-    elif direct and all(_plain(n) for n in features.names):
-        staged = _assembler(session, features.names, vector).transform(df._jdf)
-    else:
-        entries = vector_entries(scores, xs, direct)
-        inputs = [free_name(taken, f"v{j}") for j in range(len(entries))]
-        columns = [f"{e} AS {quoted(n)}" for e, n in zip(entries, inputs, strict=True)]
-        frame = features.frame.selectExpr("*", *columns)
-        staged = _assembler(session, inputs, vector).transform(frame._jdf)
-        helpers += inputs
+    else:  # one array of the entries (SQL, compiled), as one vector
+        nan = _sql_number(np.nan)  # a vector holds no null: NaN, a bad row either way
+        entries = ", ".join(f"coalesce({e}, {nan})" for e in vector_entries(scores, xs, direct))
+        values = array_to_vector(F.expr(f"array({entries})"))
+        staged = features.frame.select("*", values.alias(vector))._jdf
     classifier.setFeaturesCol(vector).setPredictionCol(index)
     classifier.setProbabilityCol("").setRawPredictionCol("")
     scored = DataFrame(classifier.transform(staged), session)
