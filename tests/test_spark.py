@@ -228,9 +228,12 @@ def test_a_vector_column_with_bad_rows_or_no_metadata(spark):
             gs.predict(model, broken, "v").collect()
         with pytest.raises(ValueError, match="X contains .* in column 'v.1.'"):
             gs.fit(broken.union(frame_), "v", "y")
-    short = spark.createDataFrame([(Vectors.dense([1.0]), "a")], ["v", "y"])
+    short = frame_.union(spark.createDataFrame([(Vectors.dense([1.0]), "a")], ["v", "y"]))
     with pytest.raises(Exception, match="does not hold 2 values"):
-        gs.fit(frame_.union(short), "v", "y", covariance_type="full")
+        gs.fit(short, "v", "y", covariance_type="full")
+    tied = gs.fit(frame_, "v", "y", covariance_type="tied")  # reads the vector's values
+    with pytest.raises(Exception, match="vector column 'v' does not hold 2 values"):
+        gs.predict(tied, short, "v").collect()
 
 
 def test_labels_in_the_jvm_reuse_the_jvm_model_and_refuse_huge_values(spark):
@@ -373,7 +376,7 @@ def test_the_guide_runs_and_prints_what_it_shows(spark, tmp_path, monkeypatch):
             assert (tmp_path / "predictions.csv").read_text().count("\n") == 201
             assert load(tmp_path / "mixture.json").n_components == 3
             ran += 1
-    assert ran == 6
+    assert ran == 7
     # NaiveBayes next to ours
     x, y, model = namespace["x"], namespace["y"], namespace["model"]
     exact = np.array([np.var(x[y == c] - 1e8) for c in (0, 1)])

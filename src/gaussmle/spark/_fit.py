@@ -159,6 +159,7 @@ def class_stats(
     :class:`GaussianStats` (batch ``(k,)``, ``kind`` "diag" or "full") and the
     feature column names. :func:`fit` builds the classifier from them.
     """
+    from pyspark.ml.functions import vector_to_array
     from pyspark.sql import functions as F
 
     check_choice(kind, STATS_KINDS, name="kind")
@@ -171,9 +172,9 @@ def class_stats(
     if label in names or label == inputs.vector:
         raise ValueError(f"the label column {label!r} is also a feature; leave it out of features")
     label_field = df.schema[label]
-    packed = inputs.array is not None  # a vector: its values travel as one array column
+    packed = inputs.vector is not None  # a vector: its values travel as one array column
     columns = (
-        [F.col(quoted(inputs.array)).alias("f")]
+        [vector_to_array(F.col(quoted(inputs.vector))).alias("f")]
         if packed
         else [F.expr(c).alias(f"f{j}") for j, c in enumerate(inputs.columns)]
     )
@@ -184,7 +185,7 @@ def class_stats(
     fn = _partition_summaries(
         names, label, kind, missing != "error", sample_weight is not None, label_type, packed
     )
-    summaries = inputs.frame.select(*columns).mapInArrow(fn, _summary_schema(label_field.dataType))
+    summaries = df.select(*columns).mapInArrow(fn, _summary_schema(label_field.dataType))
     labels, stats = stats_from_rows((r.asDict() for r in summaries.collect()), kind)
     if float(stats.count.sum()) <= 0:
         raise ValueError("sample_weight is all zero; at least one sample needs a positive weight")

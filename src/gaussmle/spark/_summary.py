@@ -51,7 +51,8 @@ def labels_of(column: Any, label: str) -> np.ndarray:
 
 def features_of(batch: Any, d: int, packed: bool = False) -> np.ndarray:
     """An Arrow batch's features as an (n, d) float64 array: its first d columns, or
-    (``packed``) its first column of arrays of d values each.
+    (``packed``) its first column of arrays of d values each (a row of
+    another length is an error).
 
     Examples
     --------
@@ -61,7 +62,14 @@ def features_of(batch: Any, d: int, packed: bool = False) -> np.ndarray:
     [[1.0, 2.0], [3.0, 4.0]]
     """
     if packed:
-        values = batch.column(0).flatten().to_numpy(zero_copy_only=False)
+        column = batch.column(0)
+        lengths = column.value_lengths().to_numpy(zero_copy_only=False)
+        if column.null_count or np.any(lengths != d):
+            raise ValueError(
+                f"a row of the vector column does not hold {d} values; assemble every row "
+                f"from the same {d} features"
+            )
+        values = column.flatten().to_numpy(zero_copy_only=False)
         return values.astype(np.float64, copy=False).reshape(-1, d)
     columns = [batch.column(j).to_numpy(zero_copy_only=False) for j in range(d)]
     return np.column_stack(columns).astype(np.float64, copy=False)
