@@ -323,6 +323,11 @@ def test_fit_mixture_errors(spark, df):
     bad = spark.createDataFrame(pa.table({"x": [1.0, float("nan"), 3.0]}))
     with pytest.raises(ValueError, match="X contains NaN .or null. in column 'x'"):
         gs.fit_mixture(bad, ["x"], 2)
+    # a feature varying by 1e-160, within a partition or only between two constant ones
+    for t in ([0.0, 1e-160, 0.0, 1e-160], [0.0, 0.0, 1e-160, 1e-160]):
+        tiny = frame(spark, {"x": np.arange(4.0), "t": np.array(t)}, sizes=(2, 2))
+        with pytest.raises(ValueError, match="feature 1 of X varies by only about 1e-160"):
+            gs.fit_mixture(tiny, ["x", "t"], 2)
 
 
 # ---------------------------------------------------------------------- the guide

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._spread import check_spread, merge_batch_spreads, spread_of_batches
 from .._validation import check_sample_weight
 from ..mixture import GaussianMixture
 from ..stats import GaussianStats
@@ -139,6 +140,7 @@ def _result_batch(fields: dict[str, Any]) -> Any:
         "mean": floats,
         "mean_lo": floats,
         "m2": floats,
+        "spread": floats,
     }
     return pa.RecordBatch.from_arrays(
         [pa.array([fields.get(name)], type=t) for name, t in types.items()], names=list(types)
@@ -152,16 +154,20 @@ def _result_schema() -> Any:
     floats, longs = ArrayType(DoubleType()), ArrayType(LongType())
     types = [LongType(), LongType(), DoubleType(), floats, longs, floats, longs, StringType()]
     fields = [StructField(n, t) for n, t in zip(_ROW_FIELDS, types, strict=True)]
-    fields += [StructField(n, floats) for n in ("count", "mean", "mean_lo", "m2")]
+    fields += [StructField(n, floats) for n in ("count", "mean", "mean_lo", "m2", "spread")]
     return Struct(fields)
 
 
 def _pooled_partition(features: list[str], kind: str, weighted: bool) -> Any:
-    """Per partition: its rows and the statistics of all of them (one group)."""
+    """Per partition: its rows, the statistics of all of them (one group) and what its
+    batches tell about each feature's spread (:func:`gaussmle._spread.batch_spread`)."""
 
     def pooled(batches: Iterator[Any]) -> Iterator[Any]:
+        from gaussmle._spread import batch_spread, merge_batch_spreads
+
         partition = _partition_id()
         total: GaussianStats | None = None
+        spreads = None
         rows = 0
         try:
             for batch in batches:
@@ -169,6 +175,8 @@ def _pooled_partition(features: list[str], kind: str, weighted: bool) -> Any:
                     continue
                 X, w = batch_arrays(batch, features, weighted)
                 part = GaussianStats.from_data(X, w, kind)
+                diag = part.to_diag()
+                spreads = merge_batch_spreads(spreads, batch_spread(X, diag.mean, diag.variance))
                 total = part if total is None else total.merge(part)
                 rows += batch.num_rows
         except ValueError as exc:
@@ -176,7 +184,9 @@ def _pooled_partition(features: list[str], kind: str, weighted: bool) -> Any:
             return
         if total is not None:
             total = GaussianStats.stack([total])
-        yield _result_batch({"partition": partition, "rows": rows, **stats_fields(total)})
+        spread = None if spreads is None else spreads.ravel().tolist()
+        fields = {"partition": partition, "rows": rows, "spread": spread, **stats_fields(total)}
+        yield _result_batch(fields)
 
     return in_one_thread(pooled)
 
@@ -368,17 +378,27 @@ class SparkRows:
         return rows
 
     def pooled_stats(self, kind: str) -> GaussianStats:
-        """Statistics of all rows (one job); counts the rows of every partition."""
+        """Statistics of all rows (one job); counts the rows of every partition.
+
+        A feature whose values differ (within a batch, or between batches and
+        partitions) by too little for float64 squares is refused, as in memory.
+        """
         rows = self._job(_pooled_partition(self.features, kind, self.weighted))
         sizes = np.zeros(self.df.rdd.getNumPartitions(), dtype=np.int64)
         total = GaussianStats.empty(self.n_features, kind)
+        spreads = None
         for row in rows:
             sizes[row["partition"]] = row["rows"]
             if row["count"] is not None:
                 total = total.merge(stats_of_fields(row, kind, self.n_features)[0])
+            if row["spread"] is not None:
+                part = np.asarray(row["spread"], dtype=np.float64).reshape(3, self.n_features)
+                spreads = merge_batch_spreads(spreads, part)
         self._sizes = sizes
         if sizes.sum() == 0:
             raise ValueError("X is empty (0 samples); pass at least one row of data")
+        if spreads is not None:  # as in memory: a feature varying too little is refused
+            check_spread(spread_of_batches(spreads), total.to_diag().variance)
         if float(total.count) <= 0:
             raise ValueError(
                 "sample_weight is all zero; at least one sample needs a positive weight"
