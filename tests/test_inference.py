@@ -213,6 +213,24 @@ def test_structure_test_detects_correlation_and_keeps_independence():
     assert by_key[("class '0'", "spherical", "diag")].pvalue < 1e-20
 
 
+def test_structure_tests_refuse_a_constant_feature_or_a_singular_class_by_name():
+    X, y = _classes(k=2, d=3)
+    constant = X.copy()
+    constant[y == 1, 1] = 5.0
+    for covariance_type in ("diag", "full"):
+        stats = GaussianStats.from_groups(constant, y, 2, kind=covariance_type)
+        with pytest.raises(ValueError, match=r"^class '1' has a constant feature"):
+            covariance_structure_tests(GaussianClassifier(covariance_type).fit(constant, y))
+        with pytest.raises(ValueError, match=r"^group 1 has a constant feature"):
+            covariance_structure_tests(stats)
+    collinear = X.copy()
+    collinear[y == 0, 2] = 2 * collinear[y == 0, 0] - collinear[y == 0, 1]
+    with pytest.raises(ValueError, match=r"^the scatter matrix of class '0' is singular"):
+        covariance_structure_tests(_full_model(collinear, y))
+    tied = covariance_structure_tests(GaussianStats.from_groups(X, y, 2, kind="full"))
+    assert [t.df for t in tied if t.null == "tied"] == [6.0]
+
+
 def test_class_statistics_skips_empty_classes_and_needs_a_fit():
     s = GaussianStats.from_groups([[0.0], [1.0], [5.0]], [0, 0, 2], 3)
     stats, labels = class_statistics(s)

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import as_float_array
-from .covariance import structure_for
+from .covariance import Structure, structure_for
 from .gaussian import Gaussian
 from .stats import GaussianStats
 
@@ -247,11 +247,15 @@ def _cholesky(matrix: np.ndarray) -> np.ndarray | None:
 def _factor(matrix: np.ndarray, who: str) -> np.ndarray:
     factor = _cholesky(matrix)
     if factor is None:
-        raise ValueError(
-            f"the scatter matrix of {who} is singular (fewer rows than features, or "
-            "constant or collinear features); drop redundant features or add rows"
-        )
+        raise ValueError(_singular(who))
     return factor
+
+
+def _singular(who: str) -> str:
+    return (
+        f"the scatter matrix of {who} is singular (fewer rows than features, or constant "
+        "or collinear features); drop redundant features or add rows"
+    )
 
 
 def _logdet(matrix: np.ndarray, who: str) -> float:
@@ -559,49 +563,49 @@ def _roy(roots: np.ndarray, dof: _ManovaDof) -> MultivariateResult:
 
 
 # ---------------------------------------------------------------------- structures
-@dataclass(frozen=True)
-class _Structure:
-    """A covariance structure: its name, parameter count and MLE log-determinant."""
-
-    name: str
-    n_parameters: Callable[[int], int]
-    logdet: Callable[[np.ndarray, float, str], float]  # (m2, n, who) -> log|Sigma_hat|
-
-
-def _full_logdet(m2: np.ndarray, n: float, who: str) -> float:
-    return _logdet(m2, who) - m2.shape[-1] * np.log(n)
-
-
-def _variances(m2: np.ndarray, n: float) -> np.ndarray:
-    return (np.diagonal(m2) if m2.ndim == 2 else m2) / n
-
-
-def _diag_logdet(m2: np.ndarray, n: float, who: str) -> float:
-    var = _variances(m2, n)
-    if not np.all(var > 0):
-        raise ValueError(f"{who} has a constant feature (zero variance); drop it first")
-    return float(np.log(var).sum())
-
-
-def _spherical_logdet(m2: np.ndarray, n: float, who: str) -> float:
-    var = _variances(m2, n)
-    return float(var.size * np.log(var.mean()))
-
-
-SPHERICAL = _Structure("spherical", lambda d: 1, _spherical_logdet)
-DIAG = _Structure("diag", lambda d: d, _diag_logdet)
-FULL = _Structure("full", lambda d: d * (d + 1) // 2, _full_logdet)
+SPHERICAL, DIAG, FULL, TIED = (
+    structure_for(name) for name in ("spherical", "diag", "full", "tied")
+)
 #: Nested pairs (null, alternative) tested within each class and on the pooled covariance.
 NESTED = ((SPHERICAL, DIAG), (DIAG, FULL))
 
 
-def _lr_test(
-    group: str, null: _Structure, alt: _Structure, m2: np.ndarray, n: float, d: int
-) -> StructureTest:
+def _scatters(count: np.ndarray, m2: np.ndarray, kind: str) -> GaussianStats:
+    """Groups of these weights and scatter: all a structure's MLE covariance reads.
+
+    The means stay zero and per-feature counts out, so every variance is its
+    group's M2 over the group's whole weight.
+    """
+    return GaussianStats(count, np.zeros(count.shape + (m2.shape[-1],)), m2, kind)
+
+
+def _mle_logdet(structure: Structure, group: GaussianStats, who: str) -> float:
+    """log |Sigma_hat| of one group (a batch of one) under ``structure``, asked of it.
+
+    A covariance the structure cannot factor (a constant feature, a singular
+    scatter matrix) is refused with one sentence naming ``who``.
+    """
+    covariance = structure.covariances(group)
+    try:
+        factor = structure.factor(covariance, [who])
+    except ValueError:
+        raise ValueError(_degenerate(structure, who)) from None
+    return float(structure.log_det(structure.metric(covariance, factor), group.n_features)[0])
+
+
+def _degenerate(structure: Structure, who: str) -> str:
+    """Why the MLE covariance of ``who`` under ``structure`` has no log-determinant."""
+    if structure.independent_features:
+        return f"{who} has a constant feature (zero variance); drop it first"
+    return _singular(who)
+
+
+def _lr_test(group: str, null: Structure, alt: Structure, stats: GaussianStats) -> StructureTest:
     from scipy import stats as sps
 
-    stat = max(0.0, n * (null.logdet(m2, n, group) - alt.logdet(m2, n, group)))
-    df = alt.n_parameters(d) - null.n_parameters(d)
+    n, d = float(stats.count[0]), stats.n_features
+    stat = max(0.0, n * (_mle_logdet(null, stats, group) - _mle_logdet(alt, stats, group)))
+    df = alt.n_parameters(1, d) - null.n_parameters(1, d)
     return _structure_result(group, null.name, alt.name, stat, df, sps.chi2.sf(stat, df))
 
 
@@ -651,15 +655,14 @@ def _structure_tests(stats: GaussianStats, labels: list[str]) -> list[StructureT
 
     d = stats.n_features
     pairs = NESTED if stats.kind == "full" else NESTED[:1]
-    total = float(stats.count.sum())
-    within = _within_scatter(stats)
+    groups = _scatters(stats.count, stats.m2, stats.kind)
+    pooled = _scatters(stats.count.sum(keepdims=True), _within_scatter(stats)[None], stats.kind)
     out: list[StructureTest] = []
     for null, alt in pairs:
-        if alt.n_parameters(d) == null.n_parameters(d):
+        if alt.n_parameters(1, d) == null.n_parameters(1, d):
             continue  # one feature: the structures coincide
         per_class = [
-            _lr_test(label, null, alt, stats.m2[i], float(stats.count[i]), d)
-            for i, label in enumerate(labels)
+            _lr_test(label, null, alt, groups[i : i + 1]) for i, label in enumerate(labels)
         ]
         if len(labels) == 1:
             out += per_class
@@ -669,26 +672,25 @@ def _structure_tests(stats: GaussianStats, labels: list[str]) -> list[StructureT
         summed = _structure_result(
             "all classes", null.name, alt.name, stat, df, sps.chi2.sf(stat, df)
         )
-        out += [*per_class, summed, _lr_test("pooled", null, alt, within, total, d)]
+        out += [*per_class, summed, _lr_test("pooled", null, alt, pooled)]
     if stats.kind == "full" and len(labels) > 1:
-        out.append(_tied_test(stats, labels))
+        out.append(_tied_test(groups, pooled, labels))
     return out
 
 
-def _tied_test(stats: GaussianStats, labels: list[str]) -> StructureTest:
+def _tied_test(groups: GaussianStats, pooled: GaussianStats, labels: list[str]) -> StructureTest:
     """tied < full: one covariance for all classes against one per class (MLE Box's M)."""
     from scipy import stats as sps
 
-    d, k = stats.n_features, len(labels)
-    total = float(stats.count.sum())
-    pooled = _full_logdet(_within_scatter(stats), total, "all classes")
+    d, k = groups.n_features, len(labels)
+    total = float(pooled.count[0])
     each = [
-        float(stats.count[i]) * _full_logdet(stats.m2[i], float(stats.count[i]), c)
+        float(groups.count[i]) * _mle_logdet(FULL, groups[i : i + 1], c)
         for i, c in enumerate(labels)
     ]
-    stat = max(0.0, total * pooled - sum(each))
-    df = (k - 1) * d * (d + 1) / 2
-    return _structure_result("all classes", "tied", "full", stat, df, sps.chi2.sf(stat, df))
+    stat = max(0.0, total * _mle_logdet(FULL, pooled, "all classes") - sum(each))
+    df = FULL.n_parameters(k, d) - TIED.n_parameters(k, d)
+    return _structure_result("all classes", TIED.name, FULL.name, stat, df, sps.chi2.sf(stat, df))
 
 
 # ---------------------------------------------------------------------- normality
