@@ -245,8 +245,8 @@ def test_henze_zirkler_equals_pingouin_across_blocks(monkeypatch):
     rng = np.random.default_rng(2)
     for X in (rng.normal(size=(300, 3)), rng.exponential(size=(150, 2))):
         theirs = pg.multivariate_normality(X)
-        monkeypatch.setattr("gaussmle.inference.BLOCK_ROWS", 64)  # many blocks
-        assert len(list(gaussmle.inference._blocks(len(X)))) == -(-len(X) // 64) > 1
+        monkeypatch.setattr("gaussmle.normality.BLOCK_ROWS", 64)  # many blocks
+        assert len(list(gaussmle.normality._blocks(len(X)))) == -(-len(X) // 64) > 1
         ours = henze_zirkler(X)
         assert ours.statistic == pytest.approx(theirs.hz, rel=1e-8)
         assert ours.pvalue == pytest.approx(theirs.pval, rel=1e-8, abs=1e-300)
@@ -264,7 +264,7 @@ def test_mardia_equals_the_textbook_formula(monkeypatch):
     from scipy import stats as sps
 
     X = np.random.default_rng(4).gamma(2.0, size=(90, 3))
-    monkeypatch.setattr("gaussmle.inference.BLOCK_ROWS", 16)
+    monkeypatch.setattr("gaussmle.normality.BLOCK_ROWS", 16)
     ours = mardia(X)
     n, p = X.shape
     dev = X - X.mean(0)
@@ -338,7 +338,7 @@ def test_model_tests_normality_on_complete_rows_and_a_sample_of_big_classes(monk
     hz = next(r for r in rows if r.test == "Henze-Zirkler")
     assert hz.group == "class '0' (35 complete rows of 40)"
     assert hz.result.statistic == henze_zirkler(X[5:40]).statistic
-    monkeypatch.setattr("gaussmle.inference.NORMALITY_MAX_ROWS", 30)
+    monkeypatch.setattr("gaussmle.normality.NORMALITY_MAX_ROWS", 30)
     rows = model_tests(_full_model(X, y), X, y)
     assert next(r for r in rows if r.test == "Henze-Zirkler").group == "class '0' (30 of 40 rows)"
 

@@ -8,9 +8,9 @@ Dask or merged from many machines, and on a saved model without its data.
 Every determinant is a log-determinant from a Cholesky factor (never a
 product of determinants, which overflows: pingouin's ``box_m`` returns
 chi^2 = inf at d = 150). Mardia's and Henze-Zirkler's normality tests need
-the rows themselves; they whiten the data once with the Cholesky factor of
-its covariance and sum over pairs of rows block by block, so the n x n matrix
-of distances never exists.
+the rows themselves: they live in :mod:`gaussmle.normality` and are
+re-exported here, and :func:`model_tests` runs them on each class when given
+the data.
 
 Each test returns a small frozen result with scipy's names (``statistic``,
 ``pvalue``, ``df``) plus ``method`` and the ``approximation`` behind the
@@ -31,15 +31,23 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._inference_common import (
+    MultivariateResult,
+    TestResult,
+    TestRow,
+    attempt,
+    scatter_factor,
+    singular_scatter,
+)
 from ._validation import as_float_array
 from .covariance import Structure, structure_for
 from .gaussian import Gaussian
+from .normality import MardiaResult, henze_zirkler, mardia, normality_rows
 from .stats import GaussianStats
 
 __all__ = [
@@ -61,45 +69,8 @@ __all__ = [
     "model_tests",
 ]
 
-#: Rows per block when summing over pairs of rows (a block pair is BLOCK x BLOCK floats).
-BLOCK_ROWS = 1024
-#: model_tests runs the normality tests (n^2 pair sums) on at most this many rows per class,
-#: a fixed random sample of larger classes (the group then says so).
-NORMALITY_MAX_ROWS = 2000
-
 
 # ---------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class TestResult:
-    """The outcome of one hypothesis test.
-
-    Attributes
-    ----------
-    statistic : float
-        The test statistic the p-value refers to.
-    pvalue : float
-    df : float, tuple of float or None
-        Degrees of freedom of the reference distribution (two for an F law,
-        None for a law without them).
-    method : str
-        The test, e.g. ``"Box's M"``.
-    approximation : str
-        The reference distribution behind the p-value, e.g. ``"chi-square (Box)"``.
-    """
-
-    __test__ = False  # not a pytest test class
-
-    statistic: float
-    pvalue: float
-    df: float | tuple[float, float] | None
-    method: str
-    approximation: str
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as plain Python values (tuples become lists)."""
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-
-
 @dataclass(frozen=True)
 class BoxMResult(TestResult):
     """Box's M test: ``statistic`` is Box's chi-square; the F approximation rides along.
@@ -119,13 +90,6 @@ class HotellingResult(TestResult):
     """Hotelling's test: ``statistic`` is the F value (as in statsmodels), ``t2`` is T^2."""
 
     t2: float
-
-
-@dataclass(frozen=True)
-class MultivariateResult(TestResult):
-    """One MANOVA criterion: ``value`` is the criterion, ``statistic`` its F approximation."""
-
-    value: float
 
 
 @dataclass(frozen=True)
@@ -153,18 +117,6 @@ class ManovaResult:
     def results(self) -> tuple[MultivariateResult, ...]:
         """The four criteria in the usual order."""
         return (self.wilks, self.pillai, self.hotelling_lawley, self.roy)
-
-
-@dataclass(frozen=True)
-class MardiaResult:
-    """Mardia's tests: multivariate skewness (chi-square) and kurtosis (normal)."""
-
-    skewness: MultivariateResult
-    kurtosis: MultivariateResult
-
-    def results(self) -> tuple[MultivariateResult, ...]:
-        """Both tests."""
-        return (self.skewness, self.kurtosis)
 
 
 # ---------------------------------------------------------------------- statistics
@@ -234,33 +186,9 @@ def _require_full(stats: GaussianStats, test: str) -> None:
         )
 
 
-def _cholesky(matrix: np.ndarray) -> np.ndarray | None:
-    """Lower Cholesky factor, or None when the matrix is singular up to rounding."""
-    try:
-        factor = np.linalg.cholesky(matrix)
-    except np.linalg.LinAlgError:
-        return None
-    tiny = matrix.shape[-1] * np.finfo(np.float64).eps * float(np.diagonal(matrix).max())
-    return factor if np.diagonal(factor).min() ** 2 > tiny else None
-
-
-def _factor(matrix: np.ndarray, who: str) -> np.ndarray:
-    factor = _cholesky(matrix)
-    if factor is None:
-        raise ValueError(_singular(who))
-    return factor
-
-
-def _singular(who: str) -> str:
-    return (
-        f"the scatter matrix of {who} is singular (fewer rows than features, or constant "
-        "or collinear features); drop redundant features or add rows"
-    )
-
-
 def _logdet(matrix: np.ndarray, who: str) -> float:
     """log |A| of a symmetric positive definite matrix, from its Cholesky factor."""
-    return float(2.0 * np.log(np.diagonal(_factor(matrix, who))).sum())
+    return float(2.0 * np.log(np.diagonal(scatter_factor(matrix, who))).sum())
 
 
 def _solve_lower(factor: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -426,7 +354,7 @@ def _hotelling_result(t2: float, df2: float, scale: float, p: int, method: str) 
 def _quadratic(scatter: np.ndarray, diff: np.ndarray, who: str) -> float:
     """``diff' scatter^-1 diff`` through the Cholesky factor of the scatter."""
     with _algebra(diff.shape[0]):
-        z = _solve_lower(_factor(scatter, who), diff)
+        z = _solve_lower(scatter_factor(scatter, who), diff)
     return float(z @ z)
 
 
@@ -473,7 +401,7 @@ def manova(model: Any) -> ManovaResult:
     within = _within_scatter(stats)
     between = stats.pooled().m2 - within
     with _algebra(p):
-        factor = _factor(within, "the within-class scatter")
+        factor = scatter_factor(within, "the within-class scatter")
         half = _solve_lower(factor, between)
         roots = np.linalg.eigvalsh(_solve_lower(factor, half.T))
     roots = np.clip(roots, 0.0, None)[::-1][: min(p, k - 1)]
@@ -597,7 +525,7 @@ def _degenerate(structure: Structure, who: str) -> str:
     """Why the MLE covariance of ``who`` under ``structure`` has no log-determinant."""
     if structure.independent_features:
         return f"{who} has a constant feature (zero variance); drop it first"
-    return _singular(who)
+    return singular_scatter(who)
 
 
 def _lr_test(group: str, null: Structure, alt: Structure, stats: GaussianStats) -> StructureTest:
@@ -693,171 +621,7 @@ def _tied_test(groups: GaussianStats, pooled: GaussianStats, labels: list[str]) 
     return _structure_result("all classes", TIED.name, FULL.name, stat, df, sps.chi2.sf(stat, df))
 
 
-# ---------------------------------------------------------------------- normality
-def _whitened(X: Any, what: str) -> np.ndarray:
-    """Rows of X whitened by their own mean and MLE covariance (divisor n)."""
-    X = as_float_array(X)
-    n, p = X.shape
-    if n < 3 or p < 1:
-        raise ValueError(f"{what} needs at least 3 rows; got {n}")
-    s = GaussianStats.from_data(X, kind="full")
-    factor = _factor(s.m2 / n, "the data")
-    from .covariance import whiten
-
-    return whiten(X, s.mean, factor)
-
-
-def _blocks(n: int) -> Iterator[slice]:
-    size = BLOCK_ROWS  # read at call time (tests shrink it)
-    for start in range(0, n, size):
-        yield slice(start, min(n, start + size))
-
-
-def _pair_sum(Z: np.ndarray, term: Callable[[np.ndarray], np.ndarray]) -> float:
-    """``sum_{j,k} term(z_j . z_k)`` over all ordered pairs, block by block."""
-    total = 0.0
-    for a in _blocks(Z.shape[0]):
-        for b in _blocks(Z.shape[0]):
-            total += float(term(Z[a] @ Z[b].T).sum())
-    return total
-
-
-def mardia(X: Any) -> MardiaResult:
-    """Mardia's tests of multivariate normality: skewness and kurtosis.
-
-    With ``g_jk = (x_j - m)' S^-1 (x_k - m)`` (``S`` the MLE covariance):
-    skewness ``b1 = sum g_jk^3 / n^2``, ``n b1 / 6`` against chi-square on
-    ``p (p + 1) (p + 2) / 6`` degrees of freedom; kurtosis
-    ``b2 = sum g_jj^2 / n``, ``(b2 - p (p + 2)) / sqrt(8 p (p + 2) / n)``
-    against the standard normal (two-sided). The pairs are summed block by
-    block. ``value`` holds ``b1`` and ``b2``.
-
-    Examples
-    --------
-    >>> X = np.random.default_rng(1).normal(size=(200, 2))
-    >>> r = mardia(X)
-    >>> r.skewness.df, round(r.skewness.value, 4), round(r.kurtosis.value, 4)
-    (4.0, 0.0395, 9.5721)
-    """
-    from scipy import stats as sps
-
-    Z = _whitened(X, "Mardia's test")
-    n, p = Z.shape
-    b1 = _pair_sum(Z, lambda g: g**3) / (n * n)
-    sq = np.einsum("ij,ij->i", Z, Z)
-    b2 = float(np.mean(sq * sq))
-    df = p * (p + 1) * (p + 2) / 6
-    skew = n * b1 / 6
-    z = (b2 - p * (p + 2)) / np.sqrt(8 * p * (p + 2) / n)
-    return MardiaResult(
-        skewness=MultivariateResult(
-            float(skew), float(sps.chi2.sf(skew, df)), float(df), "Mardia skewness",
-            "chi-square (asymptotic)", float(b1),
-        ),
-        kurtosis=MultivariateResult(
-            float(z), float(2 * sps.norm.sf(abs(z))), None, "Mardia kurtosis",
-            "normal (asymptotic, two-sided)", b2,
-        ),
-    )  # fmt: skip
-
-
-def henze_zirkler(X: Any) -> TestResult:
-    """The Henze-Zirkler test of multivariate normality.
-
-    ``HZ = n [ (1/n^2) sum_jk exp(-b^2 D_jk / 2)
-    - 2 (1 + b^2)^(-p/2) (1/n) sum_j exp(-b^2 D_j / (2 (1 + b^2)))
-    + (1 + 2 b^2)^(-p/2) ]`` with ``D_jk`` the squared Mahalanobis distance
-    between rows j and k, ``D_j`` that of row j to the mean (MLE covariance)
-    and ``b`` the usual smoothing parameter; the p-value comes from the
-    log-normal approximation of Henze and Zirkler (1990). The pair sum runs
-    block by block on the whitened rows. Equals pingouin's
-    ``multivariate_normality`` (whose singular-covariance case, HZ = 4n, is
-    kept).
-
-    Examples
-    --------
-    >>> X = np.random.default_rng(1).normal(size=(200, 2))
-    >>> r = henze_zirkler(X)
-    >>> r.method, bool(r.pvalue > 0.01)
-    ('Henze-Zirkler', True)
-    """
-    from scipy import stats as sps
-
-    X = as_float_array(X)
-    n, p = X.shape
-    b2 = ((2 * p + 1) / 4) ** (2 / (p + 4)) * n ** (2 / (p + 4)) / 2  # b squared
-    try:
-        Z = _whitened(X, "the Henze-Zirkler test")
-    except ValueError:
-        if n < 3:
-            raise
-        hz = 4.0 * n  # singular covariance: the convention of MVN and pingouin
-    else:
-        sq = np.einsum("ij,ij->i", Z, Z)
-        pairs = 0.0
-        for a in _blocks(n):
-            for b in _blocks(n):
-                dist = sq[a, None] + sq[None, b] - 2.0 * (Z[a] @ Z[b].T)
-                pairs += float(np.exp(-b2 / 2 * dist).sum())
-        centre = float(np.exp(-b2 / (2 * (1 + b2)) * sq).sum())
-        hz = n * (pairs / n**2 - 2 * (1 + b2) ** (-p / 2) * centre / n + (1 + 2 * b2) ** (-p / 2))
-    mu, si2 = _hz_moments(b2, p)
-    pmu = np.log(np.sqrt(mu**4 / (si2 + mu**2)))
-    psi = np.sqrt(np.log1p(si2 / mu**2))
-    return TestResult(
-        statistic=float(hz),
-        pvalue=float(sps.lognorm.sf(hz, psi, scale=np.exp(pmu))),
-        df=None,
-        method="Henze-Zirkler",
-        approximation="log-normal (Henze and Zirkler 1990)",
-    )
-
-
-def _hz_moments(b2: float, p: int) -> tuple[float, float]:
-    """Mean and variance of HZ under normality (b2 = b squared)."""
-    b4, b8 = b2 * b2, b2**4
-    a = 1 + 2 * b2
-    wb = (1 + b2) * (1 + 3 * b2)
-    mu = 1 - a ** (-p / 2) * (1 + p * b2 / a + p * (p + 2) * b4 / (2 * a * a))
-    si2 = (
-        2 * (1 + 4 * b2) ** (-p / 2)
-        + 2 * a ** (-p) * (1 + 2 * p * b4 / a**2 + 3 * p * (p + 2) * b8 / (4 * a**4))
-        - 4 * wb ** (-p / 2) * (1 + 3 * p * b4 / (2 * wb) + p * (p + 2) * b8 / (2 * wb**2))
-    )
-    return float(mu), float(si2)
-
-
 # ---------------------------------------------------------------------- all at once
-@dataclass(frozen=True)
-class TestRow:
-    """One line of a model's tests: the test, what it is about, and its result or why not."""
-
-    __test__ = False  # not a pytest test class
-
-    test: str
-    group: str
-    result: TestResult | None
-    note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values: the test, the group and the result's fields (or the note)."""
-        out: dict[str, Any] = {"test": self.test, "group": self.group, "note": self.note}
-        if self.result is not None:
-            out.update(self.result.to_dict())
-        return out
-
-
-def _attempt(test: str, group: str, run: Callable[[], Any]) -> list[TestRow]:
-    """Rows of one test: its result(s), or a row with the reason it could not run."""
-    try:
-        value = run()
-    except ValueError as exc:
-        return [TestRow(test, group, None, str(exc))]
-    if isinstance(value, TestResult):
-        return [TestRow(test, group, value)]
-    return [TestRow(r.method, group, r) for r in value.results()]
-
-
 def model_tests(model: Any, X: Any = None, y: Any = None) -> list[TestRow]:
     """Every test that applies to a fitted model, as rows (the CLI's and the summary's table).
 
@@ -875,12 +639,12 @@ def model_tests(model: Any, X: Any = None, y: Any = None) -> list[TestRow]:
     """
     rows: list[TestRow] = []
     if not isinstance(model, Gaussian):
-        rows += _attempt("Box's M", "all classes", lambda: box_m(model))
-        rows += _attempt("MANOVA", "all classes", lambda: manova(model))
+        rows += attempt("Box's M", "all classes", lambda: box_m(model))
+        rows += attempt("MANOVA", "all classes", lambda: manova(model))
         stats, names = class_statistics(model)
         if len(names) == 2 and stats.kind == "full":
             pair = (stats[0], stats[1])
-            rows += _attempt(
+            rows += attempt(
                 "Hotelling's T^2", f"{names[0]} vs {names[1]}", lambda: _hotelling_stats(*pair)
             )
     try:
@@ -890,44 +654,10 @@ def model_tests(model: Any, X: Any = None, y: Any = None) -> list[TestRow]:
     else:
         rows += [TestRow(f"{t.null} < {t.alternative}", t.group, t) for t in structures]
     if X is not None:
-        rows += _normality_rows(model, X, y)
+        rows += normality_rows(model, X, y)
     return rows
 
 
 def _hotelling_stats(a: GaussianStats, b: GaussianStats) -> HotellingResult:
     t2, df2, scale = _two_sample_t2(a, b)
     return _hotelling_result(t2, df2, scale, a.n_features, "Hotelling's two-sample T^2")
-
-
-def _normality_rows(model: Any, X: Any, y: Any) -> list[TestRow]:
-    X = as_float_array(X, finite=False)
-    if isinstance(model, Gaussian):
-        groups = [("the Gaussian", X)]
-    else:
-        if y is None:
-            raise ValueError("the per-class normality tests need the labels y with X")
-        y = np.asarray(y)
-        groups = [(f"class {str(c)!r}", X[y == c]) for c in model.classes_ if np.any(y == c)]
-    rows: list[TestRow] = []
-    for name, part in groups:
-        name, part = _complete_rows(name, part)
-        name, part = _at_most(name, part, NORMALITY_MAX_ROWS)
-        rows += _attempt("Mardia", name, lambda part=part: mardia(part))
-        rows += _attempt("Henze-Zirkler", name, lambda part=part: henze_zirkler(part))
-    return rows
-
-
-def _at_most(name: str, X: np.ndarray, limit: int) -> tuple[str, np.ndarray]:
-    """At most ``limit`` rows of X (a fixed random sample; the pair sums grow as n^2)."""
-    if X.shape[0] <= limit:
-        return name, X
-    pick = np.sort(np.random.default_rng(0).choice(X.shape[0], limit, replace=False))
-    return f"{name} ({limit:,} of {X.shape[0]:,} rows)", X[pick]
-
-
-def _complete_rows(name: str, X: np.ndarray) -> tuple[str, np.ndarray]:
-    """The rows without missing values (NaN), saying so when some were left out."""
-    complete = ~np.isnan(X).any(axis=1)
-    if complete.all():
-        return name, X
-    return f"{name} ({int(complete.sum()):,} complete rows of {X.shape[0]:,})", X[complete]
