@@ -203,6 +203,14 @@ def test_backends_do_not_import_the_classifier():
         assert "gaussmle.classifier" not in graph[name], name
 
 
+def test_the_two_rooms_of_the_tests_stand_apart():
+    """Tests from rows (normality) need nothing of the tests from statistics (inference)."""
+    graph = import_graph()
+    assert "gaussmle.normality" in graph["gaussmle.inference"]  # re-exported there
+    assert "gaussmle.inference" not in graph["gaussmle.normality"]
+    assert not graph["gaussmle._inference_common"]  # what both share imports neither
+
+
 # ---------------------------------------------------------------------- covariance types
 #: The public covariance types. Outside the structures (gaussmle.covariance) no module
 #: may branch on them: a comparison with one of these literals, a dict keyed by one, a
