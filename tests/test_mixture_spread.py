@@ -73,3 +73,22 @@ def test_a_constant_feature_is_fitted_in_memory_and_from_batches():
     batched = GaussianMixture(2, random_state=0).fit_source(ArrayRows(X, batch_rows=[30, 30]))
     np.testing.assert_allclose(batched.means_, whole.means_, rtol=1e-12)
     assert sorted(whole.means_[:, 1].round(0).tolist()) == [0.0, 8.0]
+
+
+def test_a_refused_fit_leaves_the_model_as_it_was():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    X = _data()[:, 1:]
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    before = gm.predict_proba(X)
+    with pytest.raises(ValueError, match=MESSAGE):
+        gm.fit(_data())  # two features, the first refused
+    assert gm.n_features_in_ == 1
+    np.testing.assert_array_equal(gm.predict_proba(X), before)
+    unfitted = GaussianMixture(2)
+    for step in (unfitted.fit, unfitted.partial_fit):
+        with pytest.raises(ValueError, match=MESSAGE):
+            step(_data())
+        with pytest.raises(NotFittedError):
+            check_is_fitted(unfitted)

@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -289,6 +289,36 @@ class _Log:
         return "GaussianMixture: " + "; ".join(parts) + "."
 
 
+@contextmanager
+def unchanged_on_error(model: Any) -> Iterator[None]:
+    """Run a fitting step that leaves ``model`` as it was (all attributes) if it raises.
+
+    A refused batch or source must not leave a fitted model half updated (say
+    with the new ``n_features_in_`` and the old parameters), nor an unfitted
+    one looking fitted. Fitted attributes are replaced, never changed in
+    place, so a shallow copy of the attributes is a snapshot.
+
+    Examples
+    --------
+    >>> gm = GaussianMixture(1)
+    >>> try:
+    ...     with unchanged_on_error(gm):
+    ...         gm.n_features_in_ = 3
+    ...         raise ValueError("refused")
+    ... except ValueError:
+    ...     pass
+    >>> hasattr(gm, "n_features_in_")
+    False
+    """
+    before = dict(vars(model))
+    try:
+        yield
+    except BaseException:
+        vars(model).clear()
+        vars(model).update(before)
+        raise
+
+
 def refuse_tiny_spreads(X: np.ndarray, data: GaussianStats) -> None:
     """The classifier's rule: a feature whose values differ by too little to square is refused.
 
@@ -523,6 +553,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         self
         """
+        with unchanged_on_error(self):  # a refused X leaves the model as it was
+            return self._fit(X, sample_weight)
+
+    def _fit(self, X: Any, sample_weight: Any) -> GaussianMixture:
         self._check_parameters()
         warm = bool(self.warm_start) and hasattr(self, "converged_")
         if _is_dask(X):
@@ -580,11 +614,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"the source has {d} features, but this mixture was fitted with "
                 f"{self.n_features_in_}; pass rows with the same features"
             )
-        if not warm:
-            self.n_features_in_ = d
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        return self._run(_SourceFit.of(self, source), warm)
+        with unchanged_on_error(self):  # a refused source leaves the model as it was
+            ctx = _SourceFit.of(self, source)  # validates the source's rows
+            self._run(ctx, warm)
+            if not warm:
+                self.n_features_in_ = d
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+        return self
 
     def _run(self, ctx: _Fit, warm: bool) -> GaussianMixture:
         """EM in the fit's context ``ctx`` (``n_init`` starts; the best lower bound wins)."""
@@ -686,6 +723,10 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         >>> gm.n_batches_seen_, sorted(np.round(gm.means_.ravel()).astype(int).tolist())
         (5, [0, 8])
         """
+        with unchanged_on_error(self):  # a refused batch leaves the model as it was
+            return self._partial_fit(X, sample_weight)
+
+    def _partial_fit(self, X: Any, sample_weight: Any) -> GaussianMixture:
         self._check_parameters()
         first = not hasattr(self, "weights_")
         X = validate_data(
