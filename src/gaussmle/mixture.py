@@ -67,7 +67,14 @@ from ._em import (  # the arithmetic moved there; these names stay importable fr
     step_size,
     weighted_moments_numpy,
 )
-from ._spread import check_spread, tiny_spreads
+from ._spread import (
+    batch_spread,
+    check_spread,
+    judged_spread,
+    merge_batch_spreads,
+    spread_of_batches,
+    tiny_spreads,
+)
 from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
 from .covariance import Structure, covariances_from_stats, structure_for
 from .densities import ClassDensities, DensityEvaluator
@@ -340,6 +347,44 @@ def refuse_tiny_spreads(X: np.ndarray, data: GaussianStats) -> None:
     check_spread(tiny_spreads(X, variance), variance)
 
 
+def refuse_tiny_spreads_seen(
+    X: np.ndarray, batch: GaussianStats, seen: GaussianStats | None
+) -> GaussianStats:
+    """The tiny-spread rule on a batch judged with all data seen before; their pooled statistics.
+
+    ``batch`` holds the statistics of the rows ``X``, ``seen`` the pooled
+    statistics (diag) of the data seen before (None: none known). A feature is
+    refused when the variance of all data together is tiny but their values
+    are not all equal, within the batch or between it and the data seen (the
+    streaming classifier's rule, :func:`gaussmle._spread.batch_spread`);
+    ``seen`` passed the rule, so it needs no second look at its rows.
+
+    Returns
+    -------
+    GaussianStats
+        The pooled statistics (diag, one group) of the data seen and the batch.
+
+    Examples
+    --------
+    >>> zeros = np.zeros((2, 1))
+    >>> seen = refuse_tiny_spreads_seen(zeros, GaussianStats.from_data(zeros), None)
+    >>> later = np.full((2, 1), 1e-160)
+    >>> refuse_tiny_spreads_seen(later, GaussianStats.from_data(later), seen)
+    Traceback (most recent call last):
+    ...
+    ValueError: feature 0 of X varies by only about 1e-160, too little for float64 arithmetic on its squares (variances below 1e-304 underflow); rescale X first, e.g. multiply it by 1e+160
+    """  # noqa: E501
+    batch = batch.to_diag().pooled()
+    found = batch_spread(X, batch.mean, batch.variance)
+    if seen is None:
+        total, spreads = batch, found
+    else:
+        total = seen.merge(batch)
+        spreads = merge_batch_spreads(judged_spread(seen.mean, seen.variance), found)
+    check_spread(spread_of_batches(spreads), total.variance)
+    return total
+
+
 def floor_covariances(
     cov: np.ndarray, covariance_type: str | Structure, scale: np.ndarray, log: _Log
 ) -> np.ndarray:
@@ -433,6 +478,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         (after :meth:`partial_fit`: their running average, scaled to ``weight_seen_``)
     n_batches_seen_ : int -- batches seen by :meth:`partial_fit` (a fit counts as one)
     weight_seen_ : float -- total sample weight seen by fit and partial_fit
+    data_stats_ : GaussianStats -- the pooled statistics (diag, one group) of every row seen
+        by fit and partial_fit: each :meth:`partial_fit` batch is judged with them by the
+        tiny-spread rule (:func:`refuse_tiny_spreads_seen`)
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when fitted on a DataFrame
 
@@ -657,6 +705,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bounds_ = history
         self.n_batches_seen_ = 1  # partial_fit continues with the fit as its first step
         self.weight_seen_ = ctx.total_weight
+        self.data_stats_ = ctx.data.to_diag().pooled()  # judged by the tiny-spread rule
         return self
 
     def _memory_fit(self, X: Any, sample_weight: Any, *, reset: bool) -> _Fit:
@@ -747,8 +796,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         w = check_sample_weight(sample_weight, n)
         kind = structure_for(self.covariance_type).stats_kind
         ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
+        known = None if first else getattr(self, "data_stats_", None)  # None: an older file
+        data_seen = refuse_tiny_spreads_seen(X, ctx.data, known)
         if first:  # later batches only update parameters that this one started
-            refuse_tiny_spreads(X, ctx.data)
             params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
             previous, t = None, 1
         else:
@@ -772,6 +822,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
             warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
         self.n_batches_seen_ = t
         self.weight_seen_ = seen
+        self.data_stats_ = data_seen
         self.lower_bound_ = loglik / batch_weight
         self.lower_bounds_ = ([] if first else list(self.lower_bounds_)) + [self.lower_bound_]
         self.converged_ = False
