@@ -602,25 +602,22 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self
         """
         with unchanged_on_error(self):  # a refused X leaves the model as it was
-            return self._fit(X, sample_weight)
+            self._check_parameters()
+            warm = bool(self.warm_start) and hasattr(self, "converged_")
+            if _is_dask(X):
+                if self._marginalize():
+                    raise ValueError(
+                        "missing='marginalize' is not supported for Dask collections yet; "
+                        "compute the data into memory, or drop the rows with missing values"
+                    )
+                from .dask_backend._mixture import dask_inputs
+                from .dask_backend._mixture_rows import DaskRows
 
-    def _fit(self, X: Any, sample_weight: Any) -> GaussianMixture:
-        self._check_parameters()
-        warm = bool(self.warm_start) and hasattr(self, "converged_")
-        if _is_dask(X):
-            if self._marginalize():
-                raise ValueError(
-                    "missing='marginalize' is not supported for Dask collections yet; "
-                    "compute the data into memory, or drop the rows with missing values"
-                )
-            from .dask_backend._mixture import dask_inputs
-            from .dask_backend._mixture_rows import DaskRows
-
-            Xd, w = dask_inputs(self, X, sample_weight, reset=not warm)
-            ctx: _Fit = _SourceFit.of(self, DaskRows(Xd, w, batch_em_pass))
-        else:
-            ctx = self._memory_fit(X, sample_weight, reset=not warm)
-        return self._run(ctx, warm)
+                Xd, w = dask_inputs(self, X, sample_weight, reset=not warm)
+                ctx: _Fit = _SourceFit.of(self, DaskRows(Xd, w, batch_em_pass))
+            else:
+                ctx = self._memory_fit(X, sample_weight, reset=not warm)
+            return self._run(ctx, warm)
 
     def fit_source(self, source: RowSource) -> GaussianMixture:
         """Estimate the parameters by EM over a row source: one pass over it per iteration.
@@ -773,61 +770,60 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         (5, [0, 8])
         """
         with unchanged_on_error(self):  # a refused batch leaves the model as it was
-            return self._partial_fit(X, sample_weight)
-
-    def _partial_fit(self, X: Any, sample_weight: Any) -> GaussianMixture:
-        self._check_parameters()
-        first = not hasattr(self, "weights_")
-        X = validate_data(
-            self, X, reset=first, dtype=(np.float64, np.float32), ensure_all_finite=False
-        )
-        if self._marginalize() and np.isnan(X).any():
-            raise ValueError(
-                "partial_fit does not support missing values yet (missing='marginalize' works "
-                "with fit); drop or impute the rows with NaN in this batch"
+            self._check_parameters()
+            first = not hasattr(self, "weights_")
+            X = validate_data(
+                self, X, reset=first, dtype=(np.float64, np.float32), ensure_all_finite=False
             )
-        check_finite(X)
-        n, d = X.shape
-        if first and n < self.n_components:
-            raise ValueError(
-                f"the first batch has {n} rows but n_components={self.n_components}; pass a "
-                "first batch with at least as many rows as components"
+            if self._marginalize() and np.isnan(X).any():
+                raise ValueError(
+                    "partial_fit does not support missing values yet (missing='marginalize' works "
+                    "with fit); drop or impute the rows with NaN in this batch"
+                )
+            check_finite(X)
+            n, d = X.shape
+            if first and n < self.n_components:
+                raise ValueError(
+                    f"the first batch has {n} rows but n_components={self.n_components}; pass a "
+                    "first batch with at least as many rows as components"
+                )
+            w = check_sample_weight(sample_weight, n)
+            kind = structure_for(self.covariance_type).stats_kind
+            ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
+            known = None if first else getattr(self, "data_stats_", None)  # None: an older file
+            data_seen = refuse_tiny_spreads_seen(X, ctx.data, known)
+            if first:  # later batches only update parameters that this one started
+                params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
+                previous, t = None, 1
+            else:
+                params = _exact_relative(
+                    ctx.relative(self._params()), self.component_stats_, ctx.ref
+                )
+                previous, t = self.component_stats_, getattr(self, "n_batches_seen_", 1) + 1
+            gamma = step_size(t, self.learning_decay, self.learning_offset)
+            dens = _densities_of(params, self.covariance_type)
+            stats, loglik, worst = em_pass(
+                X, w, dens, kind, ctx.ref, ctx.chunk_rows, n_worst=self.n_components
             )
-        w = check_sample_weight(sample_weight, n)
-        kind = structure_for(self.covariance_type).stats_kind
-        ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
-        known = None if first else getattr(self, "data_stats_", None)  # None: an older file
-        data_seen = refuse_tiny_spreads_seen(X, ctx.data, known)
-        if first:  # later batches only update parameters that this one started
-            params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
-            previous, t = None, 1
-        else:
-            params = _exact_relative(ctx.relative(self._params()), self.component_stats_, ctx.ref)
-            previous, t = self.component_stats_, getattr(self, "n_batches_seen_", 1) + 1
-        gamma = step_size(t, self.learning_decay, self.learning_offset)
-        dens = _densities_of(params, self.covariance_type)
-        stats, loglik, worst = em_pass(
-            X, w, dens, kind, ctx.ref, ctx.chunk_rows, n_worst=self.n_components
-        )
-        average = running_average(previous, stats.shifted(ctx.ref), gamma)
-        batch_weight = ctx.total_weight
-        relative = scaled_stats(average, batch_weight).shifted(-ctx.ref)
-        seen = batch_weight + (0.0 if first else self._weight_seen())
-        with _kernels.one_blas_thread():  # small factorisations, once per batch
-            new = ctx.absolute(ctx._m_step(relative, params, worst))
-            kept = scaled_stats(average, seen)
-            self._set_params(_Params(new.weights, new.means, new.covariances, kept))
-        message = ctx.log.message()
-        if message:
-            warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
-        self.n_batches_seen_ = t
-        self.weight_seen_ = seen
-        self.data_stats_ = data_seen
-        self.lower_bound_ = loglik / batch_weight
-        self.lower_bounds_ = ([] if first else list(self.lower_bounds_)) + [self.lower_bound_]
-        self.converged_ = False
-        self.n_iter_ = 0 if first else self.n_iter_
-        return self
+            average = running_average(previous, stats.shifted(ctx.ref), gamma)
+            batch_weight = ctx.total_weight
+            relative = scaled_stats(average, batch_weight).shifted(-ctx.ref)
+            seen = batch_weight + (0.0 if first else self._weight_seen())
+            with _kernels.one_blas_thread():  # small factorisations, once per batch
+                new = ctx.absolute(ctx._m_step(relative, params, worst))
+                kept = scaled_stats(average, seen)
+                self._set_params(_Params(new.weights, new.means, new.covariances, kept))
+            message = ctx.log.message()
+            if message:
+                warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
+            self.n_batches_seen_ = t
+            self.weight_seen_ = seen
+            self.data_stats_ = data_seen
+            self.lower_bound_ = loglik / batch_weight
+            self.lower_bounds_ = ([] if first else list(self.lower_bounds_)) + [self.lower_bound_]
+            self.converged_ = False
+            self.n_iter_ = 0 if first else self.n_iter_
+            return self
 
     def _weight_seen(self) -> float:
         """Total weight seen so far (a model read from a file: its statistics' weight)."""
