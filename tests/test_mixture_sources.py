@@ -149,3 +149,49 @@ def test_warm_start_refuses_another_number_of_features():
     gm = GaussianMixture(2, warm_start=True, random_state=0).fit_source(ArrayRows(X))
     with pytest.raises(ValueError, match="the source has 1 features, but this mixture"):
         gm.fit_source(ArrayRows(X[:, :1]))
+
+
+def _tiny_spread_rows(d: int) -> ArrayRows:
+    """Rows of ``d`` features whose feature 0 varies by only 1e-160 (refused by every fit)."""
+    X = make_data(offset=0.0)[:, :1].repeat(d, axis=1)
+    X[:, 0] = np.where(np.arange(X.shape[0]) % 2, 1e-160, 0.0)
+    return ArrayRows(X)
+
+
+class _NoRows(BatchSource):
+    """A source of 3 features without a row."""
+
+    n_features = 3
+
+    def batches(self):
+        return iter(())
+
+
+def test_a_refused_source_leaves_a_fitted_model_as_it_was():
+    X = make_data(offset=0.0)
+    gm = GaussianMixture(2, random_state=0).fit(X)
+    before = (gm.predict_proba(X), gm.means_.copy(), gm.n_iter_, gm.lower_bound_)
+    refused = (
+        (_tiny_spread_rows(3), "feature 0 of X varies by only about 1e-160"),
+        (_NoRows(), "X has 0 rows"),
+    )
+    for source, message in refused:
+        with pytest.raises(ValueError, match=message):
+            gm.fit_source(source)
+        assert gm.n_features_in_ == 2
+        np.testing.assert_array_equal(gm.predict_proba(X), before[0])
+        np.testing.assert_array_equal(gm.means_, before[1])
+        assert (gm.n_iter_, gm.lower_bound_) == before[2:]
+
+
+def test_a_refused_source_leaves_an_unfitted_model_unfitted():
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    for source in (_tiny_spread_rows(3), _NoRows()):
+        gm = GaussianMixture(2, random_state=0)
+        with pytest.raises(ValueError):
+            gm.fit_source(source)
+        with pytest.raises(NotFittedError):
+            check_is_fitted(gm)
+        assert not hasattr(gm, "n_features_in_")

@@ -64,6 +64,27 @@ def batch_spread(X: np.ndarray, mean: np.ndarray, variance: np.ndarray) -> np.nd
     return np.stack([mean, mean, within])
 
 
+def judged_spread(mean: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """What data already judged tell about each feature's spread, (3, d), as :func:`batch_spread`.
+
+    ``mean`` and ``variance`` (d,) are the pooled statistics of data that
+    passed :func:`check_spread`, so a feature whose variance is tiny was
+    constant there: its ``within`` is 0 and its value is the mean. Merged with
+    a new batch's :func:`batch_spread` it judges the batch against all data
+    seen without reading them again (a model's ``partial_fit``).
+
+    Examples
+    --------
+    >>> seen = judged_spread(np.array([0.0, 2.0]), np.array([0.0, 1.0]))
+    >>> seen.tolist()
+    [[0.0, 2.0], [0.0, 2.0], [0.0, 2.0]]
+    >>> new = batch_spread(np.full((2, 2), 1e-160), np.full(2, 1e-160), np.zeros(2))
+    >>> spread_of_batches(merge_batch_spreads(seen, new)).tolist()
+    [1e-160, 2.0]
+    """
+    return batch_spread(np.empty((0, np.shape(mean)[-1])), mean, variance)
+
+
 def merge_batch_spreads(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
     """Two :func:`batch_spread` results as one (NaN, a feature without values, ignored)."""
     if a is None:

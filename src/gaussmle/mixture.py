@@ -39,9 +39,9 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -67,7 +67,14 @@ from ._em import (  # the arithmetic moved there; these names stay importable fr
     step_size,
     weighted_moments_numpy,
 )
-from ._spread import check_spread, tiny_spreads
+from ._spread import (
+    batch_spread,
+    check_spread,
+    judged_spread,
+    merge_batch_spreads,
+    spread_of_batches,
+    tiny_spreads,
+)
 from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
 from .covariance import Structure, covariances_from_stats, structure_for
 from .densities import ClassDensities, DensityEvaluator
@@ -289,6 +296,36 @@ class _Log:
         return "GaussianMixture: " + "; ".join(parts) + "."
 
 
+@contextmanager
+def unchanged_on_error(model: Any) -> Iterator[None]:
+    """Run a fitting step that leaves ``model`` as it was (all attributes) if it raises.
+
+    A refused batch or source must not leave a fitted model half updated (say
+    with the new ``n_features_in_`` and the old parameters), nor an unfitted
+    one looking fitted. Fitted attributes are replaced, never changed in
+    place, so a shallow copy of the attributes is a snapshot.
+
+    Examples
+    --------
+    >>> gm = GaussianMixture(1)
+    >>> try:
+    ...     with unchanged_on_error(gm):
+    ...         gm.n_features_in_ = 3
+    ...         raise ValueError("refused")
+    ... except ValueError:
+    ...     pass
+    >>> hasattr(gm, "n_features_in_")
+    False
+    """
+    before = dict(vars(model))
+    try:
+        yield
+    except BaseException:
+        vars(model).clear()
+        vars(model).update(before)
+        raise
+
+
 def refuse_tiny_spreads(X: np.ndarray, data: GaussianStats) -> None:
     """The classifier's rule: a feature whose values differ by too little to square is refused.
 
@@ -308,6 +345,44 @@ def refuse_tiny_spreads(X: np.ndarray, data: GaussianStats) -> None:
     """  # noqa: E501
     variance = data.to_diag().variance
     check_spread(tiny_spreads(X, variance), variance)
+
+
+def refuse_tiny_spreads_seen(
+    X: np.ndarray, batch: GaussianStats, seen: GaussianStats | None
+) -> GaussianStats:
+    """The tiny-spread rule on a batch judged with all data seen before; their pooled statistics.
+
+    ``batch`` holds the statistics of the rows ``X``, ``seen`` the pooled
+    statistics (diag) of the data seen before (None: none known). A feature is
+    refused when the variance of all data together is tiny but their values
+    are not all equal, within the batch or between it and the data seen (the
+    streaming classifier's rule, :func:`gaussmle._spread.batch_spread`);
+    ``seen`` passed the rule, so it needs no second look at its rows.
+
+    Returns
+    -------
+    GaussianStats
+        The pooled statistics (diag, one group) of the data seen and the batch.
+
+    Examples
+    --------
+    >>> zeros = np.zeros((2, 1))
+    >>> seen = refuse_tiny_spreads_seen(zeros, GaussianStats.from_data(zeros), None)
+    >>> later = np.full((2, 1), 1e-160)
+    >>> refuse_tiny_spreads_seen(later, GaussianStats.from_data(later), seen)
+    Traceback (most recent call last):
+    ...
+    ValueError: feature 0 of X varies by only about 1e-160, too little for float64 arithmetic on its squares (variances below 1e-304 underflow); rescale X first, e.g. multiply it by 1e+160
+    """  # noqa: E501
+    batch = batch.to_diag().pooled()
+    found = batch_spread(X, batch.mean, batch.variance)
+    if seen is None:
+        total, spreads = batch, found
+    else:
+        total = seen.merge(batch)
+        spreads = merge_batch_spreads(judged_spread(seen.mean, seen.variance), found)
+    check_spread(spread_of_batches(spreads), total.variance)
+    return total
 
 
 def floor_covariances(
@@ -403,6 +478,9 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         (after :meth:`partial_fit`: their running average, scaled to ``weight_seen_``)
     n_batches_seen_ : int -- batches seen by :meth:`partial_fit` (a fit counts as one)
     weight_seen_ : float -- total sample weight seen by fit and partial_fit
+    data_stats_ : GaussianStats -- the pooled statistics (diag, one group) of every row seen
+        by fit and partial_fit: each :meth:`partial_fit` batch is judged with them by the
+        tiny-spread rule (:func:`refuse_tiny_spreads_seen`)
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when fitted on a DataFrame
 
@@ -523,22 +601,23 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         -------
         self
         """
-        self._check_parameters()
-        warm = bool(self.warm_start) and hasattr(self, "converged_")
-        if _is_dask(X):
-            if self._marginalize():
-                raise ValueError(
-                    "missing='marginalize' is not supported for Dask collections yet; "
-                    "compute the data into memory, or drop the rows with missing values"
-                )
-            from .dask_backend._mixture import dask_inputs
-            from .dask_backend._mixture_rows import DaskRows
+        with unchanged_on_error(self):  # a refused X leaves the model as it was
+            self._check_parameters()
+            warm = bool(self.warm_start) and hasattr(self, "converged_")
+            if _is_dask(X):
+                if self._marginalize():
+                    raise ValueError(
+                        "missing='marginalize' is not supported for Dask collections yet; "
+                        "compute the data into memory, or drop the rows with missing values"
+                    )
+                from .dask_backend._mixture import dask_inputs
+                from .dask_backend._mixture_rows import DaskRows
 
-            Xd, w = dask_inputs(self, X, sample_weight, reset=not warm)
-            ctx: _Fit = _SourceFit.of(self, DaskRows(Xd, w, batch_em_pass))
-        else:
-            ctx = self._memory_fit(X, sample_weight, reset=not warm)
-        return self._run(ctx, warm)
+                Xd, w = dask_inputs(self, X, sample_weight, reset=not warm)
+                ctx: _Fit = _SourceFit.of(self, DaskRows(Xd, w, batch_em_pass))
+            else:
+                ctx = self._memory_fit(X, sample_weight, reset=not warm)
+            return self._run(ctx, warm)
 
     def fit_source(self, source: RowSource) -> GaussianMixture:
         """Estimate the parameters by EM over a row source: one pass over it per iteration.
@@ -580,11 +659,14 @@ class GaussianMixture(DensityMixin, BaseEstimator):
                 f"the source has {d} features, but this mixture was fitted with "
                 f"{self.n_features_in_}; pass rows with the same features"
             )
-        if not warm:
-            self.n_features_in_ = d
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        return self._run(_SourceFit.of(self, source), warm)
+        with unchanged_on_error(self):  # a refused source leaves the model as it was
+            ctx = _SourceFit.of(self, source)  # validates the source's rows
+            self._run(ctx, warm)
+            if not warm:
+                self.n_features_in_ = d
+                if hasattr(self, "feature_names_in_"):
+                    del self.feature_names_in_
+        return self
 
     def _run(self, ctx: _Fit, warm: bool) -> GaussianMixture:
         """EM in the fit's context ``ctx`` (``n_init`` starts; the best lower bound wins)."""
@@ -620,6 +702,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         self.lower_bounds_ = history
         self.n_batches_seen_ = 1  # partial_fit continues with the fit as its first step
         self.weight_seen_ = ctx.total_weight
+        self.data_stats_ = ctx.data.to_diag().pooled()  # judged by the tiny-spread rule
         return self
 
     def _memory_fit(self, X: Any, sample_weight: Any, *, reset: bool) -> _Fit:
@@ -686,56 +769,61 @@ class GaussianMixture(DensityMixin, BaseEstimator):
         >>> gm.n_batches_seen_, sorted(np.round(gm.means_.ravel()).astype(int).tolist())
         (5, [0, 8])
         """
-        self._check_parameters()
-        first = not hasattr(self, "weights_")
-        X = validate_data(
-            self, X, reset=first, dtype=(np.float64, np.float32), ensure_all_finite=False
-        )
-        if self._marginalize() and np.isnan(X).any():
-            raise ValueError(
-                "partial_fit does not support missing values yet (missing='marginalize' works "
-                "with fit); drop or impute the rows with NaN in this batch"
+        with unchanged_on_error(self):  # a refused batch leaves the model as it was
+            self._check_parameters()
+            first = not hasattr(self, "weights_")
+            X = validate_data(
+                self, X, reset=first, dtype=(np.float64, np.float32), ensure_all_finite=False
             )
-        check_finite(X)
-        n, d = X.shape
-        if first and n < self.n_components:
-            raise ValueError(
-                f"the first batch has {n} rows but n_components={self.n_components}; pass a "
-                "first batch with at least as many rows as components"
+            if self._marginalize() and np.isnan(X).any():
+                raise ValueError(
+                    "partial_fit does not support missing values yet (missing='marginalize' works "
+                    "with fit); drop or impute the rows with NaN in this batch"
+                )
+            check_finite(X)
+            n, d = X.shape
+            if first and n < self.n_components:
+                raise ValueError(
+                    f"the first batch has {n} rows but n_components={self.n_components}; pass a "
+                    "first batch with at least as many rows as components"
+                )
+            w = check_sample_weight(sample_weight, n)
+            kind = structure_for(self.covariance_type).stats_kind
+            ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
+            known = None if first else getattr(self, "data_stats_", None)  # None: an older file
+            data_seen = refuse_tiny_spreads_seen(X, ctx.data, known)
+            if first:  # later batches only update parameters that this one started
+                params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
+                previous, t = None, 1
+            else:
+                params = _exact_relative(
+                    ctx.relative(self._params()), self.component_stats_, ctx.ref
+                )
+                previous, t = self.component_stats_, getattr(self, "n_batches_seen_", 1) + 1
+            gamma = step_size(t, self.learning_decay, self.learning_offset)
+            dens = _densities_of(params, self.covariance_type)
+            stats, loglik, worst = em_pass(
+                X, w, dens, kind, ctx.ref, ctx.chunk_rows, n_worst=self.n_components
             )
-        w = check_sample_weight(sample_weight, n)
-        kind = structure_for(self.covariance_type).stats_kind
-        ctx = _Fit(X, w, GaussianStats.from_data(X, w, kind), self, _Log())
-        if first:  # later batches only update parameters that this one started
-            refuse_tiny_spreads(X, ctx.data)
-            params = ctx.initial(self._checked_inits(d), check_random_state(self.random_state))
-            previous, t = None, 1
-        else:
-            params = _exact_relative(ctx.relative(self._params()), self.component_stats_, ctx.ref)
-            previous, t = self.component_stats_, getattr(self, "n_batches_seen_", 1) + 1
-        gamma = step_size(t, self.learning_decay, self.learning_offset)
-        dens = _densities_of(params, self.covariance_type)
-        stats, loglik, worst = em_pass(
-            X, w, dens, kind, ctx.ref, ctx.chunk_rows, n_worst=self.n_components
-        )
-        average = running_average(previous, stats.shifted(ctx.ref), gamma)
-        batch_weight = ctx.total_weight
-        relative = scaled_stats(average, batch_weight).shifted(-ctx.ref)
-        seen = batch_weight + (0.0 if first else self._weight_seen())
-        with _kernels.one_blas_thread():  # small factorisations, once per batch
-            new = ctx.absolute(ctx._m_step(relative, params, worst))
-            kept = scaled_stats(average, seen)
-            self._set_params(_Params(new.weights, new.means, new.covariances, kept))
-        message = ctx.log.message()
-        if message:
-            warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
-        self.n_batches_seen_ = t
-        self.weight_seen_ = seen
-        self.lower_bound_ = loglik / batch_weight
-        self.lower_bounds_ = ([] if first else list(self.lower_bounds_)) + [self.lower_bound_]
-        self.converged_ = False
-        self.n_iter_ = 0 if first else self.n_iter_
-        return self
+            average = running_average(previous, stats.shifted(ctx.ref), gamma)
+            batch_weight = ctx.total_weight
+            relative = scaled_stats(average, batch_weight).shifted(-ctx.ref)
+            seen = batch_weight + (0.0 if first else self._weight_seen())
+            with _kernels.one_blas_thread():  # small factorisations, once per batch
+                new = ctx.absolute(ctx._m_step(relative, params, worst))
+                kept = scaled_stats(average, seen)
+                self._set_params(_Params(new.weights, new.means, new.covariances, kept))
+            message = ctx.log.message()
+            if message:
+                warnings.warn(message, DegenerateComponentWarning, stacklevel=2)
+            self.n_batches_seen_ = t
+            self.weight_seen_ = seen
+            self.data_stats_ = data_seen
+            self.lower_bound_ = loglik / batch_weight
+            self.lower_bounds_ = ([] if first else list(self.lower_bounds_)) + [self.lower_bound_]
+            self.converged_ = False
+            self.n_iter_ = 0 if first else self.n_iter_
+            return self
 
     def _weight_seen(self) -> float:
         """Total weight seen so far (a model read from a file: its statistics' weight)."""

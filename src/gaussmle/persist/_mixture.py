@@ -4,7 +4,9 @@ The document holds the hyperparameters, the fitted parameters in
 scikit-learn's shapes (``weights``, ``means``, ``covariances``), what the fit
 reported (``converged``, ``n_iter``, ``lower_bound``, ``lower_bounds`` and
 ``n_batches_seen``, the batches behind the model, which sets ``partial_fit``'s next
-step size; optional on reading, for files made before it) and the
+step size, and ``data_statistics``, the pooled count, mean and m2 per feature of
+every row seen, against which ``partial_fit`` judges a batch's spread; both
+optional on reading, for files made before them) and the
 per-component responsibility-weighted sufficient statistics of the last
 M-step (``statistics``: count, mean, m2 and ``mean_lo`` as for a classifier;
 ``null`` when the model never ran an M-step)::
@@ -16,7 +18,8 @@ M-step (``statistics``: count, mean, m2 and ``mean_lo`` as for a classifier;
                     "m2": [[...]]}, ...]},
      "parameters": {"weights": [...], "means": [...], "covariances": [...]},
      "fit": {"converged": true, "n_iter": 7, "lower_bound": -2.1, "lower_bounds": [...],
-             "n_batches_seen": 1}}
+             "n_batches_seen": 1, "data_statistics": {"count": 200.0, "mean": [...],
+                                                      "m2": [...]}}}
 
 The parameters are the model (the statistics may differ from them where a
 component was re-seeded after the last M-step): loading sets them as they
@@ -122,7 +125,33 @@ def mixture_to_dict(model: GaussianMixture, header: dict[str, Any]) -> dict[str,
             },
         }
     )
+    data = getattr(model, "data_stats_", None)
+    if data is not None:
+        doc["fit"]["data_statistics"] = _data_stats_to_json(data)
     return doc
+
+
+def _data_stats_to_json(data: GaussianStats) -> dict[str, Any]:
+    """The pooled statistics of the rows seen: count, mean, m2 (and mean_lo when not zero)."""
+    entry = {"count": float(data.count), "mean": _floats(data.mean), "m2": _floats(data.m2)}
+    if data.mean_lo is not None and np.any(data.mean_lo):
+        entry["mean_lo"] = _floats(data.mean_lo)
+    return entry
+
+
+def _read_data_stats(value: Any, d: int) -> GaussianStats:
+    """``fit.data_statistics``: the pooled (diag) statistics of the rows behind the model."""
+    at = "fit.data_statistics"
+    entry = _check_keys(value, ("count", "mean", "m2"), at, optional=("mean_lo",))
+    count = _number(entry["count"], f"{at}.count", minimum=0.0)
+    if not count > 0:
+        raise _Invalid(f"{at}.count is 0, so the statistics hold no data")
+    mean = _array(entry["mean"], (d,), f"{at}.mean")
+    m2 = _array(entry["m2"], (d,), f"{at}.m2")
+    _check_second_moment(m2, "diag", f"{at}.m2")
+    lo = entry.get("mean_lo")
+    lo = None if lo is None else _array(lo, (d,), f"{at}.mean_lo")
+    return GaussianStats(np.float64(count), mean, m2, "diag", None, lo)
 
 
 def _stats_to_json(stats: GaussianStats) -> dict[str, Any]:
@@ -160,7 +189,7 @@ def read_mixture(doc: dict[str, Any]) -> GaussianMixture:
         doc["fit"],
         ("converged", "n_iter", "lower_bound", "lower_bounds"),
         "fit",
-        optional=("n_batches_seen",),
+        optional=("n_batches_seen", "data_statistics"),
     )
     if not isinstance(fit["converged"], bool):
         raise _Invalid("fit.converged must be true or false")
@@ -182,6 +211,8 @@ def read_mixture(doc: dict[str, Any]) -> GaussianMixture:
     model.lower_bound_ = float(bound)
     model.lower_bounds_ = history
     model.n_batches_seen_ = int(batches)
+    if "data_statistics" in fit:  # files from before it: partial_fit judges from its batch on
+        model.data_stats_ = _read_data_stats(fit["data_statistics"], d)
     return model
 
 
