@@ -239,19 +239,19 @@ def test_a_vector_column_with_bad_rows_or_no_metadata(spark):
 def test_labels_in_the_jvm_reuse_the_jvm_model_and_refuse_huge_values(spark):
     """The JVM model is built once per model (a refit builds a new one); finite values whose
     squares overflow float64 (every class scores -inf) are an error, not a guess."""
-    from gaussmle.spark import _sql_predict
+    from gaussmle.spark import _mllib_models
 
     X = np.array([[0.0, 1.0], [2.0, 3.0], [9.0, 9.0], [10.0, 8.0]])
     frame_ = spark.createDataFrame(pa.table({"u": X[:, 0], "v": X[:, 1]}))
     model = GaussianClassifier().fit(X, ["a", "a", "c", "c"])
-    _sql_predict._JVM_OBJECTS.clear()
+    _mllib_models._JVM_OBJECTS.clear()
     gs.predict(model, frame_, ["u", "v"])
-    built = dict(_sql_predict._JVM_OBJECTS)
+    built = dict(_mllib_models._JVM_OBJECTS)
     gs.predict(model, frame_, ["u", "v"])
-    assert _sql_predict._JVM_OBJECTS == built and len(built) == 1
+    assert _mllib_models._JVM_OBJECTS == built and len(built) == 1
     model.fit(X + 1.0, ["a", "a", "c", "c"])
     gs.predict(model, frame_, ["u", "v"])
-    assert len(_sql_predict._JVM_OBJECTS) == 2
+    assert len(_mllib_models._JVM_OBJECTS) == 2
     huge = spark.createDataFrame(pa.table({"u": [1e200], "v": [1.0]}))
     with pytest.raises(Exception, match="too large for float64 squares"):
         gs.predict(model, huge, ["u", "v"]).collect()

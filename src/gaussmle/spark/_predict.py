@@ -121,10 +121,10 @@ def predict(model: Any, df: Any, features: Any = None, proba: bool = False) -> A
     per task by an iterator Arrow UDF that receives only the feature columns
     (the other columns stay in Spark). The labels of diag, spherical and tied
     classifiers (``proba=False``) are computed in the JVM instead, with no
-    rows sent to Python (:mod:`gaussmle.spark._sql_predict`: their class
-    scores are linear in the centred features and their squares, picked by an
-    MLlib multinomial logistic model with those coefficients); a model that
-    cannot be written so uses the Arrow UDF. Nothing runs until an action.
+    rows sent to Python (:mod:`gaussmle.spark._sql_predict`: MLlib's own
+    prediction code, a naive Bayes or multinomial logistic model carrying our
+    parameters, picks the class); a model that cannot be written so uses the
+    Arrow UDF. Nothing runs until an action.
 
     Parameters
     ----------
