@@ -212,7 +212,9 @@ def test_a_vector_column_is_read_like_its_columns(df, data, covariance_type):
 
 def test_a_vector_column_with_bad_rows_or_no_metadata(spark):
     """NaN and infinity in a vector are errors; a vector without MLlib's metadata gets
-    positional names; a row of the wrong length is an error."""
+    positional names; a row of the wrong length, or metadata of another length, is an error
+    (a naive Bayes model reads a vector as it is only where the metadata vouches for it)."""
+    from pyspark.ml.feature import VectorAssembler
     from pyspark.ml.linalg import Vectors
 
     X = np.array([[0.0, 1.0], [2.0, 3.0], [9.0, 9.0], [10.0, 8.0]])
@@ -222,18 +224,34 @@ def test_a_vector_column_with_bad_rows_or_no_metadata(spark):
     model = gs.fit(frame_, "v", "y")
     assert model.feature_names_in_.tolist() == ["v[0]", "v[1]"]
     assert gs.predict(model, frame_, "v").toArrow().column("prediction").to_pylist() == y
+
+    def assembled(u: list[float], w: list[float]):
+        table = pa.table({"u": u, "w": w, "y": ["a"] * len(u)})
+        assembler = VectorAssembler(inputCols=["u", "w"], outputCol="v", handleInvalid="keep")
+        return assembler.transform(spark.createDataFrame(table))
+
     for bad in (float("nan"), float("inf"), -float("inf")):
         broken = spark.createDataFrame([(Vectors.dense([1.0, bad]), "a")], ["v", "y"])
+        with pytest.raises(Exception, match="X contains .* in column 'v.1.'"):
+            gs.predict(model, broken, "v").collect()  # no metadata: the values are read
         with pytest.raises(Exception, match="vector column 'v' holds NaN or infinity"):
-            gs.predict(model, broken, "v").collect()
+            gs.predict(model, assembled([1.0], [bad]), "v").collect()  # read as it is
         with pytest.raises(ValueError, match="X contains .* in column 'v.1.'"):
             gs.fit(broken.union(frame_), "v", "y")
     short = frame_.union(spark.createDataFrame([(Vectors.dense([1.0]), "a")], ["v", "y"]))
     with pytest.raises(Exception, match="does not hold 2 values"):
         gs.fit(short, "v", "y", covariance_type="full")
-    tied = gs.fit(frame_, "v", "y", covariance_type="tied")  # reads the vector's values
-    with pytest.raises(Exception, match="vector column 'v' does not hold 2 values"):
-        gs.predict(tied, short, "v").collect()
+    three = spark.createDataFrame([(Vectors.dense([1.0, 2.0, 3.0]), "a")], ["v", "y"])
+    longer = frame_.union(three)
+    for fitted in (model, gs.fit(frame_, "v", "y", covariance_type="tied")):
+        for rows_ in (short, longer):
+            with pytest.raises(Exception, match="vector column 'v' does not hold 2 values"):
+                gs.predict(fitted, rows_, "v").collect()
+    one = VectorAssembler(inputCols=["u"], outputCol="v").transform(
+        spark.createDataFrame(pa.table({"u": [1.0]}))
+    )
+    with pytest.raises(ValueError, match="holds 1 values per row .its metadata says."):
+        gs.predict(model, one, "v")
 
 
 def test_labels_in_the_jvm_reuse_the_jvm_model_and_refuse_huge_values(spark):

@@ -87,7 +87,8 @@ class FeatureInput:
     text of type DOUBLE (on :attr:`frame`), ``vector`` the vector column's name
     (None for plain columns) and ``array`` the helper column of :attr:`frame`
     holding its values (``values``: that column's expression, which checks the
-    length of each row's vector).
+    length of each row's vector). ``sized``: the vector's metadata gives its
+    length (VectorAssembler's output), so it can be read as it is.
     """
 
     df: Any
@@ -96,6 +97,7 @@ class FeatureInput:
     vector: str | None = None
     array: str | None = None
     values: Any = None
+    sized: bool = False
 
     @cached_property
     def frame(self) -> Any:
@@ -159,7 +161,8 @@ def feature_input(df: Any, features: Any, n_features: int | None = None) -> Feat
     A vector column (``VectorAssembler``'s output, say) is read through a
     helper array column; a row whose vector does not hold ``n_features``
     values (by default, as many as the metadata or the first row says) is an
-    error when it is read. The features' names are the metadata's (the
+    error when it is read, and metadata that says another length is an error
+    at once. The features' names are the metadata's (the
     assembled columns), else ``vector[j]``.
     """
     from pyspark.sql import functions as F
@@ -172,7 +175,14 @@ def feature_input(df: Any, features: Any, n_features: int | None = None) -> Feat
         return FeatureInput(df, names, [f"CAST({quoted(n)} AS DOUBLE)" for n in names])
     from pyspark.ml.functions import vector_to_array
 
+    declared = df.schema[vector].metadata.get("ml_attr", {}).get("num_attrs")
     size = _vector_size(df, vector) if n_features is None else int(n_features)
+    if declared is not None and int(declared) != size:
+        raise ValueError(
+            f"the vector column {vector!r} holds {int(declared)} values per row (its "
+            f"metadata says), but the model is expecting {size}; assemble the features the "
+            "model was fitted on"
+        )
     array = free_name(df.columns, "values")
     message = (
         f"a row of the vector column {vector!r} does not hold {size} values; assemble "
@@ -184,4 +194,4 @@ def feature_input(df: Any, features: Any, n_features: int | None = None) -> Feat
     )
     columns = [f"{quoted(array)}[{j}]" for j in range(size)]
     names = vector_names(df.schema[vector].metadata, vector, size)
-    return FeatureInput(df, names, columns, vector, array, checked)
+    return FeatureInput(df, names, columns, vector, array, checked, sized=declared is not None)

@@ -180,24 +180,27 @@ def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) ->
     taken = [*df.columns, *([features.array] if features.array is not None else [])]
     vector, index = free_name(taken, "vector"), free_name(taken, "index")
     helpers: list[str] = [vector]
-    if direct and features.vector is not None:  # the features are a vector already
+    # a vector whose length its metadata vouches for: naive Bayes reads it as it is
+    as_is = direct and features.vector is not None and features.sized
+    if as_is:
         staged, vector, helpers = df._jdf, features.vector, []
     else:  # one array of the entries (SQL, compiled), as one vector
         nan = _sql_number(np.nan)  # a vector holds no null: NaN, a bad row either way
         entries = ", ".join(f"coalesce({e}, {nan})" for e in vector_entries(scores, xs, direct))
         values = array_to_vector(F.expr(f"array({entries})"))
         staged = features.frame.select("*", values.alias(vector))._jdf
+        helpers += [features.array] if features.array is not None else []
     classifier.setFeaturesCol(vector).setPredictionCol(index)
     classifier.setProbabilityCol("").setRawPredictionCol("")
     scored = DataFrame(classifier.transform(staged), session)
-    helpers += [index] + ([features.array] if features.array is not None and not direct else [])
+    helpers.append(index)
     sql_type = label_type.simpleString()
     classes = np.asarray(model.classes_).tolist()
     labels = ", ".join(_label_literal(v, label_type) for v in classes)
     if direct:  # class 0 is naive Bayes's sentinel: a row with a bad feature
         fine = f"{quoted(index)} > 0"
         label = f"element_at(array({labels}), CAST({quoted(index)} AS INT))"
-        if features.vector is not None:
+        if as_is:  # the values are not at hand
             error = _sql_string(
                 f"a row of the vector column {features.vector!r} holds NaN or infinity; "
                 "remove or impute those values first"
