@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ._columns import check_columns, feature_input, quoted
-from ._summary import labels_of, nan_message
+from ._summary import features_of, labels_of, nan_message
 from ._threads import in_one_thread
 
 #: Smallest probability in the log loss (scikit-learn's ``log_loss`` clips there too).
@@ -108,9 +108,7 @@ def _partition_counts(text: Any, features: list[str], label: str, label_type: An
             if batch.num_rows == 0:
                 continue
             try:
-                X = np.empty((batch.num_rows, d))
-                for j in range(d):
-                    X[:, j] = batch.column(j).to_numpy(zero_copy_only=False)
+                X = features_of(batch, d)
                 labels = labels_of(batch.column(d), label)
                 message = None if marginalize else nan_message(X, features)
                 if message is not None:

@@ -24,7 +24,7 @@ from .._validation import check_sample_weight
 from ..mixture import GaussianMixture
 from ..stats import GaussianStats
 from ._columns import check_columns, check_numeric, feature_input, quoted
-from ._summary import nan_message
+from ._summary import features_of, nan_message
 from ._threads import in_one_thread
 
 #: Columns of a partition's result row besides the statistics.
@@ -99,9 +99,7 @@ def batch_arrays(
     ([[1.0], [2.0]], [0.0, 0.0])
     """
     d = len(features)
-    X = np.empty((batch.num_rows, d))
-    for j in range(d):
-        X[:, j] = batch.column(j).to_numpy(zero_copy_only=False)
+    X = features_of(batch, d)
     message = nan_message(X, features)
     if message is not None:
         raise ValueError(message)
