@@ -10,7 +10,9 @@ helpers are in ``cli_support.py``, the shared data in ``conftest.py``.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -109,6 +111,47 @@ def test_console_script_errors_have_no_traceback(files, tmp_path):
         lines = proc.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+# A native library whose teardown aborts the process once Python is done: the C
+# library's exit handlers run abort(), as a thread pool's destructor does when a
+# worker is still alive ("terminate called without an active exception").
+_ABORT_AT_NATIVE_TEARDOWN = """
+import ctypes, sys
+libc = ctypes.CDLL(None)
+assert libc.__cxa_atexit(ctypes.cast(libc.abort, ctypes.c_void_p), None, None) == 0
+from gaussmle import cli
+sys.argv = ["gaussmle", *sys.argv[2:]]
+getattr(cli, {entry!r})()
+"""
+
+
+def test_console_script_keeps_its_exit_code_when_native_teardown_aborts(tmp_path):
+    from importlib.metadata import entry_points
+
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts["gaussmle"] == "gaussmle.cli:console_main"
+    missing = ["fit", str(tmp_path / "nope.csv"), "--target", "c", "-o", str(tmp_path / "m.json")]
+    env = {**os.environ, "GAUSSMLE_DEBUG": ""}
+
+    def exit_code(entry, args):
+        code = _ABORT_AT_NATIVE_TEARDOWN.format(entry=entry)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, "x", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        return proc.returncode, proc.stdout, proc.stderr
+
+    # the plain entry point dies in the teardown (the failure this guards against) ...
+    assert exit_code("main", ["--version"])[0] == -signal.SIGABRT
+    # ... the console script ends with its own code, its output complete
+    code, out, _ = exit_code("console_main", ["--version"])
+    assert (code, out.strip()) == (0, f"gaussmle, version {gaussmle.__version__}")
+    code, out, err = exit_code("console_main", missing)
+    assert code == 2 and out == "" and err.startswith("error: file "), err
 
 
 def test_internal_errors_exit_1_with_a_hint(files, monkeypatch):

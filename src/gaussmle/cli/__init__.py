@@ -24,13 +24,14 @@ from ._cluster import cluster_command
 from ._demo import demo_command
 from ._describe import describe_command
 from ._estimate import estimate_command
+from ._exit import run_console_command
 from ._export import export_command
 from ._inference import report_command, test_command
 from ._more import plot_command, select_command
 from ._train import fit_command, merge_command
 from ._use import evaluate_command, predict_command
 
-__all__ = ["cli", "main"]
+__all__ = ["cli", "console_main", "main"]
 
 _EPILOG = """\b
 Start here:
@@ -77,7 +78,7 @@ for _command in (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``gaussmle`` console script.
+    """Run the ``gaussmle`` command line; it ends with ``sys.exit(code)``.
 
     Parameters
     ----------
@@ -85,3 +86,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         Arguments (default: ``sys.argv[1:]``).
     """
     cli.main(args=None if argv is None else list(argv), prog_name="gaussmle")
+
+
+def console_main() -> None:
+    """Entry point of the ``gaussmle`` console script: :func:`main`, then the process ends.
+
+    Python's shutdown runs as usual (threads joined, ``atexit`` handlers run),
+    then the process ends with the command's exit code without the native
+    libraries' teardown, where a thread pool can abort a finished command
+    (see :mod:`gaussmle.cli._exit`).
+    """
+    run_console_command(main)
