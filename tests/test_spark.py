@@ -275,6 +275,36 @@ def test_labels_in_the_jvm_reuse_the_jvm_model_and_refuse_huge_values(spark):
         gs.predict(model, huge, ["u", "v"]).collect()
 
 
+def test_rows_that_no_class_scores_are_errors_with_their_reason(spark):
+    """A row that no class scores (NaN, infinite or overflowing values) gets naive Bayes's
+    sentinel class, never a real one, also when the first class can never win (a prior of
+    zero); its message says which, also when a vector is read as it is."""
+    from pyspark.ml.feature import VectorAssembler
+
+    X = np.array([[0.0, 1.0], [2.0, 3.0], [5.0, 5.0], [6.0, 4.0], [9.0, 9.0], [10.0, 8.0]])
+    y = ["a", "a", "b", "b", "c", "c"]
+    rows = np.array([[1.0, 2.0], [5.5, 4.5], [9.5, 8.5], [-3.0, 0.0], [40.0, 40.0]])
+    for priors in (None, [0.0, 0.5, 0.5]):
+        model = GaussianClassifier(priors=priors).fit(X, y)
+        table = pa.table({"u": rows[:, 0], "w": rows[:, 1]})
+        frame_ = VectorAssembler(inputCols=["u", "w"], outputCol="v").transform(
+            spark.createDataFrame(table)
+        )
+        for features in (["u", "w"], "v"):  # the columns; the vector, read as it is
+            out = gs.predict(model, frame_, features).toArrow().column("prediction")
+            assert out.to_pylist() == model.predict(rows).tolist()
+        assert model.predict(rows)[0] == ("a" if priors is None else "b")
+        huge = VectorAssembler(inputCols=["u", "w"], outputCol="v").transform(
+            spark.createDataFrame(pa.table({"u": [1.0, 1e200], "w": [1.0, 1.0]}))
+        )
+        for features in (["u", "w"], "v"):
+            with pytest.raises(Exception, match="too large for float64 squares"):
+                gs.predict(model, huge, features).collect()
+        nan = spark.createDataFrame(pa.table({"u": [1.0, float("nan")], "w": [1.0, 1.0]}))
+        with pytest.raises(Exception, match="X contains NaN .or null. in column 'u'"):
+            gs.predict(model, nan, ["u", "w"]).collect()
+
+
 def test_errors_say_what_is_wrong(spark, df):
     with pytest.raises(ValueError, match="column 'nope' not found in the DataFrame"):
         gs.fit(df, ["x0", "nope"], "y")

@@ -98,6 +98,24 @@ def row_is_fine(xs: Sequence[str], marginalize: bool) -> str:
     return f"coalesce({' AND '.join(f'abs({x}) < {inf}' for x in xs)}, false)"
 
 
+def vector_error(name: str, values: Any) -> Any:
+    """Column that raises the message for a bad row of the vector column ``name``.
+
+    ``values`` is the row's vector as an array column: NaN or infinity there,
+    or finite values whose squares overflow float64 (:data:`TOO_LARGE`). Only
+    evaluated for a row that no class scores.
+    """
+    from pyspark.sql import functions as F
+
+    bad = _sql_string(
+        f"a row of the vector column {name!r} holds NaN or infinity; "
+        "remove or impute those values first"
+    )
+    finite = F.forall(values, lambda v: F.abs(v) < F.lit(float("inf")))
+    too_large = F.expr(f"raise_error({_sql_string(TOO_LARGE)})")
+    return F.when(finite, too_large).otherwise(F.expr(f"raise_error({bad})"))
+
+
 def _label_literal(value: Any, label_type: Any) -> str:
     """One class label as an exact Spark SQL literal of ``label_type``.
 
@@ -162,7 +180,7 @@ def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) ->
     one call: calls from Python to the JVM cost more than the rows of a
     million-row table.
     """
-    from pyspark.ml.functions import array_to_vector
+    from pyspark.ml.functions import array_to_vector, vector_to_array
     from pyspark.sql import DataFrame
     from pyspark.sql import functions as F
 
@@ -200,19 +218,16 @@ def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) ->
     if direct:  # class 0 is naive Bayes's sentinel: a row with a bad feature
         fine = f"{quoted(index)} > 0"
         label = f"element_at(array({labels}), CAST({quoted(index)} AS INT))"
-        if as_is:  # the values are not at hand
-            error = _sql_string(
-                f"a row of the vector column {features.vector!r} holds NaN or infinity; "
-                "remove or impute those values first"
-            )
-            error = f"CAST(raise_error({error}) AS {sql_type})"
+        if as_is:  # the values are not at hand: the vector's, for a bad row only
+            error = vector_error(features.vector, vector_to_array(F.col(quoted(vector))))
+            error = error.cast(sql_type)
         else:
-            error = bad_value_error(xs, features.names, False, sql_type)
+            error = F.expr(bad_value_error(xs, features.names, False, sql_type))
     else:
         fine = row_is_fine(xs, marginalize)
         label = f"element_at(array({labels}), CAST({quoted(index)} AS INT) + 1)"
-        error = bad_value_error(xs, features.names, marginalize, sql_type)
-    return scored.selectExpr(
-        f"* EXCEPT ({', '.join(quoted(h) for h in helpers)})",
-        f"CASE WHEN {fine} THEN {label} ELSE {error} END AS prediction",
+        error = F.expr(bad_value_error(xs, features.names, marginalize, sql_type))
+    return scored.select(
+        F.expr(f"* EXCEPT ({', '.join(quoted(h) for h in helpers)})"),
+        F.when(F.expr(fine), F.expr(label)).otherwise(error).alias("prediction"),
     )
