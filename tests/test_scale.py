@@ -53,7 +53,7 @@ def test_the_streaming_fit_refuses_a_tiny_spread_too(data):
 @pytest.mark.parametrize("covariance_type", TYPES)
 def test_a_feature_varying_only_between_batches_is_refused_like_fit(data, covariance_type):
     """Constant within each batch, 1e-160 apart between them: fit refuses, so must the
-    streaming fit (it used to judge each batch on its own and accept it)."""
+    streaming fit and partial_fit (they used to judge each batch on its own and accept it)."""
     X, y = data
     X = np.column_stack([np.where(np.arange(len(y)) < len(y) // 2, 0.0, 1e-160), X])
     half = len(y) // 2
@@ -63,6 +63,13 @@ def test_a_feature_varying_only_between_batches_is_refused_like_fit(data, covari
     with pytest.raises(ValueError, match="feature 0 of X varies by only about") as streamed:
         GaussianClassifier(covariance_type=covariance_type).fit_batches(batches)
     assert str(streamed.value) == str(whole.value)
+    online = GaussianClassifier(covariance_type=covariance_type)
+    online.partial_fit(*batches[0], classes=np.unique(y))
+    before = online.class_stats_
+    with pytest.raises(ValueError, match="feature 0 of X varies by only about") as partial:
+        online.partial_fit(*batches[1])  # judged with the first batch, not alone
+    assert str(partial.value) == str(whole.value)
+    assert online.class_stats_ is before  # refused: the model is unchanged
 
 
 def test_a_small_batch_with_spread_then_many_constant_rows_is_refused_like_fit():

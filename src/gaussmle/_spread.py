@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .stats import GaussianStats
+
 #: Variances below this lose float64 precision in their squares (sd below about 1e-152).
 TINY_VARIANCE = 1e-304
 
@@ -134,3 +136,41 @@ def check_spread(spread: np.ndarray, variance: np.ndarray) -> None:
             f"arithmetic on its squares (variances below {TINY_VARIANCE:.0e} underflow); "
             f"rescale X first, e.g. multiply it by {factor:.0e}"
         )
+
+
+def refuse_tiny_spreads_seen(
+    X: np.ndarray, batch: GaussianStats, seen: GaussianStats | None
+) -> GaussianStats:
+    """The tiny-spread rule on a batch judged with all data seen before; their pooled statistics.
+
+    ``batch`` holds the statistics of the rows ``X``, ``seen`` the pooled
+    statistics (diag) of the data seen before (None: none known). A feature is
+    refused when the variance of all data together is tiny but their values
+    are not all equal, within the batch or between it and the data seen (the
+    streaming classifier's rule, :func:`gaussmle._spread.batch_spread`);
+    ``seen`` passed the rule, so it needs no second look at its rows.
+
+    Returns
+    -------
+    GaussianStats
+        The pooled statistics (diag, one group) of the data seen and the batch.
+
+    Examples
+    --------
+    >>> zeros = np.zeros((2, 1))
+    >>> seen = refuse_tiny_spreads_seen(zeros, GaussianStats.from_data(zeros), None)
+    >>> later = np.full((2, 1), 1e-160)
+    >>> refuse_tiny_spreads_seen(later, GaussianStats.from_data(later), seen)
+    Traceback (most recent call last):
+    ...
+    ValueError: feature 0 of X varies by only about 1e-160, too little for float64 arithmetic on its squares (variances below 1e-304 underflow); rescale X first, e.g. multiply it by 1e+160
+    """  # noqa: E501
+    batch = batch.to_diag().pooled()
+    found = batch_spread(X, batch.mean, batch.variance)
+    if seen is None:
+        total, spreads = batch, found
+    else:
+        total = seen.merge(batch)
+        spreads = merge_batch_spreads(judged_spread(seen.mean, seen.variance), found)
+    check_spread(spread_of_batches(spreads), total.variance)
+    return total

@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._labels import encode_labels, labels_and_codes, labels_of_codes, unique_labels
-from ._spread import check_spread, tiny_spreads
+from ._spread import refuse_tiny_spreads_seen
 from ._validation import (
     COVARIANCE_TYPES,
     check_choice,
@@ -376,10 +376,8 @@ class GaussianClassifier(ClassifierMixin, BaseEstimator):
         batch = GaussianStats.from_groups(
             X, codes, len(classes), w, kind=self._stats_kind(), missing=skip
         )
-        spread = tiny_spreads(X, batch.to_diag().pooled().variance)
-        if spread.any():  # rare: judged on all data seen, not this batch alone
-            seen = self.class_stats_.merge(batch) if hasattr(self, "class_stats_") else batch
-            check_spread(spread, seen.to_diag().pooled().variance)
+        seen = self.class_stats_.to_diag().pooled() if hasattr(self, "class_stats_") else None
+        refuse_tiny_spreads_seen(X, batch, seen)  # judged with all data seen, not the batch alone
         return self._absorb(batch, classes)
 
     def _allow_nan(self) -> bool:

@@ -68,11 +68,8 @@ from ._em import (  # the arithmetic moved there; these names stay importable fr
     weighted_moments_numpy,
 )
 from ._spread import (
-    batch_spread,
     check_spread,
-    judged_spread,
-    merge_batch_spreads,
-    spread_of_batches,
+    refuse_tiny_spreads_seen,
     tiny_spreads,
 )
 from ._validation import COVARIANCE_TYPES, check_choice, check_finite, check_sample_weight
@@ -347,44 +344,6 @@ def refuse_tiny_spreads(X: np.ndarray, data: GaussianStats) -> None:
     check_spread(tiny_spreads(X, variance), variance)
 
 
-def refuse_tiny_spreads_seen(
-    X: np.ndarray, batch: GaussianStats, seen: GaussianStats | None
-) -> GaussianStats:
-    """The tiny-spread rule on a batch judged with all data seen before; their pooled statistics.
-
-    ``batch`` holds the statistics of the rows ``X``, ``seen`` the pooled
-    statistics (diag) of the data seen before (None: none known). A feature is
-    refused when the variance of all data together is tiny but their values
-    are not all equal, within the batch or between it and the data seen (the
-    streaming classifier's rule, :func:`gaussmle._spread.batch_spread`);
-    ``seen`` passed the rule, so it needs no second look at its rows.
-
-    Returns
-    -------
-    GaussianStats
-        The pooled statistics (diag, one group) of the data seen and the batch.
-
-    Examples
-    --------
-    >>> zeros = np.zeros((2, 1))
-    >>> seen = refuse_tiny_spreads_seen(zeros, GaussianStats.from_data(zeros), None)
-    >>> later = np.full((2, 1), 1e-160)
-    >>> refuse_tiny_spreads_seen(later, GaussianStats.from_data(later), seen)
-    Traceback (most recent call last):
-    ...
-    ValueError: feature 0 of X varies by only about 1e-160, too little for float64 arithmetic on its squares (variances below 1e-304 underflow); rescale X first, e.g. multiply it by 1e+160
-    """  # noqa: E501
-    batch = batch.to_diag().pooled()
-    found = batch_spread(X, batch.mean, batch.variance)
-    if seen is None:
-        total, spreads = batch, found
-    else:
-        total = seen.merge(batch)
-        spreads = merge_batch_spreads(judged_spread(seen.mean, seen.variance), found)
-    check_spread(spread_of_batches(spreads), total.variance)
-    return total
-
-
 def floor_covariances(
     cov: np.ndarray, covariance_type: str | Structure, scale: np.ndarray, log: _Log
 ) -> np.ndarray:
@@ -480,7 +439,7 @@ class GaussianMixture(DensityMixin, BaseEstimator):
     weight_seen_ : float -- total sample weight seen by fit and partial_fit
     data_stats_ : GaussianStats -- the pooled statistics (diag, one group) of every row seen
         by fit and partial_fit: each :meth:`partial_fit` batch is judged with them by the
-        tiny-spread rule (:func:`refuse_tiny_spreads_seen`)
+        tiny-spread rule (:func:`gaussmle._spread.refuse_tiny_spreads_seen`)
     n_features_in_ : int
     feature_names_in_ : ndarray of str, when fitted on a DataFrame
 
