@@ -9,8 +9,9 @@ fitted model on the driver; predict to the count of rows per predicted label
 ``count()`` of ``transform``'s output, or of its rows whose prediction is not null,
 lets Spark drop the prediction column unread (its optimiser proves it never null) and
 times only the count. One untimed call of each first (Spark generates and compiles
-the code of a new plan). Medians of ``--repeats`` runs; the ratio is gaussmle's time
-over MLlib's (below 1: gaussmle is faster).
+the code of a new plan). Each repeat times both sides one right after the other (the
+first alternating); the times are medians of ``--repeats`` runs and the ratio is the
+median of the pairs' ratios, gaussmle's time over MLlib's (below 1: gaussmle is faster).
 
     python benchmarks/spark.py                    # n=1e6, d=32, k=10 (minutes)
     python benchmarks/spark.py --n 100000         # a smaller run
@@ -29,14 +30,43 @@ from typing import Any
 import numpy as np
 
 
-def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    """Median seconds of ``repeats`` calls and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+def seconds(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Seconds one call of ``fn`` takes, and its result."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def timed_pairs(
+    ours: Callable[[], Any], theirs: Callable[[], Any], repeats: int
+) -> tuple[float, float, float, Any, Any]:
+    """Medians of ``repeats`` paired calls: gaussmle's, MLlib's, the ratio; last results.
+
+    Each repeat calls both, one right after the other, the first of the pair
+    alternating, and the ratio is the median of the pairs' ratios: on a shared
+    machine whose speed drifts over minutes, both sides of a pair meet the same load
+    (timing all of one side, then all of the other, gave ratios from 0.7 to 1.8 for
+    the same code within half an hour).
+    """
+    ours_s, theirs_s, ratios = [], [], []
+    ours_result = theirs_result = None
+    for repeat in range(repeats):
+        if repeat % 2 == 0:
+            mine, ours_result = seconds(ours)
+            other, theirs_result = seconds(theirs)
+        else:
+            other, theirs_result = seconds(theirs)
+            mine, ours_result = seconds(ours)
+        ours_s.append(mine)
+        theirs_s.append(other)
+        ratios.append(mine / other)
+    return (
+        statistics.median(ours_s),
+        statistics.median(theirs_s),
+        statistics.median(ratios),
+        ours_result,
+        theirs_result,
+    )
 
 
 def make_frame(spark: Any, n: int, d: int, k: int) -> Any:
@@ -87,25 +117,32 @@ def main(argv: list[str] | None = None) -> None:
     gs.fit(df.limit(1000), features, "label")  # warm the Python workers (imports, kernels)
     nb = NaiveBayes(modelType="gaussian")
     assembler = VectorAssembler(inputCols=features, outputCol="features")
-    fit_cols, model = timed(lambda: gs.fit(df, features, "label"), args.repeats)
-    fit_cols_mllib, mllib = timed(lambda: nb.fit(assembler.transform(df)), args.repeats)
-    fit_vec, from_vector = timed(lambda: gs.fit(assembled, "features", "label"), args.repeats)
-    fit_vec_mllib, _ = timed(lambda: nb.fit(assembled), args.repeats)
+    *fit_cols, model, mllib = timed_pairs(
+        lambda: gs.fit(df, features, "label"),
+        lambda: nb.fit(assembler.transform(df)),
+        args.repeats,
+    )
+    *fit_vec, from_vector, _ = timed_pairs(
+        lambda: gs.fit(assembled, "features", "label"), lambda: nb.fit(assembled), args.repeats
+    )
     assert from_vector.class_stats_.allclose(model.class_stats_, rtol=1e-10)
 
     def per_label(frame: Any) -> int:
         """Rows counted per predicted label: every prediction is computed."""
         return sum(row["count"] for row in frame.groupBy("prediction").count().collect())
 
-    runs = {
-        "cols": lambda: per_label(gs.predict(model, df)),
-        "cols MLlib": lambda: per_label(mllib.transform(assembler.transform(df))),
-        "vector": lambda: per_label(gs.predict(model, assembled, "features")),
-        "vector MLlib": lambda: per_label(mllib.transform(assembled)),
-    }
-    for run in runs.values():  # warm both: Spark's generated code, the JVM's compiler
+    predict_cols = (
+        lambda: per_label(gs.predict(model, df)),
+        lambda: per_label(mllib.transform(assembler.transform(df))),
+    )
+    predict_vec = (
+        lambda: per_label(gs.predict(model, assembled, "features")),
+        lambda: per_label(mllib.transform(assembled)),
+    )
+    for run in (*predict_cols, *predict_vec):  # warm both: generated code, the JVM's compiler
         assert run() == args.n
-    times = {name: timed(run, args.repeats)[0] for name, run in runs.items()}
+    *predict_cols_s, _, _ = timed_pairs(*predict_cols, args.repeats)
+    *predict_vec_s, _, _ = timed_pairs(*predict_vec, args.repeats)
     labels = gs.predict(model, df.limit(20_000)).select(*features, "prediction").toArrow()
     X = labels.select(features).to_pandas()  # named columns, as the model was fitted
     same = np.array_equal(labels.column("prediction").to_numpy(), model.predict(X))
@@ -116,13 +153,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"share of labels equal to MLlib's on those rows: {agree:.4f}")
     print(f"{'':20} {'gaussmle':>10} {'MLlib':>10} {'ratio':>7}")
     rows = (
-        ("fit, columns", fit_cols, fit_cols_mllib),
-        ("fit, vector", fit_vec, fit_vec_mllib),
-        ("predict, columns", times["cols"], times["cols MLlib"]),
-        ("predict, vector", times["vector"], times["vector MLlib"]),
+        ("fit, columns", fit_cols),
+        ("fit, vector", fit_vec),
+        ("predict, columns", predict_cols_s),
+        ("predict, vector", predict_vec_s),
     )
-    for name, ours_s, theirs_s in rows:
-        print(f"{name:20} {ours_s:9.2f}s {theirs_s:9.2f}s {ours_s / theirs_s:7.2f}")
+    for name, (ours_s, theirs_s, ratio) in rows:
+        print(f"{name:20} {ours_s:9.2f}s {theirs_s:9.2f}s {ratio:7.2f}")
     print("columns: gaussmle reads the 32 feature columns, MLlib assembles them in the call;")
     print("vector: both read the cached, already assembled vector column")
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
