@@ -52,24 +52,22 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def bad_value_error(xs: list[str], names: Sequence[str], marginalize: bool, sql_type: str) -> str:
-    """The fit's message for the first NaN, null or infinite feature of a row (``raise_error``).
+def bad_value_error(values: Any, names: Sequence[str], marginalize: bool, sql_type: str) -> Any:
+    """Column that raises the fit's message for the first NaN, null or infinite feature.
 
-    SQL text of an expression of ``sql_type`` that raises, for a row that has
-    such a feature. The message's number is ``2 j`` for a NaN or null feature
-    j (not when marginalising) and ``2 j + 1`` for an infinite one, the
-    smallest of the row's: ``array_position`` of NaN (a null counts as NaN),
-    of infinity and of minus infinity in the array of the features. Small on
-    purpose, and no higher-order function (``transform``): Spark evaluates
-    those outside its generated code, and one here, though reached only for a
-    bad row, made predict about 0.3 s per million rows slower (2026-12-03).
-
-    Examples
-    --------
-    >>> sql = bad_value_error(["a"], ["a"], False, "double")
-    >>> sql.startswith("CAST(raise_error(element_at(array('X contains NaN"), sql.count("_position(")
-    (True, 3)
+    ``values`` is the row's features as an array column (a null as NaN); the
+    column has type ``sql_type`` and raises for a row that has such a
+    feature. The message's number is ``2 j`` for a NaN feature j (not when
+    marginalising) and ``2 j + 1`` for an infinite one, the smallest of the
+    row's: ``array_position`` of NaN, of infinity and of minus infinity.
+    Small on purpose: this branch is reached only for a bad row, but its
+    generated code is compiled into the projection of every row, and a
+    bigger one (a higher-order function, or the feature columns spelled out
+    again) made predict about 0.3 to 0.5 s per million rows slower
+    (2026-12-03).
     """
+    from pyspark.sql import functions as F
+
     from ._summary import nan_message
 
     messages = []
@@ -77,20 +75,18 @@ def bad_value_error(xs: list[str], names: Sequence[str], marginalize: bool, sql_
         for bad in (np.nan, np.inf):
             row = np.zeros((1, len(names)))
             row[0, j] = bad
-            messages.append(_sql_string(nan_message(row, names)))
-    messages.append(_sql_string(TOO_LARGE))
-    none = 2 * len(names)  # no such feature: the last message
-    nan = _sql_number(np.nan)
-    values = f"array({', '.join(f'coalesce({x}, {nan})' for x in xs)})"
+            messages.append(F.lit(nan_message(row, names)))
+    messages.append(F.lit(TOO_LARGE))
+    none = F.lit(2 * len(names))  # no such feature: the last message
 
-    def at(value: float) -> str:  # position (from 1) of the first such value, or null
-        return f"nullif(array_position({values}, {_sql_number(value)}), 0)"
+    def at(value: float) -> Any:  # position (from 1) of the first such value, or null
+        return F.nullif(F.array_position(values, F.lit(value)), F.lit(0))
 
-    codes = [f"2 * {at(np.inf)} - 1", f"2 * {at(-np.inf)} - 1"]
+    codes = [2 * at(np.inf) - 1, 2 * at(-np.inf) - 1]
     if not marginalize:
-        codes.insert(0, f"2 * {at(np.nan)} - 2")
-    code = f"CAST(coalesce(least({', '.join(codes)}), {none}) AS INT)"  # from BIGINT
-    return f"CAST(raise_error(element_at(array({', '.join(messages)}), {code} + 1)) AS {sql_type})"
+        codes.append(2 * at(np.nan) - 2)
+    code = F.coalesce(F.least(*codes), none).cast("int")  # from BIGINT
+    return F.raise_error(F.element_at(F.array(*messages), code + 1)).cast(sql_type)
 
 
 def row_is_fine(xs: Sequence[str], marginalize: bool) -> str:
@@ -232,6 +228,7 @@ def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) ->
     classifier.setProbabilityCol("").setRawPredictionCol("")
     scored = DataFrame(classifier.transform(staged), session)
     helpers.append(index)
+    vector_values = vector_to_array(F.col(quoted(vector)))  # for a bad row only
     sql_type = label_type.simpleString()
     classes = np.asarray(model.classes_).tolist()
     labels = ", ".join(_label_literal(v, label_type) for v in classes)
@@ -239,14 +236,14 @@ def with_labels(df: Any, model: Any, features: FeatureInput, label_type: Any) ->
         fine = f"{quoted(index)} > 0"
         label = f"element_at(array({labels}), CAST({quoted(index)} AS INT))"
         if as_is:  # the values are not at hand: the vector's, for a bad row only
-            error = vector_error(features.vector, vector_to_array(F.col(quoted(vector))))
-            error = error.cast(sql_type)
-        else:
-            error = F.expr(bad_value_error(xs, features.names, False, sql_type))
-    else:
+            error = vector_error(features.vector, vector_values).cast(sql_type)
+        else:  # the features are the vector's entries
+            error = bad_value_error(vector_values, features.names, False, sql_type)
+    else:  # the centred features are the vector's first entries
         fine = row_is_fine(xs, marginalize)
         label = f"element_at(array({labels}), CAST({quoted(index)} AS INT) + 1)"
-        error = F.expr(bad_value_error(xs, features.names, marginalize, sql_type))
+        features_of_vector = F.slice(vector_values, 1, len(xs))
+        error = bad_value_error(features_of_vector, features.names, marginalize, sql_type)
     return scored.select(
         F.expr(f"* EXCEPT ({', '.join(quoted(h) for h in helpers)})"),
         F.when(F.expr(fine), F.expr(label)).otherwise(error).alias("prediction"),
