@@ -75,9 +75,10 @@ def bad_value_error(values: Any, names: Sequence[str], marginalize: bool, sql_ty
         for bad in (np.nan, np.inf):
             row = np.zeros((1, len(names)))
             row[0, j] = bad
-            messages.append(F.lit(nan_message(row, names)))
-    messages.append(F.lit(TOO_LARGE))
+            messages.append(_sql_string(nan_message(row, names)))
+    messages.append(_sql_string(TOO_LARGE))
     none = F.lit(2 * len(names))  # no such feature: the last message
+    in_order = F.expr(f"array({', '.join(messages)})")  # one call to the JVM, not 2 d + 1
 
     def at(value: float) -> Any:  # position (from 1) of the first such value, or null
         return F.nullif(F.array_position(values, F.lit(value)), F.lit(0))
@@ -86,7 +87,7 @@ def bad_value_error(values: Any, names: Sequence[str], marginalize: bool, sql_ty
     if not marginalize:
         codes.append(2 * at(np.nan) - 2)
     code = F.coalesce(F.least(*codes), none).cast("int")  # from BIGINT
-    return F.raise_error(F.element_at(F.array(*messages), code + 1)).cast(sql_type)
+    return F.raise_error(F.element_at(in_order, code + 1)).cast(sql_type)
 
 
 def row_is_fine(xs: Sequence[str], marginalize: bool) -> str:
